@@ -1,0 +1,70 @@
+"""The `debrief-bot` command: serve, db, scripts, and the platform helpers.
+
+Each sub-command is a small function; heavy imports happen inside them so
+that `debrief-bot --help` and `scripts check` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.server import run
+
+    return run()
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.schema import upgrade_command
+
+    return asyncio.run(upgrade_command())
+
+
+def _scripts_check(args: argparse.Namespace) -> int:
+    from bot.scripts import check_command
+
+    return check_command(args.directory)
+
+
+def _scripts_show(args: argparse.Namespace) -> int:
+    from bot.scripts import show_command
+
+    return show_command(args.script_id)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="debrief-bot",
+        description="Hot debriefs and follow-up care for clinical teams, on Slack and Microsoft Teams.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot (all settings from the environment)")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="bring the database in DATABASE_URL up to date").set_defaults(handler=_db_upgrade)
+
+    scripts = commands.add_parser("scripts", help="debrief scripts").add_subparsers(dest="scripts_command", required=True)
+    check = scripts.add_parser("check", help="validate the shipped scripts, or those in DIR")
+    check.add_argument("directory", nargs="?", type=Path, help="a directory laid out like debrief_scripts/")
+    check.set_defaults(handler=_scripts_check)
+    show = scripts.add_parser("show", help="print a script as a reader would see it")
+    show.add_argument("script_id")
+    show.set_defaults(handler=_scripts_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The tables, and what each one may and may not hold.
+
+The anonymity model of DESIGN.md is a property of these tables:
+
+* `Answer` rows hold no user id, no time and no sequence number, and have a
+  random UUID primary key. Nothing in them points at a participant.
+* `AnswerReceipt` rows say "somebody answered this stage" as
+  HMAC(debrief key, user id). Once `DebriefKey` is deleted nobody, the
+  database administrator included, can test a person against them.
+* Both are `WITHOUT ROWID` tables on SQLite, so their physical order is the
+  random key, not the order in which people answered.
+
+Everything else (participants, action points, support requests, the audit
+trail) may name people, because none of it says what anyone answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.db import UTCDateTime
+
+
+def _id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _fk(target: str) -> Column:  # type: ignore[type-arg]
+    return Column(ForeignKey(target, ondelete="CASCADE"), nullable=False, index=True)
+
+
+class DebriefStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Debrief(SQLModel, table=True):
+    """One debrief after one event, owned by one platform workspace."""
+
+    __tablename__ = "debriefs"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64, index=True)
+    team: str = Field(max_length=255, description="channel or team where it was started; summaries group by it")
+    space: str | None = Field(default=None, max_length=255, description="the private channel or chat it runs in")
+    script_message: str | None = Field(default=None, max_length=255, description="platform id of the posted script")
+    lead: str = Field(max_length=255)
+    script_id: str = Field(max_length=64)
+    script_version: int
+    label: str | None = Field(default=None, max_length=150)
+    schedule: str = Field(max_length=64, description="follow-up delays at the start, e.g. 24h,7d")
+    started_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    key_expires_at: datetime = Field(sa_type=UTCDateTime)
+    status: DebriefStatus = Field(default=DebriefStatus.OPEN, max_length=16)
+    shown_count: int = Field(default=0, description="answer count last shown in the channel, in batches")
+    request_key: str | None = Field(default=None, max_length=255, unique=True, description="idempotency key")
+
+
+class DebriefKey(SQLModel, table=True):
+    """The per-debrief secret behind the answer receipts; deleted to make them untestable."""
+
+    __tablename__ = "debrief_keys"
+
+    debrief_id: uuid.UUID = Field(sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), primary_key=True))
+    key: bytes = Field(sa_type=LargeBinary)
+
+
+class Participant(SQLModel, table=True):
+    """A person invited to a debrief. Says nothing about what they answered."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("debrief_id", "user"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    user: str = Field(max_length=255)
+    followups_stopped: bool = False
+
+
+class Answer(SQLModel, table=True):
+    """One anonymous answer to one question. No person, no time, no order."""
+
+    __tablename__ = "answers"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    stage: str = Field(max_length=16)
+    question: str = Field(max_length=64)
+    number: int | None = None
+    choice: str | None = Field(default=None, max_length=64)
+    text: str | None = Field(default=None, max_length=3000)
+    shared_with_team: bool = False
+
+
+class AnswerReceipt(SQLModel, table=True):
+    """Proof that *someone* answered a stage: HMAC(key, user), nothing else."""
+
+    __tablename__ = "answer_receipts"
+    __table_args__ = (
+        UniqueConstraint("debrief_id", "stage", "digest"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    stage: str = Field(max_length=16)
+    digest: str = Field(max_length=64)
+
+
+class FollowupStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STOPPED = "stopped"
+
+
+class Followup(SQLModel, table=True):
+    """The outbox: one row per (debrief, participant, stage), due at a set time.
+
+    Due times count from the start of the debrief, never from an answer, so
+    these rows reveal nothing about when anyone answered.
+    """
+
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("debrief_id", "participant_id", "stage"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    participant_id: uuid.UUID = Field(sa_column=_fk("participants.id"))
+    stage: str = Field(max_length=16)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, max_length=16, index=True)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ref: str | None = Field(default=None, max_length=255)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class ActionPoint(SQLModel, table=True):
+    """A change the team agreed to make, with the person who owns it (PEARLS)."""
+
+    __tablename__ = "action_points"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    text: str = Field(max_length=500)
+    owner: str = Field(max_length=255)
+    due_on: date | None = None
+    status: ActionStatus = Field(default=ActionStatus.OPEN, max_length=16)
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SupportStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+
+
+class SupportRequest(SQLModel, table=True):
+    """The one identified path: a person asked, by name, to talk to someone."""
+
+    __tablename__ = "support_requests"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64, index=True)
+    user: str = Field(max_length=255)
+    debrief_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("debriefs.id", ondelete="SET NULL"), nullable=True)
+    )
+    preferred_time: str | None = Field(default=None, max_length=200)
+    status: SupportStatus = Field(default=SupportStatus.OPEN, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SkippedDebrief(SQLModel, table=True):
+    """A lead decided not to hold a debrief, and why (Glasgow's form, kept)."""
+
+    __tablename__ = "skipped_debriefs"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64, index=True)
+    team: str = Field(max_length=255)
+    lead: str = Field(max_length=255)
+    reason: str = Field(max_length=32)
+    detail: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what: started, invited, closed, skipped, claimed. Never who answered what."""
+
+    __tablename__ = "audit_events"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=64)
+    debrief_id: uuid.UUID | None = Field(default=None, index=True)
+    detail: str | None = Field(default=None, max_length=500)
