@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.server import run
+    from adapters.server import run
 
     return run()
 

@@ -1,0 +1,55 @@
+"""Receipts: how the bot knows *that* someone answered without knowing *what*.
+
+A receipt is HMAC(receipt key, stage || user). The receipt key is derived
+from two halves that live in different places:
+
+* a per-debrief random key in the `debrief_keys` table, deleted when the
+  debrief's last follow-up stage is over, after which no receipt can ever
+  be tested against a person again, by anyone;
+* the deployment secret (DEBRIEF_SECRET, or `.debrief-secret` on a single
+  SQLite install), which never enters the database, so that a database
+  administrator holding a copy of the tables cannot test receipts even while
+  a debrief is still open.
+
+The stage is part of the HMAC input so that one person's receipts for the
+24-hour and 7-day check-ins cannot be linked to each other.
+
+Minimum-group rules live here too: below `min_group` nothing is counted out
+loud, and live counters move only in whole batches so that nobody watching
+the channel can match a new number to the person who just tapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_debrief_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def receipt_digest(deployment_secret: bytes, debrief_key: bytes, stage: str, user: str) -> str:
+    """The receipt for `user` answering `stage`; hex, 64 characters."""
+    key = hmac.new(deployment_secret, debrief_key, hashlib.sha256).digest()
+    return hmac.new(key, f"{stage}\x00{user}".encode(), hashlib.sha256).hexdigest()
+
+
+def batched_count(count: int, min_group: int) -> int | None:
+    """What a live counter may show: None below the minimum, else whole batches.
+
+    With a minimum group of 5, counts 0-4 show nothing ("fewer than 5"), 5-9
+    show 5, 10-14 show 10: the number moves only after several new answers.
+    """
+    if count < min_group:
+        return None
+    return count - count % min_group
+
+
+def describe_count(count: int, min_group: int) -> str:
+    """The counter as words, for any platform."""
+    shown = batched_count(count, min_group)
+    if shown is None:
+        return f"fewer than {min_group} anonymous answers so far"
+    return f"{shown} or more anonymous answers so far"

@@ -1,0 +1,51 @@
+"""Everything an adapter needs from the core, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.debriefs import Debriefs
+from bot.scripts import Library, ResourceSet
+from bot.settings import Settings
+from bot.summary import Summaries
+
+
+@dataclass
+class Core:
+    settings: Settings
+    database: Database
+    library: Library
+    debriefs: Debriefs
+    summaries: Summaries
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None, database: Database | None = None) -> Core:
+        """Wire the services from settings; no I/O happens here."""
+        clock = clock or SystemClock()
+        database = database or Database(settings.database_url)
+        library = Library.load(settings.debrief_scripts_dir)
+        return cls(
+            settings=settings,
+            database=database,
+            library=library,
+            debriefs=Debriefs(database, library, settings, clock),
+            summaries=Summaries(database, library, settings.debrief_min_group),
+            clock=clock,
+        )
+
+    @property
+    def resources(self) -> ResourceSet:
+        """The support resources for the configured region (DEBRIEF_RESOURCES)."""
+        return self.library.resources_for(self.settings.debrief_resources)
+
+    def is_officer(self, *identities: str | None) -> bool:
+        """Whether any of a person's ids or e-mail addresses is a wellbeing officer.
+
+        Officers may be listed by Slack id, Teams id, Azure AD object id or
+        e-mail (DESIGN.md); the adapter passes every identity it knows.
+        """
+        officers = {officer.lower() for officer in self.settings.debrief_wellbeing_officers}
+        return any(identity and identity.lower() in officers for identity in identities)

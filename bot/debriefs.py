@@ -1,0 +1,555 @@
+"""The debrief services: start, invite, answer, act, close, skip.
+
+Adapters call these with platform-neutral ids (`workspace`, `user`, `space`)
+and render what comes back. Every method is one transaction: it stores all
+of its rows or none, so a failure never leaves half a debrief behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+from bot.anonymity import batched_count, new_debrief_key, receipt_digest
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.errors import AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
+from bot.identifiers import screen
+from bot.models import (
+    ActionPoint,
+    ActionStatus,
+    Answer,
+    AnswerReceipt,
+    AuditEvent,
+    Debrief,
+    DebriefKey,
+    DebriefStatus,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SkippedDebrief,
+)
+from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
+from bot.settings import Settings, format_duration, parse_schedule
+
+MAX_PARTICIPANTS = 100
+LABEL_LENGTH = 150
+ACTION_LENGTH = 500
+LAST_STAGE_WINDOW = timedelta(days=3)
+"""How long the last follow-up stage stays open for answers, at most."""
+
+
+class SkipReason(StrEnum):
+    """Why a lead decided not to hold a debrief (kept, as Glasgow keeps its form)."""
+
+    NOT_NEEDED = "not_needed"
+    NO_TIME = "no_time"
+    TEAM_DISPERSED = "team_dispersed"
+    HELD_ELSEWHERE = "held_elsewhere"
+    OTHER = "other"
+
+
+SKIP_REASON_LABELS = {
+    SkipReason.NOT_NEEDED: "Not needed this time",
+    SkipReason.NO_TIME: "No time on shift",
+    SkipReason.TEAM_DISPERSED: "The team has already dispersed",
+    SkipReason.HELD_ELSEWHERE: "Held in person or elsewhere",
+    SkipReason.OTHER: "Another reason",
+}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What happened to an anonymous answer: stored, and whether to show crisis help now."""
+
+    escalate: bool
+
+
+@dataclass(frozen=True)
+class Closed:
+    debrief: Debrief
+    action_points: list[ActionPoint]
+    newly_closed: bool
+
+
+class Debriefs:
+    """The core services, bound to one database, script library and clock."""
+
+    def __init__(
+        self,
+        database: Database,
+        library: Library,
+        settings: Settings,
+        clock: Clock | None = None,
+        deployment_secret: bytes | None = None,
+    ) -> None:
+        self.database = database
+        self.library = library
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._secret = deployment_secret or settings.receipt_secret()
+
+    # -- starting -----------------------------------------------------------
+
+    async def start(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        team: str,
+        lead: str,
+        script_id: str,
+        participants: Iterable[str],
+        label: str | None = None,
+        request_key: str | None = None,
+    ) -> Debrief:
+        """Start a debrief and schedule its follow-ups; idempotent on `request_key`.
+
+        A retried request (Slack's X-Slack-Retry-Num, a double tap) carries the
+        same key and gets the debrief the first one created.
+        """
+        label = (label or "").strip() or None
+        if label and len(label) > LABEL_LENGTH:
+            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
+        screen({"label": label})
+        script = self.script(script_id)
+        people = _unique([lead, *participants])
+        if len(people) > MAX_PARTICIPANTS:
+            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        if request_key and (existing := await self.find_by_request(request_key)):
+            return existing
+        now = self.clock.now()
+        delays = self.library.schedule_for(script, self.settings.debrief_followups)
+        debrief = Debrief(
+            platform=platform,
+            workspace=workspace,
+            team=team,
+            lead=lead,
+            script_id=script.id,
+            script_version=script.version,
+            label=label,
+            schedule=",".join(format_duration(delay) for delay in delays),
+            started_at=now,
+            key_expires_at=now + _answer_window(delays),
+            request_key=request_key,
+        )
+        try:
+            async with self.database.session() as session:
+                session.add(debrief)
+                await session.flush()
+                session.add(DebriefKey(debrief_id=debrief.id, key=new_debrief_key()))
+                await self._invite(session, debrief, people)
+                _audit(session, now, lead, "debrief.started", debrief.id, f"{script.id}, {len(people)} people")
+        except IntegrityError:
+            if request_key and (existing := await self.find_by_request(request_key)):
+                return existing
+            raise
+        return debrief
+
+    async def find_by_request(self, request_key: str) -> Debrief | None:
+        async with self.database.session() as session:
+            return (await session.execute(select(Debrief).where(Debrief.request_key == request_key))).scalar_one_or_none()
+
+    async def set_space(self, debrief_id: uuid.UUID, space: str, script_message: str | None = None) -> Debrief:
+        """Remember where the debrief runs, once the adapter has made the space."""
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            debrief.space = space
+            if script_message:
+                debrief.script_message = script_message
+            session.add(debrief)
+        return debrief
+
+    async def add_participants(self, debrief_id: uuid.UUID, users: Iterable[str], actor: str) -> list[str]:
+        """Invite more people; returns the ones who were not already in."""
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            if debrief.status != DebriefStatus.OPEN:
+                raise NoLongerOpen("This debrief has closed, so nobody new can join it.")
+            await self._require_member(session, debrief, actor)
+            known = set((await session.execute(select(Participant.user).where(Participant.debrief_id == debrief_id))).scalars())
+            new = [user for user in _unique(users) if user not in known]
+            if len(known) + len(new) > MAX_PARTICIPANTS:
+                raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+            await self._invite(session, debrief, new)
+            if new:
+                _audit(session, self.clock.now(), actor, "debrief.invited", debrief.id, f"{len(new)} people")
+        return new
+
+    async def _invite(self, session: AsyncSession, debrief: Debrief, users: list[str]) -> None:
+        delays = parse_schedule(debrief.schedule)
+        for user in users:
+            participant = Participant(debrief_id=debrief.id, user=user)
+            session.add(participant)
+            await session.flush()
+            for delay in delays:
+                session.add(
+                    Followup(
+                        debrief_id=debrief.id,
+                        participant_id=participant.id,
+                        stage=format_duration(delay),
+                        due_at=debrief.started_at + delay,
+                    )
+                )
+
+    # -- reading ------------------------------------------------------------
+
+    def script(self, script_id: str) -> Script:
+        try:
+            return self.library.script(script_id)
+        except KeyError:
+            raise NotFound(f"There is no script called {script_id!r}.") from None
+
+    async def get(self, debrief_id: uuid.UUID) -> Debrief:
+        async with self.database.session() as session:
+            return await _get(session, debrief_id)
+
+    async def participants(self, debrief_id: uuid.UUID) -> list[Participant]:
+        async with self.database.session() as session:
+            rows = await session.execute(select(Participant).where(Participant.debrief_id == debrief_id))
+            return list(rows.scalars())
+
+    async def is_participant(self, debrief_id: uuid.UUID, user: str) -> bool:
+        async with self.database.session() as session:
+            return await _is_member(session, debrief_id, user)
+
+    async def open_debriefs_for(self, platform: str, workspace: str, user: str) -> list[Debrief]:
+        """The open debriefs a person takes part in (for App Home and the personal chat)."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Debrief)
+                .join(Participant, Participant.debrief_id == Debrief.id)
+                .where(
+                    Debrief.platform == platform,
+                    Debrief.workspace == workspace,
+                    Debrief.status == DebriefStatus.OPEN,
+                    Participant.user == user,
+                )
+                .order_by(Debrief.started_at.desc())
+            )
+            return list(rows.scalars())
+
+    async def action_points(self, debrief_id: uuid.UUID) -> list[ActionPoint]:
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(ActionPoint).where(ActionPoint.debrief_id == debrief_id).order_by(ActionPoint.created_at)
+            )
+            return list(rows.scalars())
+
+    async def answer_count(self, debrief_id: uuid.UUID, stage: str = DEBRIEF_STAGE) -> int:
+        """How many people answered a stage (from receipts, which count but do not name)."""
+        async with self.database.session() as session:
+            return await _receipt_count(session, debrief_id, stage)
+
+    async def has_answered(self, debrief_id: uuid.UUID, stage: str, user: str) -> bool:
+        """Whether `user` answered; only the person themselves may be told this."""
+        async with self.database.session() as session:
+            key = await session.get(DebriefKey, debrief_id)
+            if key is None:
+                return False
+            digest = receipt_digest(self._secret, key.key, stage, user)
+            row = await session.execute(
+                select(AnswerReceipt.id).where(
+                    AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage, AnswerReceipt.digest == digest
+                )
+            )
+            return row.first() is not None
+
+    async def claim_count_update(self, debrief_id: uuid.UUID) -> int | None:
+        """The batched counter to show now, or None when the shown one is still right.
+
+        Exactly one caller wins each change (a conditional UPDATE), so
+        concurrent answers never post the same update twice.
+        """
+        async with self.database.session() as session:
+            count = await _receipt_count(session, debrief_id, DEBRIEF_STAGE)
+            shown = batched_count(count, self.settings.debrief_min_group) or 0
+            result = await session.execute(
+                update(Debrief)
+                .where(Debrief.id == debrief_id, Debrief.shown_count != shown)
+                .values(shown_count=shown)
+            )
+            return shown if result.rowcount else None
+
+    # -- answering ----------------------------------------------------------
+
+    async def record_answer(
+        self,
+        debrief_id: uuid.UUID,
+        stage: str,
+        user: str,
+        values: Mapping[str, object],
+        shared: Iterable[str] = (),
+    ) -> Recorded:
+        """Store one person's anonymous answers to one stage, once.
+
+        `values` maps question ids to answers; `shared` names the text
+        questions whose author chose "share with the team". The receipt and
+        the answers are written in one transaction, and the answer rows carry
+        nothing that leads back to `user`.
+        """
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            script = self.script(debrief.script_id)
+            try:
+                questions = self.library.questions(script, stage)
+            except KeyError:
+                raise NotFound("That check-in doesn't exist any more.") from None
+            if stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+                raise NoLongerOpen()
+            key = await session.get(DebriefKey, debrief_id)
+            if key is None or self.clock.now() >= debrief.key_expires_at:
+                raise NoLongerOpen()
+            if not await _is_member(session, debrief_id, user):
+                raise NotAllowed("Only the people invited to this debrief can answer it.")
+            answers, escalate = self._validate(questions, values, set(shared))
+            digest = receipt_digest(self._secret, key.key, stage, user)
+            duplicate = await session.execute(
+                select(AnswerReceipt.id).where(
+                    AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage, AnswerReceipt.digest == digest
+                )
+            )
+            if duplicate.first() is not None:
+                raise AlreadyAnswered()
+            session.add(AnswerReceipt(debrief_id=debrief_id, stage=stage, digest=digest))
+            for answer in answers:
+                answer.debrief_id, answer.stage = debrief_id, stage
+                session.add(answer)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise AlreadyAnswered() from None
+        return Recorded(escalate=escalate)
+
+    def _validate(
+        self, questions: list[Question], values: Mapping[str, object], shared: set[str]
+    ) -> tuple[list[Answer], bool]:
+        problems: dict[str, str] = {}
+        answers: list[Answer] = []
+        escalate = False
+        known = {question.id for question in questions}
+        for unknown in sorted(set(values) - known):
+            problems[unknown] = "This question isn't part of the form."
+        texts: dict[str, str] = {}
+        for question in questions:
+            value = values.get(question.id)
+            if value is None or value == "":
+                if not question.optional:
+                    problems[question.id] = "Please answer this one."
+                continue
+            if isinstance(question, ScaleQuestion):
+                number = _as_int(value)
+                if number is None or not 0 <= number <= 10:
+                    problems[question.id] = "Please pick a number from 0 to 10."
+                    continue
+                escalate |= question.escalates and number >= self.settings.debrief_distress_threshold
+                answers.append(Answer(question=question.id, number=number))
+            elif isinstance(question, ChoiceQuestion):
+                options = {option.value for option in question.options}
+                if value not in options:
+                    problems[question.id] = "Please pick one of the options."
+                    continue
+                escalate |= value in question.escalate_on
+                answers.append(Answer(question=question.id, choice=str(value)))
+            elif isinstance(question, TextQuestion):
+                text = str(value).strip()
+                if len(text) > question.max_length:
+                    problems[question.id] = f"Please keep this under {question.max_length} characters."
+                    continue
+                texts[question.id] = text
+                share = question.visibility == "ask" and question.id in shared
+                answers.append(Answer(question=question.id, text=text, shared_with_team=share))
+        if problems:
+            raise InvalidAnswer(problems)
+        screen(texts)
+        return answers, escalate
+
+    # -- action points, closing, skipping ------------------------------------
+
+    async def add_action_point(
+        self, debrief_id: uuid.UUID, *, text: str, owner: str, due_on: date | None, actor: str
+    ) -> ActionPoint:
+        """Record a change the team agreed, with the person who owns it."""
+        text = text.strip()
+        problems = {}
+        if not text:
+            problems["text"] = "Please say what should change."
+        elif len(text) > ACTION_LENGTH:
+            problems["text"] = f"Please keep it under {ACTION_LENGTH} characters."
+        if not owner:
+            problems["owner"] = "Please choose who owns this."
+        if due_on and due_on < self.clock.now().date():
+            problems["due_on"] = "The due date is in the past."
+        if problems:
+            raise InvalidAnswer(problems)
+        screen({"text": text})
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            if debrief.status != DebriefStatus.OPEN:
+                raise NoLongerOpen("This debrief has closed, so it can't take new action points.")
+            await self._require_member(session, debrief, actor)
+            now = self.clock.now()
+            point = ActionPoint(
+                debrief_id=debrief_id, text=text, owner=owner, due_on=due_on, created_by=actor, created_at=now
+            )
+            session.add(point)
+            _audit(session, now, actor, "action_point.added", debrief_id, None)
+        return point
+
+    async def set_action_status(self, point_id: uuid.UUID, status: ActionStatus, actor: str) -> ActionPoint:
+        async with self.database.session() as session:
+            point = await session.get(ActionPoint, point_id)
+            if point is None:
+                raise NotFound("I couldn't find that action point.")
+            debrief = await _get(session, point.debrief_id)
+            if actor != point.owner:
+                await self._require_member(session, debrief, actor)
+            point.status = status
+            session.add(point)
+            _audit(session, self.clock.now(), actor, f"action_point.{status.value}", point.debrief_id, None)
+        return point
+
+    async def close(self, debrief_id: uuid.UUID, actor: str) -> Closed:
+        """Close the debrief; its key goes as soon as the last follow-up stage is over.
+
+        Closing twice is harmless and reports `newly_closed=False`.
+        """
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            await self._require_member(session, debrief, actor)
+            now = self.clock.now()
+            newly_closed = debrief.status == DebriefStatus.OPEN
+            if newly_closed:
+                debrief.status = DebriefStatus.CLOSED
+                debrief.closed_at = now
+                if not debrief.schedule:
+                    debrief.key_expires_at = now
+                session.add(debrief)
+                _audit(session, now, actor, "debrief.closed", debrief_id, None)
+            if now >= debrief.key_expires_at:
+                await session.execute(delete(DebriefKey).where(DebriefKey.debrief_id == debrief_id))
+            points = await session.execute(
+                select(ActionPoint).where(ActionPoint.debrief_id == debrief_id).order_by(ActionPoint.created_at)
+            )
+            return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
+
+    async def expire_keys(self) -> int:
+        """Delete every key whose last stage is over; returns how many went.
+
+        Keys expire whether or not the debrief was closed: a forgotten debrief
+        must not keep its receipts testable for ever.
+        """
+        async with self.database.session() as session:
+            expired = select(Debrief.id).where(Debrief.key_expires_at <= self.clock.now())
+            result = await session.execute(delete(DebriefKey).where(DebriefKey.debrief_id.in_(expired)))
+            return result.rowcount or 0
+
+    async def skip(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        team: str,
+        lead: str,
+        reason: SkipReason | str,
+        detail: str | None = None,
+    ) -> SkippedDebrief:
+        """Record that no debrief was held, and why."""
+        try:
+            reason = SkipReason(reason)
+        except ValueError:
+            raise InvalidAnswer({"reason": "Please pick one of the reasons."}) from None
+        detail = (detail or "").strip() or None
+        if detail and len(detail) > ACTION_LENGTH:
+            raise InvalidAnswer({"detail": f"Please keep it under {ACTION_LENGTH} characters."})
+        screen({"detail": detail})
+        now = self.clock.now()
+        record = SkippedDebrief(
+            platform=platform, workspace=workspace, team=team, lead=lead, reason=reason, detail=detail, created_at=now
+        )
+        async with self.database.session() as session:
+            session.add(record)
+            _audit(session, now, lead, "debrief.skipped", None, reason.value)
+        return record
+
+    async def stop_followups(self, debrief_id: uuid.UUID, user: str) -> int:
+        """One tap: no more follow-ups for this person in this debrief."""
+        async with self.database.session() as session:
+            participant = (
+                await session.execute(
+                    select(Participant).where(Participant.debrief_id == debrief_id, Participant.user == user)
+                )
+            ).scalar_one_or_none()
+            if participant is None:
+                raise NotAllowed("You're not part of this debrief.")
+            participant.followups_stopped = True
+            session.add(participant)
+            result = await session.execute(
+                update(Followup)
+                .where(Followup.participant_id == participant.id, Followup.status == FollowupStatus.PENDING)
+                .values(status=FollowupStatus.STOPPED)
+            )
+            return result.rowcount or 0
+
+    async def _require_member(self, session: AsyncSession, debrief: Debrief, user: str) -> None:
+        if user != debrief.lead and not await _is_member(session, debrief.id, user):
+            raise NotAllowed("Only the people in this debrief can do that.")
+
+
+def _unique(users: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(user for user in users if user))
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _answer_window(delays: list[timedelta]) -> timedelta:
+    """How long receipts stay testable: until the last stage has had time to be answered."""
+    if not delays:
+        return LAST_STAGE_WINDOW
+    return delays[-1] + min(delays[-1], LAST_STAGE_WINDOW)
+
+
+async def _get(session: AsyncSession, debrief_id: uuid.UUID) -> Debrief:
+    debrief = await session.get(Debrief, debrief_id)
+    if debrief is None:
+        raise NotFound()
+    return debrief
+
+
+async def _is_member(session: AsyncSession, debrief_id: uuid.UUID, user: str) -> bool:
+    row = await session.execute(
+        select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user)
+    )
+    return row.first() is not None
+
+
+async def _receipt_count(session: AsyncSession, debrief_id: uuid.UUID, stage: str) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(AnswerReceipt).where(
+            AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage
+        )
+    )
+    return int(result.scalar_one())
+
+
+def _audit(
+    session: AsyncSession, at: datetime, actor: str, action: str, debrief_id: uuid.UUID | None, detail: str | None
+) -> None:
+    session.add(AuditEvent(at=at, actor=actor, action=action, debrief_id=debrief_id, detail=detail))
+
