@@ -1,0 +1,90 @@
+"""Configuration: a missing or contradictory value stops start-up with one line naming the variable."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from bot.settings import Settings, SettingsError, parse_duration, parse_schedule
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Start each test from an environment with no bot settings in it."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_no_settings_at_all_is_a_working_local_install():
+    settings = Settings.load()
+    assert settings.database_url == "sqlite+aiosqlite:///debrief.db"
+    assert settings.followup_delays == [timedelta(hours=24), timedelta(days=7)]
+    assert settings.debrief_min_group == 5 and settings.port == 3978
+    assert settings.quiet_hours == (time(21), time(8))
+    assert not settings.slack_enabled and not settings.teams_authenticated
+
+
+def test_values_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://root@db/debrief")
+    monkeypatch.setenv("DEBRIEF_SECRET", "x" * 32)
+    monkeypatch.setenv("DEBRIEF_WELLBEING_OFFICERS", "U1, officer@trust.nhs.uk ,")
+    monkeypatch.setenv("DEBRIEF_FOLLOWUPS", "2s,4s")
+    settings = Settings.load()
+    assert settings.database_url == "postgresql+asyncpg://root@db/debrief"
+    assert settings.debrief_wellbeing_officers == ["U1", "officer@trust.nhs.uk"]
+    assert settings.followup_delays == [timedelta(seconds=2), timedelta(seconds=4)]
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        ({"DEBRIEF_MIN_GROUP": "2"}, "DEBRIEF_MIN_GROUP"),
+        ({"DEBRIEF_MIN_GROUP": "five"}, "DEBRIEF_MIN_GROUP"),
+        ({"DEBRIEF_FOLLOWUPS": "7d,24h"}, "DEBRIEF_FOLLOWUPS"),
+        ({"DEBRIEF_FOLLOWUPS": "tomorrow"}, "DEBRIEF_FOLLOWUPS"),
+        ({"PORT": "99999"}, "PORT"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DEBRIEF_QUIET_HOURS": "late"}, "DEBRIEF_QUIET_HOURS"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_CLIENT_ID": "1", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong", "SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+        ({"MICROSOFT_APP_PASSWORD": "p"}, "MICROSOFT_APP_ID"),
+        ({"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001"}, "MICROSOFT_APP_PASSWORD"),
+        ({"DATABASE_URL": "postgresql://root@db/debrief"}, "DEBRIEF_SECRET"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, environment, variable):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        Settings.load()
+    message = str(caught.value)
+    assert message.startswith(f"{variable}:") and "\n" not in message
+
+
+def test_socket_mode_needs_no_signing_secret(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    assert Settings.load().slack_enabled
+
+
+def test_blank_teams_settings_mean_local_mode(monkeypatch):
+    monkeypatch.setenv("MICROSOFT_APP_ID", "")
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", " ")
+    assert not Settings.load().teams_authenticated
+
+
+@pytest.mark.parametrize(("text", "expected"), [("2s", timedelta(seconds=2)), ("30m", timedelta(minutes=30)), ("2w", timedelta(weeks=2))])
+def test_durations(text, expected):
+    assert parse_duration(text) == expected
+    assert parse_schedule(f"{text},90d")[0] == expected
+
+
+def test_the_local_receipt_secret_is_made_once_and_kept_private(tmp_path):
+    settings = Settings.load()
+    first = settings.receipt_secret(tmp_path)
+    assert first == settings.receipt_secret(tmp_path) and len(first) >= 32
+    assert (tmp_path / ".debrief-secret").stat().st_mode & 0o077 == 0
