@@ -10,6 +10,9 @@ like the shipped one (`*.yml` scripts, `resources/*.yml` resource sets,
 
 from __future__ import annotations
 
+import sys
+import textwrap
+from collections.abc import Iterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -18,13 +21,41 @@ from typing import Annotated, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.settings import parse_schedule
+from bot.settings import parse_duration, parse_schedule
 
 DEBRIEF_STAGE = "debrief"
 """The stage name of the answers given during the debrief itself."""
 
+ESCALATING_SCALES = frozenset({"distress"})
+"""Scale question ids that may escalate: DEBRIEF_DISTRESS_THRESHOLD is set for the 0-10 distress rating."""
+
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,40}$"
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def _stage_names(value: dict[str, Stage]) -> dict[str, Stage]:
+    """Each key is one delay (`24h`, `7d`); two keys may not name the same delay."""
+    seen: dict[timedelta, str] = {}
+    for name in value:
+        delay = parse_duration(name)
+        if delay in seen:
+            raise ValueError(f"stages {seen[delay]!r} and {name!r} are the same delay")
+        seen[delay] = name
+    return value
+
+
+def _find_stage(stages: dict[str, Stage], name: str) -> Stage | None:
+    """The stage for `name`, matched by delay, so that `1d` finds `24h` and `1w` finds `7d`."""
+    if name in stages:
+        return stages[name]
+    try:
+        wanted = parse_duration(name)
+    except ValueError:
+        return None
+    for key, stage in stages.items():
+        if parse_duration(key) == wanted:
+            return stage
+    return None
 
 
 class _Strict(BaseModel):
@@ -129,12 +160,7 @@ class Script(_Strict):
             parse_schedule(value)
         return value
 
-    @field_validator("followups")
-    @classmethod
-    def _stage_names(cls, value: dict[str, Stage]) -> dict[str, Stage]:
-        for name in value:
-            parse_schedule(name)
-        return value
+    _stages = field_validator("followups")(_stage_names)
 
 
 class Resource(_Strict):
@@ -163,12 +189,7 @@ class FollowupContent(_Strict):
 
     stages: dict[str, Stage]
 
-    @field_validator("stages")
-    @classmethod
-    def _stage_names(cls, value: dict[str, Stage]) -> dict[str, Stage]:
-        for name in value:
-            parse_schedule(name)
-        return value
+    _stages = field_validator("stages")(_stage_names)
 
 
 class ScriptProblem(Exception):
@@ -190,17 +211,49 @@ def _load_yaml(path: Path) -> object:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
-        raise ScriptProblem(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise ScriptProblem(path, where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except UnicodeDecodeError:
+        raise ScriptProblem(path, "file", "not UTF-8 text") from None
+    except OSError as exc:
+        raise ScriptProblem(path, "file", f"cannot be read ({exc.strerror or exc})") from None
+
+
+_KINDS = {"scale", "choice", "text"}
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    """`('questions', 0, 'scale', 'low')` -> `questions[0].low` (drop the union tag)."""
+    name, previous = "", None
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif not (isinstance(previous, int) and part in _KINDS):
+            name += f".{part}" if name else str(part)
+        previous = part
+    return name or "(top level)"
+
+
+def _validate(model: type[_M], path: Path) -> tuple[_M | None, list[ScriptProblem]]:
+    """Parse `path` as `model`; every problem found, not only the first."""
+    try:
+        data = _load_yaml(path)
+    except ScriptProblem as problem:
+        return None, [problem]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, [
+            ScriptProblem(path, _field_name(error["loc"]), str(error["msg"]).removeprefix("Value error, "))
+            for error in exc.errors()
+        ]
 
 
 def _parse(model: type[_M], path: Path) -> _M:
-    data = _load_yaml(path)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        raise ScriptProblem(path, field, str(error["msg"]).removeprefix("Value error, ")) from None
+    parsed, problems = _validate(model, path)
+    if problems:
+        raise problems[0]
+    assert parsed is not None
+    return parsed
 
 
 class Library:
@@ -214,6 +267,8 @@ class Library:
         self.scripts: dict[str, Script] = {}
         self.resource_sets: dict[str, ResourceSet] = {}
         self.stages: dict[str, Stage] = {}
+        self.origins: dict[tuple[str, str], Path] = {}
+        """("script", id), ("stage", name) or ("resources", region) -> the file it came from."""
 
     @classmethod
     def load(cls, extra: Path | None = None) -> Library:
@@ -231,24 +286,35 @@ class Library:
         if not directory.is_dir():
             return [ScriptProblem(directory, "(directory)", "not found")]
         for path in sorted(directory.glob("*.yml")):
-            try:
-                if path.name == "followups.yml":
-                    self.stages.update(_parse(FollowupContent, path).stages)
-                else:
-                    script = _parse(Script, path)
-                    if script.id != path.stem:
-                        raise ScriptProblem(path, "id", f"must match the file name ({path.stem!r})")
-                    self.scripts[script.id] = script
-            except ScriptProblem as problem:
-                problems.append(problem)
+            if path.name == "followups.yml":
+                content, found = _validate(FollowupContent, path)
+                problems += found
+                if content is not None:
+                    for name, stage in content.stages.items():
+                        delay = parse_duration(name)
+                        for old in [key for key in self.stages if parse_duration(key) == delay]:
+                            del self.stages[old]
+                            self.origins.pop(("stage", old), None)
+                        self.stages[name] = stage
+                        self.origins["stage", name] = path
+                continue
+            script, found = _validate(Script, path)
+            problems += found
+            if script is not None:
+                if script.id != path.stem:
+                    problems.append(ScriptProblem(path, "id", f"must match the file name ({path.stem!r})"))
+                    continue
+                self.scripts[script.id] = script
+                self.origins["script", script.id] = path
         for path in sorted((directory / "resources").glob("*.yml")):
-            try:
-                resource_set = _parse(ResourceSet, path)
+            resource_set, found = _validate(ResourceSet, path)
+            problems += found
+            if resource_set is not None:
                 if resource_set.region != path.stem:
-                    raise ScriptProblem(path, "region", f"must match the file name ({path.stem!r})")
+                    problems.append(ScriptProblem(path, "region", f"must match the file name ({path.stem!r})"))
+                    continue
                 self.resource_sets[resource_set.region] = resource_set
-            except ScriptProblem as problem:
-                problems.append(problem)
+                self.origins["resources", resource_set.region] = path
         return problems
 
     def script(self, script_id: str) -> Script:
@@ -268,14 +334,245 @@ class Library:
         return parse_schedule(script.schedule or default)
 
     def stage(self, script: Script, name: str) -> Stage:
-        """What the follow-up at stage `name` says: the script's own, else the default."""
-        if name in script.followups:
-            return script.followups[name]
-        if name in self.stages:
-            return self.stages[name]
-        raise KeyError(name)
+        """What the follow-up at stage `name` says: the script's own, else the default.
+
+        Stages match by delay, so `1d` (what `format_duration` gives for 24 hours) finds `24h`.
+        """
+        stage = _find_stage(script.followups, name)
+        if stage is None:
+            stage = _find_stage(self.stages, name)
+        if stage is None:
+            raise KeyError(name)
+        return stage
 
     def questions(self, script: Script, stage: str) -> list[Question]:
         if stage == DEBRIEF_STAGE:
             return list(script.questions)
         return list(self.stage(script, stage).questions)
+
+
+# --- `debrief-bot scripts check` and `debrief-bot scripts show` -------------------------------
+
+
+def _question_places(library: Library) -> Iterator[tuple[Path, str, Question]]:
+    """Every question the library can ask, with its file and field name, shipped files first."""
+    for name, stage in library.stages.items():
+        path = library.origins.get(("stage", name), Path("followups.yml"))
+        for index, question in enumerate(stage.questions):
+            yield path, f"stages.{name}.questions[{index}]", question
+    for script_id, script in library.scripts.items():
+        path = library.origins.get(("script", script_id), Path(f"{script_id}.yml"))
+        for index, question in enumerate(script.questions):
+            yield path, f"questions[{index}]", question
+        for name, stage in script.followups.items():
+            for index, question in enumerate(stage.questions):
+                yield path, f"followups.{name}.questions[{index}]", question
+
+
+def _meaning(question: Question) -> tuple[object, ...]:
+    """What must match for two questions to share an id (answers are summarised by id)."""
+    if isinstance(question, ScaleQuestion):
+        return ("scale", question.escalates)
+    if isinstance(question, ChoiceQuestion):
+        return ("choice", tuple(option.value for option in question.options))
+    return ("text",)
+
+
+def _describe(meaning: tuple[object, ...]) -> str:
+    if meaning[0] == "scale":
+        return "an escalating scale" if meaning[1] else "a scale that does not escalate"
+    if meaning[0] == "choice":
+        return f"a choice of {', '.join(str(value) for value in meaning[1])}"  # type: ignore[arg-type]
+    return "free text"
+
+
+def _library_problems(library: Library, shipped: Path) -> list[ScriptProblem]:
+    """The checks that need the whole library: schedules, escalation, ids, resource sets."""
+    problems: list[ScriptProblem] = []
+    for script_id, script in library.scripts.items():
+        path = library.origins.get(("script", script_id), Path(f"{script_id}.yml"))
+        for name in [part.strip() for part in (script.schedule or "").split(",") if part.strip()]:
+            if _find_stage(script.followups, name) is None and _find_stage(library.stages, name) is None:
+                problems.append(
+                    ScriptProblem(
+                        path,
+                        "schedule",
+                        f"stage {name} has no content: add it under followups: here or to followups.yml",
+                    )
+                )
+
+    first_seen: dict[str, tuple[Path, tuple[object, ...]]] = {}
+    places = sorted(_question_places(library), key=lambda place: not place[0].is_relative_to(shipped))
+    for path, field, question in places:
+        if isinstance(question, ScaleQuestion) and question.escalates and question.id not in ESCALATING_SCALES:
+            allowed = ", ".join(sorted(ESCALATING_SCALES))
+            problems.append(
+                ScriptProblem(
+                    path,
+                    f"{field}.escalates",
+                    f"only the 0-10 distress rating (id: {allowed}) may escalate; "
+                    f"{question.id!r} would show crisis resources on a high score that does not mean distress",
+                )
+            )
+        meaning = _meaning(question)
+        if question.id not in first_seen:
+            first_seen[question.id] = (path, meaning)
+            continue
+        other_path, other = first_seen[question.id]
+        if other != meaning:
+            problems.append(
+                ScriptProblem(
+                    path,
+                    f"{field}.id",
+                    f"{question.id!r} is {_describe(meaning)} here but {_describe(other)} in {other_path.name}; "
+                    "one id must mean one question everywhere, or use a new id",
+                )
+            )
+
+    for region, resource_set in library.resource_sets.items():
+        path = library.origins.get(("resources", region), Path(f"resources/{region}.yml"))
+        for index, resource in enumerate(resource_set.resources):
+            if resource.crisis and resource.placeholder:
+                problems.append(
+                    ScriptProblem(
+                        path,
+                        f"resources[{index}].crisis",
+                        "a placeholder cannot be a crisis resource: fill in the contact and remove placeholder",
+                    )
+                )
+        if not any(resource.crisis and not resource.placeholder for resource in resource_set.resources):
+            problems.append(
+                ScriptProblem(
+                    path,
+                    "resources",
+                    "no crisis resource (crisis: true): someone in acute distress would be shown nothing",
+                )
+            )
+    return problems
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def check_command(directory: Path | None) -> int:
+    """`debrief-bot scripts check [DIR]`: one `FILE: FIELD: message` line per error on stderr."""
+    shipped = shipped_dir()
+    library = Library()
+    problems = library.add_directory(shipped)
+    if directory is not None:
+        problems += library.add_directory(directory)
+        for path in sorted([*directory.glob("*.yaml"), *(directory / "resources").glob("*.yaml")]):
+            problems.append(ScriptProblem(path, "(file name)", "ignored: name it .yml"))
+    problems += _library_problems(library, shipped)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    counts = ", ".join(
+        [
+            _plural(len(library.scripts), "script"),
+            _plural(len(library.stages), "follow-up stage"),
+            _plural(len(library.resource_sets), "resource set"),
+        ]
+    )
+    where = f" (shipped + {directory})" if directory is not None else ""
+    if problems:
+        files = len({problem.path for problem in problems})
+        print(f"{counts}{where}: {_plural(len(problems), 'error')} in {_plural(files, 'file')}")
+        return 1
+    print(f"{counts}{where}: all valid")
+    return 0
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.strip().split("\n"):
+        if paragraph.strip():
+            lines += textwrap.wrap(paragraph.strip(), width=78, initial_indent=indent, subsequent_indent=indent)
+        else:
+            lines.append("")
+    return lines
+
+
+def _show_question(number: int, question: Question, indent: str) -> list[str]:
+    more = indent + "   "
+    lines = textwrap.wrap(f"{number}. {question.label}", width=78, initial_indent=indent, subsequent_indent=more)
+    if isinstance(question, ScaleQuestion):
+        detail = f"Scale 0-10. 0 = {question.low}; 10 = {question.high}."
+        if question.escalates:
+            detail += " A high score shows crisis contacts at once."
+    elif isinstance(question, ChoiceQuestion):
+        detail = "Choice: " + " / ".join(option.label for option in question.options) + "."
+        if question.escalate_on:
+            labels = [option.label for option in question.options if option.value in question.escalate_on]
+            detail += f" Shows crisis contacts at once for: {' / '.join(labels)}."
+    else:
+        detail = f"Free text, up to {question.max_length} characters."
+        if question.hint:
+            detail = f"{question.hint} {detail}"
+        detail += (
+            " The author chooses: the team, or the wellbeing team only."
+            if question.visibility == "ask"
+            else " Only the wellbeing team sees it."
+        )
+    if not question.optional:
+        detail += " Required."
+    return lines + _wrap(f"[{question.id}] {detail}", more)
+
+
+def show_command(script_id: str) -> int:
+    """`debrief-bot scripts show ID`: the script as a reader would see it, in plain text."""
+    from bot.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.load()
+        library = Library.load(settings.debrief_scripts_dir)
+    except (SettingsError, ScriptProblem) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if script_id not in library.scripts:
+        known = ", ".join(sorted(library.scripts))
+        print(f"no script {script_id!r}; known scripts: {known}", file=sys.stderr)
+        return 1
+    script = library.script(script_id)
+
+    out = [f"{script.title}  ({script.id}, version {script.version})", ""]
+    out += _wrap(f"Why: {script.why}", "")
+    out += [f"Time: about {script.minutes} minutes."]
+    out += _wrap(f"Source: {script.source}", "")
+    out += ["", "Read this aloud to start:", *_wrap(script.intro, "  "), "", "Steps:"]
+    for number, step in enumerate(script.steps, 1):
+        out += _wrap(f"{number}. {step.key} - {step.title}", "  ") + _wrap(step.prompt, "     ")
+    if script.lead_tips:
+        out += ["", "Tips for the lead:"]
+        for tip in script.lead_tips:
+            out += textwrap.wrap(tip, width=78, initial_indent="  - ", subsequent_indent="    ")
+    out += ["", "Asked privately and anonymously, at the end of the debrief:"]
+    for number, question in enumerate(script.questions, 1):
+        out += _show_question(number, question, "  ")
+
+    schedule = script.schedule or settings.debrief_followups
+    names = [part.strip() for part in schedule.split(",") if part.strip()]
+    origin = "this script's schedule" if script.schedule else "DEBRIEF_FOLLOWUPS"
+    out += ["", f"Follow-ups ({schedule}, from {origin}):"]
+    shown = []
+    for name in names:
+        out.append("")
+        try:
+            stage = library.stage(script, name)
+        except KeyError:
+            out.append(f"  After {name}: (no content for this stage)")
+            continue
+        shown.append(stage)
+        out.append(f"  After {name}:")
+        out += _wrap(stage.message, "    ")
+        if stage.late_message:
+            out += ["    If it goes out late, instead:", *_wrap(stage.late_message, "      ")]
+        if stage.questions:
+            out.append("    Questions (optional, anonymous):")
+            for number, question in enumerate(stage.questions, 1):
+                out += _show_question(number, question, "    ")
+    others = [name for name, stage in library.stages.items() if all(stage is not seen for seen in shown)]
+    if others:
+        out += ["", f"Also written, not in this schedule: {', '.join(others)} (add to {origin} to send)."]
+    print("\n".join(out))
+    return 0
