@@ -38,6 +38,12 @@ def _scripts_show(args: argparse.Namespace) -> int:
     return show_command(args.script_id)
 
 
+def _slack_manifest(args: argparse.Namespace) -> int:
+    from adapters.slack.manifest import command
+
+    return command(args.url, args.socket_mode)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="debrief-bot",
@@ -58,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     show = scripts.add_parser("show", help="print a script as a reader would see it")
     show.add_argument("script_id")
     show.set_defaults(handler=_scripts_show)
+
+    slack = commands.add_parser("slack", help="Slack helpers").add_subparsers(dest="slack_command", required=True)
+    manifest = slack.add_parser("manifest", help="print the Slack app manifest, filled in for your host")
+    manifest.add_argument("--url", metavar="https://HOST", help="the bot's public base address")
+    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode instead (no public address)")
+    manifest.set_defaults(handler=_slack_manifest)
     return parser
 
 

@@ -1,0 +1,87 @@
+"""The Bolt app, built from settings by a factory (never at import time, never mutated per request).
+
+* One workspace: SLACK_BOT_TOKEN; Bolt calls `auth.test` once to learn the
+  bot's ids (context.bot_user_id), through the same client as everything else.
+* Many workspaces: SLACK_CLIENT_ID/SLACK_CLIENT_SECRET; installations live in
+  slack_sdk's SQLAlchemy stores on the bot's own database (their tables come
+  from our Alembic migration, not from `create_tables()`).
+* Every Web API call goes to SLACK_API_URL when it is set: Bolt copies the
+  app client's base_url and retry handlers into every per-request client.
+* 429s wait for Retry-After (AsyncRateLimitErrorRetryHandler) besides the
+  default retry of connection errors.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import listeners
+from bot.core import Core
+from bot.settings import Settings
+
+log = logging.getLogger("debrief.slack")
+
+BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:write", "users:read", "users:read.email"]
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+STATE_SECONDS = 600
+API_TIMEOUT_SECONDS = 15
+
+
+def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
+    return AsyncWebClient(
+        token=token,
+        timeout=API_TIMEOUT_SECONDS,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        logger=logging.getLogger("debrief.slack.api"),
+        **kwargs,
+    )
+
+
+def build_oauth_settings(core: Core) -> AsyncOAuthSettings:
+    settings = core.settings
+    assert settings.slack_client_id and settings.slack_client_secret
+    engine = core.database.engine
+    return AsyncOAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
+        state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine),
+    )
+
+
+def build_app(core: Core) -> AsyncApp:
+    """A Bolt AsyncApp wired to `core`, for HTTP, Socket Mode or both."""
+    settings = core.settings
+    oauth = settings.slack_oauth
+    app = AsyncApp(
+        name="debrief-bot",
+        logger=logging.getLogger("debrief.slack.bolt"),
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        client=build_client(settings, None if oauth else settings.slack_bot_token),
+        oauth_settings=build_oauth_settings(core) if oauth else None,
+    )
+
+    @app.middleware
+    async def attach_core(context, next) -> None:  # noqa: A002 (Bolt's name)
+        context["core"] = core
+        await next()
+
+    listeners.register(app)
+    return app

@@ -1,0 +1,88 @@
+"""Every id that the Block Kit renderer and the listeners share.
+
+Slack sends back the `action_id` of a button, the `callback_id` of a modal
+and the `block_id` of each input: the renderer writes them and the listeners
+match on them, so both take them from here and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+VALUE = "value"
+"""The action id of the one element inside every input block: its block id says what it is."""
+
+
+class Action(StrEnum):
+    """Buttons, in the script message, in App Home and in modals."""
+
+    ANSWER = "debrief.answer"
+    ADD_ACTION_POINT = "debrief.add_action_point"
+    RESOURCES = "debrief.resources"
+    CLOSE = "debrief.close"
+    POST_RESULTS = "debrief.post_results"
+
+
+class Callback(StrEnum):
+    """Modal callback ids: one per kind of form."""
+
+    SETUP = "debrief.setup"
+    ANSWER = "debrief.answer"
+    ACTION_POINT = "debrief.action_point"
+    SKIP = "debrief.skip"
+    NOTICE = "debrief.notice"
+    """A modal that only says something (done, thank you, resources)."""
+
+
+class SetupBlock(StrEnum):
+    SCRIPT = "setup.script"
+    PARTICIPANTS = "setup.participants"
+    LABEL = "setup.label"
+    WHERE = "setup.where"
+
+
+class Where(StrEnum):
+    """Where the debrief runs: the set-up form's choice."""
+
+    NEW_CHANNEL = "new_channel"
+    THIS_CHANNEL = "this_channel"
+
+
+class ActionPointBlock(StrEnum):
+    TEXT = "action_point.text"
+    OWNER = "action_point.owner"
+    DUE_ON = "action_point.due_on"
+
+
+class SkipBlock(StrEnum):
+    REASON = "skip.reason"
+    DETAIL = "skip.detail"
+
+
+class MessageBlock(StrEnum):
+    """Blocks of the script message that are found again when it is updated."""
+
+    COUNTER = "script.counter"
+    BUTTONS = "script.buttons"
+
+
+SHARED = "shared"
+"""The value of the "share with the team" checkbox."""
+
+
+def question_block(question_id: str) -> str:
+    """The block id of a question in the answer modal (generic in the stage)."""
+    return f"q.{question_id}"
+
+
+def share_block(question_id: str) -> str:
+    """The block id of a text question's "share with the team" checkbox."""
+    return f"share.{question_id}"
+
+
+def question_of(block_id: str) -> tuple[str, str] | None:
+    """(`q` or `share`, question id) for an answer-modal block id, else None."""
+    kind, _, question = block_id.partition(".")
+    if kind in ("q", "share") and question:
+        return kind, question
+    return None

@@ -1,0 +1,77 @@
+"""`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief help`.
+
+Opening a modal comes first: the trigger id lives 3 seconds and works once,
+so `ack()` and `views.open` happen before any database work.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.errors import listener
+from adapters.slack.metadata import Origin
+from adapters.slack.people import is_officer
+from adapters.slack.render.common import section, to_dicts
+from adapters.slack.render.forms import setup_modal, skip_modal
+from adapters.slack.render.summary import summary_blocks
+from bot.core import Core
+
+COMMAND = "/debrief"
+SUMMARY_DAYS = 30
+
+HELP = (
+    "*/debrief* starts a short debrief after a hard event: pick the people, I make a private channel, "
+    "post the steps, and each person answers a few questions anonymously.\n"
+    "• `/debrief`: start one (takes under a minute)\n"
+    "• `/debrief skip`: record that there was no debrief this time, and why\n"
+    "• `/debrief summary`: the anonymised 30-day overview, for the wellbeing team\n"
+    "• `/debrief help`: this message\n"
+    "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
+    "Support contacts are in my *Home* tab at any time."
+)
+NOT_AN_OFFICER = (
+    "The summary is for the wellbeing team, so I can't show it here. "
+    "If you'd like support yourself, my *Home* tab lists who to contact."
+)
+
+
+def _origin(body: dict) -> Origin:
+    return Origin(channel=body["channel_id"], team=body.get("team_id") or body.get("enterprise_id") or "unknown")
+
+
+@listener
+async def debrief_command(ack, body, client, core: Core, respond) -> None:
+    words = (body.get("text") or "").strip().lower().split()
+    word = words[0] if words else "start"
+    if word == "start":
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=setup_modal(core.library, _origin(body)))
+    elif word == "skip":
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=skip_modal(_origin(body)))
+    elif word == "summary":
+        await ack()
+        await _summary(body, client, core, respond)
+    elif word == "help":
+        await ack(blocks=to_dicts([section(HELP)]), text="How /debrief works", response_type="ephemeral")
+    else:
+        await ack(
+            blocks=to_dicts([section("I didn't recognise that.\n" + HELP)]),
+            text="How /debrief works",
+            response_type="ephemeral",
+        )
+
+
+async def _summary(body: dict, client, core: Core, respond) -> None:
+    if not await is_officer(core, client, body["user_id"]):
+        await respond(text=NOT_AN_OFFICER, response_type="ephemeral")
+        return
+    until = core.clock.now()
+    summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=body.get("team_id"))
+    await respond(blocks=to_dicts(summary_blocks(summary, SUMMARY_DAYS)), text="Wellbeing summary", response_type="ephemeral")
+
+
+def register(app: AsyncApp) -> None:
+    app.command(COMMAND)(debrief_command)

@@ -1,0 +1,42 @@
+"""App Home: what someone sees when they open the bot's Home tab.
+
+Slack retries an event whose ack was slow (X-Slack-Retry-Num); publishing
+the same Home view again is harmless, so the handler is idempotent as is.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.errors import cause, listener, log
+from adapters.slack.people import is_officer
+from adapters.slack.render.home import home_view
+from bot.core import Core
+
+SUMMARY_DAYS = 30
+
+
+@listener
+async def home_opened(body, client, core: Core) -> None:
+    event = body.get("event") or {}
+    if event.get("tab", "home") != "home":
+        return
+    user = event["user"]
+    workspace = body.get("team_id") or ""
+    debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
+    summary = None
+    if await is_officer(core, client, user):
+        until = core.clock.now()
+        try:
+            summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=workspace)
+        except Exception as error:  # the rest of Home is still worth showing
+            log.warning("App Home: the officers' summary failed: %s", cause(error))
+    await client.views_publish(
+        user_id=user, view=home_view(debriefs, core.library, core.resources, summary, SUMMARY_DAYS)
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.event("app_home_opened")(home_opened)

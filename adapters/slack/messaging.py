@@ -1,0 +1,88 @@
+"""What the bot posts in a debrief's channel after set-up: the counter, action points, results, the close.
+
+The counter moves only when `claim_count_update` says the batch changed,
+and exactly one process wins each change, so nobody watching the channel
+can match a new number to the person who just tapped, and a busy minute
+never makes a storm of `chat.update` calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.errors import cause
+from adapters.slack.render.script import (
+    action_point_message,
+    as_blocks,
+    closing_summary,
+    results_message,
+    script_fallback,
+    script_message,
+)
+from bot.core import Core
+from bot.models import ActionPoint, Debrief
+from bot.debriefs import Closed
+from bot.scripts import DEBRIEF_STAGE
+
+log = logging.getLogger("debrief.slack")
+
+
+async def redraw_script(core: Core, client: AsyncWebClient, debrief: Debrief, shown: int | None = None) -> None:
+    if not (debrief.space and debrief.script_message):
+        return
+    script = core.debriefs.script(debrief.script_id)
+    await client.chat_update(
+        channel=debrief.space,
+        ts=debrief.script_message,
+        blocks=as_blocks(script_message(debrief, script, core.settings.debrief_min_group, shown)),
+        text=script_fallback(script),
+    )
+
+
+async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
+    """After an answer: move the channel's counter if its batch changed. Never raises (the answer is safe)."""
+    if stage != DEBRIEF_STAGE:
+        return
+    try:
+        shown = await core.debriefs.claim_count_update(debrief_id)
+        if shown is None:
+            return
+        debrief = await core.debriefs.get(debrief_id)
+        await redraw_script(core, client, debrief, shown)
+    except Exception as error:
+        log.warning("could not update a debrief's answer counter: %s", cause(error))
+
+
+async def post(client: AsyncWebClient, channel: str, blocks: list, text: str) -> None:
+    await client.chat_postMessage(channel=channel, blocks=as_blocks(blocks), text=text, unfurl_links=False, unfurl_media=False)
+
+
+async def post_action_point(client: AsyncWebClient, debrief: Debrief, point: ActionPoint) -> None:
+    if debrief.space:
+        await post(client, debrief.space, action_point_message(point), "New action point")
+
+
+async def post_results(core: Core, client: AsyncWebClient, debrief: Debrief) -> bool:
+    """Post the team's view of the answers; False while fewer than the minimum have answered."""
+    aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+    if aggregate.suppressed or not debrief.space:
+        return False
+    await post(client, debrief.space, results_message(aggregate), "The team's anonymous results")
+    return True
+
+
+async def post_closing(core: Core, client: AsyncWebClient, closed: Closed) -> None:
+    debrief = closed.debrief
+    if not debrief.space:
+        return
+    script = core.debriefs.script(debrief.script_id)
+    answers = await core.debriefs.answer_count(debrief.id)
+    aggregate = None
+    if answers >= core.settings.debrief_min_group:
+        aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+    blocks = closing_summary(debrief, script, closed.action_points, answers, core.settings.debrief_min_group, aggregate)
+    await post(client, debrief.space, blocks, "The debrief is closed")
+    await redraw_script(core, client, debrief)

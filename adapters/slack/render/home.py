@@ -1,0 +1,55 @@
+"""App Home: your open debriefs, support, and (for wellbeing officers) the anonymised overview."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.views import View
+
+from adapters.slack.metadata import DebriefRef
+from adapters.slack.render.common import Blocks, context, header, section
+from adapters.slack.render.script import answer_button
+from adapters.slack.render.summary import summary_blocks
+from adapters.slack.render.support import resource_blocks
+from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, day, escape
+from bot.models import Debrief
+from bot.scripts import Library, ResourceSet
+from bot.summary import Summary
+
+MAX_LISTED = 15
+
+
+def _debrief_line(debrief: Debrief, library: Library) -> str:
+    script = library.scripts.get(debrief.script_id)
+    title = escape(script.title) if script else "Debrief"
+    parts = [f"*{title}*"]
+    if debrief.label:
+        parts.append(clip_escaped(debrief.label, 150))
+    parts.append(f"started {day(debrief.started_at.date())}")
+    if debrief.space:
+        parts.append(f"in {channel_link(debrief.space)}")
+    return " · ".join(parts)
+
+
+def home_view(
+    debriefs: Sequence[Debrief],
+    library: Library,
+    resources: ResourceSet,
+    summary: Summary | None = None,
+    days: int = 30,
+) -> dict:
+    blocks: Blocks = [header("Your debriefs")]
+    if debriefs:
+        for debrief in debriefs[:MAX_LISTED]:
+            blocks.append(section(_debrief_line(debrief, library), accessory=answer_button(DebriefRef(debrief=debrief.id))))
+        if len(debriefs) > MAX_LISTED:
+            blocks.append(context(and_more(len(debriefs) - MAX_LISTED, "more open debriefs")))
+        blocks.append(context("Your answers are anonymous: nobody can see whose they are, not the lead, not IT."))
+    else:
+        blocks.append(section("No open debriefs for you right now. Type `/debrief` in any channel to start one."))
+    blocks.append(header("Support"))
+    blocks += resource_blocks(resources, max_blocks=20)
+    if summary is not None:
+        blocks.append(header("For the wellbeing team"))
+        blocks += summary_blocks(summary, days)
+    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()

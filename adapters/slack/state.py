@@ -1,0 +1,85 @@
+"""Reading a submitted modal's `state.values` back into plain Python values.
+
+Slack's shape is values[block_id][action_id] = {type, value | selected_option
+| selected_options | selected_users | selected_user | selected_date}. Every
+input block here has one element whose action id is `ids.VALUE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from adapters.slack.ids import SHARED, VALUE, ActionPointBlock, SetupBlock, SkipBlock, Where, question_block, share_block
+from adapters.slack.render.forms import DEFAULT_SCRIPT, SetupChoice
+from bot.scripts import Question, TextQuestion
+
+
+def _element(view: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
+    values = ((view.get("state") or {}).get("values")) or {}
+    block = values.get(block_id) or {}
+    element = block.get(VALUE)
+    if element is None and block:
+        element = next(iter(block.values()))
+    return element or {}
+
+
+def value(view: Mapping[str, Any], block_id: str) -> object:
+    """The one value of an input block, whatever its element: None when left empty."""
+    element = _element(view, block_id)
+    for key in ("value", "selected_date", "selected_user"):
+        if element.get(key) not in (None, ""):
+            return element[key]
+    if element.get("selected_option"):
+        return element["selected_option"].get("value")
+    if "selected_users" in element:
+        return list(element.get("selected_users") or [])
+    if "selected_options" in element:
+        return [option.get("value") for option in element.get("selected_options") or []]
+    return None
+
+
+def text(view: Mapping[str, Any], block_id: str) -> str | None:
+    found = value(view, block_id)
+    return found if isinstance(found, str) else None
+
+
+def read_setup(view: Mapping[str, Any]) -> SetupChoice:
+    participants = value(view, SetupBlock.PARTICIPANTS)
+    where = text(view, SetupBlock.WHERE)
+    return SetupChoice(
+        script_id=text(view, SetupBlock.SCRIPT) or DEFAULT_SCRIPT,
+        participants=[str(user) for user in participants] if isinstance(participants, list) else [],
+        label=(text(view, SetupBlock.LABEL) or "").strip() or None,
+        where=Where.THIS_CHANNEL if where == Where.THIS_CHANNEL else Where.NEW_CHANNEL,
+    )
+
+
+def read_answers(view: Mapping[str, Any], questions: Sequence[Question]) -> tuple[dict[str, object], set[str]]:
+    """Answers by question id, and the text questions whose author ticked "share with the team"."""
+    values: dict[str, object] = {}
+    shared: set[str] = set()
+    for question in questions:
+        found = value(view, question_block(question.id))
+        if found not in (None, "", []):
+            values[question.id] = found
+        if isinstance(question, TextQuestion):
+            ticked = value(view, share_block(question.id))
+            if isinstance(ticked, list) and SHARED in ticked:
+                shared.add(question.id)
+    return values, shared
+
+
+def read_action_point(view: Mapping[str, Any]) -> tuple[str, str, date | None]:
+    due = text(view, ActionPointBlock.DUE_ON)
+    try:
+        due_on = date.fromisoformat(due) if due else None
+    except ValueError:
+        due_on = None
+    owner = value(view, ActionPointBlock.OWNER)
+    return text(view, ActionPointBlock.TEXT) or "", owner if isinstance(owner, str) else "", due_on
+
+
+def read_skip(view: Mapping[str, Any]) -> tuple[str, str | None]:
+    return text(view, SkipBlock.REASON) or "", text(view, SkipBlock.DETAIL)

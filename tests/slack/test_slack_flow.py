@@ -1,0 +1,141 @@
+"""The whole Slack debrief, through the real server with signed requests, against the fake Web API.
+
+One lead starts a debrief from the ward channel, five people answer
+anonymously, the counter moves in batches, a second answer is refused
+kindly, the lead posts the team's results (no names, only shared text),
+adds an action point and closes the debrief.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fake_slack import FakeSlack
+from harness import SlackApp
+
+from adapters.slack.ids import Action, ActionPointBlock, Callback, SetupBlock, Where, question_block, share_block
+from bot.models import Answer
+
+LEAD = "ULEAD00001"
+STAFF = ["USTAFF0001", "USTAFF0002", "USTAFF0003", "USTAFF0004"]
+WARD = "CWARD00001"
+
+
+def texts(blocks: list[dict]) -> str:
+    """Every text in a message or view, joined, to assert on what people read."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return "\n".join(found)
+
+
+async def start_debrief(slack_app: SlackApp, label: str = "Resus 2, Tuesday night", where: str = Where.NEW_CHANNEL) -> dict:
+    """Run /debrief and submit the set-up form; return the script message."""
+    fake, slack = slack_app.fake, slack_app.slack
+    reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
+    assert reply.status == 200 and reply.elapsed < 3
+    setup = fake.last_view(Callback.SETUP)
+    reply = await slack.submit(
+        setup,
+        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.LABEL: label, SetupBlock.WHERE: where},
+        user_id=LEAD,
+    )
+    assert reply.status == 200, reply
+    assert reply.json()["response_action"] == "update"
+    await fake.wait_for("views.update", where=lambda args: "Done" in texts(args["view"]["blocks"]))
+    script = fake.last("chat.update")
+    return fake.message(script["channel"], script["ts"])
+
+
+async def answer(slack_app: SlackApp, script: dict, user: str, distress: int = 3, note: str | None = None, share: bool = False):
+    fake, slack = slack_app.fake, slack_app.slack
+    before = len(fake.calls_to("views.open"))
+    reply = await slack.click(script, Action.ANSWER, user_id=user)
+    assert reply.status == 200
+    await fake.wait_for("views.open", before + 1)
+    modal = fake.last_view()
+    if modal["callback_id"] != Callback.ANSWER:
+        return None, modal
+    answers = {question_block("distress"): str(distress), question_block("useful"): "useful"}
+    if note is not None:
+        answers[question_block("team_note")] = note
+    if share:
+        answers[share_block("team_note")] = ["shared"]
+    return await slack.submit(modal, answers, user_id=user), modal
+
+
+async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> None:
+    fake = slack_app.fake
+    script = await start_debrief(slack_app)
+
+    created = fake.last("conversations.create")
+    assert re.fullmatch(r"debrief-\d{8}-[a-z0-9]{4}", created["name"])
+    assert str(created["is_private"]).lower() in ("true", "1")
+    channel = fake.channel_named(created["name"])
+    invited = fake.last("conversations.invite")["users"].split(",")
+    assert set(invited) == {LEAD, *STAFF} and fake.bot_user_id not in invited
+    assert "fewer than 5 anonymous answers" in texts(script["blocks"]).lower()
+    assert "Resus 2, Tuesday night" in texts(script["blocks"])
+
+    notes = {0: "Defib pads were missing <!channel>", 1: "Private worry", 2: None, 3: None, 4: "We did well &  <@U123>"}
+    updates_before = len(fake.calls_to("chat.update"))
+    people = [LEAD, *STAFF]
+    for index, person in enumerate(people):
+        reply, _ = await answer(slack_app, script, person, distress=index, note=notes[index], share=index in (0, 4))
+        assert reply.status == 200, reply
+        assert reply.json()["response_action"] == "update"
+        if index < 4:  # the counter does not move until the batch of five is complete
+            assert len(fake.calls_to("chat.update")) == updates_before
+    await fake.wait_for("chat.update", updates_before + 1)
+    script = fake.message(channel.id, script["ts"])
+    assert "5 or more anonymous answers" in texts(script["blocks"])
+
+    # A second answer from the same person is refused kindly.
+    _, modal = await answer(slack_app, script, STAFF[0])
+    assert "already answered" in texts(modal["blocks"])
+
+    # The lead posts the team's results: shared notes only, escaped, no names.
+    posted = len(fake.messages_in(channel.id))
+    await slack_app.slack.click(script, Action.POST_RESULTS, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", where=lambda args: "anonymous results" in texts(args.get("blocks") or []))
+    results = fake.messages_in(channel.id)[posted]
+    shown = texts(results["blocks"])
+    assert "Defib pads were missing &lt;!channel&gt;" in shown
+    assert "&lt;@U123&gt;" in shown and "Private worry" not in shown
+    assert not any(person in shown for person in people)
+
+    # An action point with its owner and due date.
+    await slack_app.slack.click(script, Action.ADD_ACTION_POINT, user_id=LEAD)
+    await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.ACTION_POINT)
+    form = fake.last_view(Callback.ACTION_POINT)
+    reply = await slack_app.slack.submit(
+        form, {ActionPointBlock.TEXT: "Check the defib pads every shift", ActionPointBlock.OWNER: STAFF[1], ActionPointBlock.DUE_ON: "2099-01-14"}, user_id=LEAD
+    )
+    assert reply.status == 200
+    await fake.wait_for("chat.postMessage", where=lambda args: "New action point" in texts(args.get("blocks") or []))
+    assert f"<@{STAFF[1]}>" in texts(fake.messages_in(channel.id)[-1]["blocks"])
+
+    # Close: a summary in the channel, the script shows it is closed.
+    await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in texts(args.get("blocks") or []))
+    summary = texts(fake.messages_in(channel.id)[-1]["blocks"])
+    assert "Check the defib pads every shift" in summary and "5 or more anonymous answers" in summary
+    await fake.wait_for("chat.update", where=lambda args: "closed" in texts(args.get("blocks") or []))
+    script = fake.message(channel.id, script["ts"])
+    assert "This debrief is closed" in texts(script["blocks"])
+
+    async with slack_app.core.database.session() as session:
+        from sqlalchemy import func, select
+
+        assert (await session.execute(select(func.count()).select_from(Answer))).scalar_one() == 5 * 2 + 3
+    assert fake.violations == []
