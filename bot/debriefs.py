@@ -38,7 +38,7 @@ from bot.models import (
     SkippedDebrief,
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
-from bot.settings import Settings, format_duration, parse_schedule
+from bot.settings import Settings, schedule_stages
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
@@ -127,7 +127,7 @@ class Debriefs:
         if request_key and (existing := await self.find_by_request(request_key)):
             return existing
         now = self.clock.now()
-        delays = self.library.schedule_for(script, self.settings.debrief_followups)
+        stages = schedule_stages(script.schedule or self.settings.debrief_followups)
         debrief = Debrief(
             platform=platform,
             workspace=workspace,
@@ -136,9 +136,9 @@ class Debriefs:
             script_id=script.id,
             script_version=script.version,
             label=label,
-            schedule=",".join(format_duration(delay) for delay in delays),
+            schedule=",".join(name for name, _ in stages),
             started_at=now,
-            key_expires_at=now + _answer_window(delays),
+            key_expires_at=now + _answer_window([delay for _, delay in stages]),
             request_key=request_key,
         )
         try:
@@ -185,17 +185,17 @@ class Debriefs:
         return new
 
     async def _invite(self, session: AsyncSession, debrief: Debrief, users: list[str]) -> None:
-        delays = parse_schedule(debrief.schedule)
+        stages = schedule_stages(debrief.schedule)
         for user in users:
             participant = Participant(debrief_id=debrief.id, user=user)
             session.add(participant)
             await session.flush()
-            for delay in delays:
+            for stage, delay in stages:
                 session.add(
                     Followup(
                         debrief_id=debrief.id,
                         participant_id=participant.id,
-                        stage=format_duration(delay),
+                        stage=stage,
                         due_at=debrief.started_at + delay,
                     )
                 )

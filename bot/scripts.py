@@ -329,10 +329,6 @@ class Library:
             return _parse(ResourceSet, path)
         raise KeyError(region_or_path)
 
-    def schedule_for(self, script: Script, default: str) -> list[timedelta]:
-        """The follow-up delays for a debrief run with `script`."""
-        return parse_schedule(script.schedule or default)
-
     def stage(self, script: Script, name: str) -> Stage:
         """What the follow-up at stage `name` says: the script's own, else the default.
 

@@ -64,6 +64,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def schedule_stages(text: str) -> list[tuple[str, timedelta]]:
+    """Stage names as the operator wrote them (`24h`, `7d`), each with its delay."""
+    delays = parse_schedule(text)
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    return list(zip(names, delays, strict=True))
+
+
 def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]

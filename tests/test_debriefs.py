@@ -1,0 +1,202 @@
+"""The core services on a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.core import Core
+from bot.errors import IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
+from bot.models import (
+    ActionPoint,
+    ActionStatus,
+    AuditEvent,
+    Debrief,
+    DebriefKey,
+    DebriefStatus,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SkippedDebrief,
+)
+from bot.settings import Settings
+
+LEAD, ALEX, SAM = "ULEAD", "UALEX", "USAM"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def core(db, clock) -> Core:
+    settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_followups="24h,7d")
+    return Core.build(settings, clock=clock, database=db)
+
+
+async def start(core: Core, **overrides):
+    arguments = dict(
+        platform="slack", workspace="T1", team="C1", lead=LEAD, script_id="stop5", participants=[ALEX, SAM]
+    )
+    arguments.update(overrides)
+    return await core.debriefs.start(**arguments)
+
+
+async def count(core: Core, model) -> int:
+    async with core.database.session() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_start_invites_the_lead_and_schedules_follow_ups_from_the_start(core, clock):
+    debrief = await start(core, label="Resus 2")
+    people = {p.user for p in await core.debriefs.participants(debrief.id)}
+    assert people == {LEAD, ALEX, SAM}
+    async with core.database.session() as session:
+        followups = (await session.execute(select(Followup))).scalars().all()
+        assert await session.get(DebriefKey, debrief.id) is not None
+    assert sorted({(f.stage, f.due_at - debrief.started_at) for f in followups}) == [
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+    ]
+    assert len(followups) == 6 and {f.status for f in followups} == {FollowupStatus.PENDING}
+    assert debrief.schedule == "24h,7d" and debrief.status == DebriefStatus.OPEN
+
+
+async def test_start_is_idempotent_on_its_request_key(core):
+    first = await start(core, request_key="V123")
+    again = await start(core, request_key="V123")
+    assert first.id == again.id
+    assert await count(core, Debrief) == 1 and await count(core, Participant) == 3
+
+
+async def test_a_label_with_a_patient_identifier_is_refused_and_nothing_is_stored(core):
+    with pytest.raises(IdentifierFound) as caught:
+        await start(core, label="Bed 4, NHS 943 476 5919")
+    assert caught.value.by_field().keys() == {"label"}
+    assert await count(core, Debrief) == 0 and await count(core, AuditEvent) == 0
+
+
+async def test_an_unknown_script_is_a_kind_not_found(core):
+    with pytest.raises(NotFound):
+        await start(core, script_id="no-such-script")
+
+
+async def test_only_participants_may_answer(core):
+    debrief = await start(core)
+    with pytest.raises(NotAllowed):
+        await core.debriefs.record_answer(debrief.id, "debrief", "USTRANGER", {"distress": 3})
+
+
+async def test_answers_are_checked_against_the_script(core):
+    debrief = await start(core)
+    with pytest.raises(InvalidAnswer) as caught:
+        await core.debriefs.record_answer(
+            debrief.id, "debrief", ALEX, {"distress": 11, "sfa_colour": "purple", "team_note": "x" * 5000, "bogus": 1}
+        )
+    assert set(caught.value.problems) == {"distress", "sfa_colour", "team_note", "bogus"}
+    with pytest.raises(IdentifierFound):
+        await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"team_note": "call me on 07700 900123"})
+    assert await core.debriefs.answer_count(debrief.id) == 0
+    assert not await core.debriefs.has_answered(debrief.id, "debrief", ALEX)
+
+
+async def test_high_distress_asks_for_crisis_resources(core):
+    debrief = await start(core)
+    assert (await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 8})).escalate
+    assert not (await core.debriefs.record_answer(debrief.id, "debrief", SAM, {"distress": 6})).escalate
+
+
+async def test_a_self_harm_answer_escalates_whatever_the_rating(core, clock):
+    debrief = await start(core)
+    clock.advance(timedelta(days=7))
+    recorded = await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 1, "self_harm": "sometimes"})
+    assert recorded.escalate
+
+
+async def test_added_participants_get_the_same_follow_ups(core):
+    debrief = await start(core)
+    assert await core.debriefs.add_participants(debrief.id, [SAM, "UNEW"], actor=LEAD) == ["UNEW"]
+    assert await count(core, Followup) == 8
+    with pytest.raises(NotAllowed):
+        await core.debriefs.add_participants(debrief.id, ["UX"], actor="UOUTSIDER")
+
+
+async def test_action_points_need_text_an_owner_and_a_future_date(core, clock):
+    debrief = await start(core)
+    with pytest.raises(InvalidAnswer) as caught:
+        await core.debriefs.add_action_point(
+            debrief.id, text=" ", owner="", due_on=clock.now().date() - timedelta(days=1), actor=LEAD
+        )
+    assert set(caught.value.problems) == {"text", "owner", "due_on"}
+    point = await core.debriefs.add_action_point(
+        debrief.id, text="Check the defib pads on trolley 2", owner=SAM, due_on=date(2026, 2, 1), actor=ALEX
+    )
+    done = await core.debriefs.set_action_status(point.id, ActionStatus.DONE, actor=SAM)
+    assert done.status == ActionStatus.DONE
+    assert [p.text for p in await core.debriefs.action_points(debrief.id)] == ["Check the defib pads on trolley 2"]
+
+
+async def test_closing_keeps_the_key_until_the_last_follow_up_stage_is_over(core, clock):
+    debrief = await start(core)
+    await core.debriefs.add_action_point(debrief.id, text="Restock the airway bag", owner=ALEX, due_on=None, actor=LEAD)
+    closed = await core.debriefs.close(debrief.id, LEAD)
+    assert closed.newly_closed and [p.text for p in closed.action_points] == ["Restock the airway bag"]
+    assert not (await core.debriefs.close(debrief.id, LEAD)).newly_closed
+    with pytest.raises(NoLongerOpen):
+        await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 2})
+    with pytest.raises(NoLongerOpen):
+        await core.debriefs.add_action_point(debrief.id, text="late", owner=ALEX, due_on=None, actor=LEAD)
+
+    clock.advance(timedelta(days=7, hours=1))
+    await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 2})
+    assert await core.debriefs.expire_keys() == 0
+    clock.advance(timedelta(days=3))
+    assert await core.debriefs.expire_keys() == 1
+    with pytest.raises(NoLongerOpen):
+        await core.debriefs.record_answer(debrief.id, "7d", SAM, {"distress": 2})
+
+
+async def test_a_forgotten_debrief_loses_its_key_too(core, clock):
+    debrief = await start(core)
+    clock.advance(timedelta(days=11))
+    assert await core.debriefs.expire_keys() == 1
+    async with core.database.session() as session:
+        assert await session.get(DebriefKey, debrief.id) is None
+
+
+async def test_no_debrief_held_is_recorded_with_its_reason(core):
+    record = await core.debriefs.skip(
+        platform="slack", workspace="T1", team="C1", lead=LEAD, reason="no_time", detail="Two more arrests came in"
+    )
+    assert record.reason == "no_time"
+    with pytest.raises(InvalidAnswer):
+        await core.debriefs.skip(platform="slack", workspace="T1", team="C1", lead=LEAD, reason="bored")
+    assert await count(core, SkippedDebrief) == 1
+
+
+async def test_one_tap_stops_a_persons_follow_ups_only(core):
+    debrief = await start(core)
+    assert await core.debriefs.stop_followups(debrief.id, ALEX) == 2
+    async with core.database.session() as session:
+        statuses = (await session.execute(select(Followup.status, func.count()).group_by(Followup.status))).all()
+    assert dict(statuses) == {FollowupStatus.STOPPED: 2, FollowupStatus.PENDING: 4}
+
+
+async def test_the_audit_trail_says_who_did_what_but_never_who_answered(core):
+    debrief = await start(core)
+    await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 5})
+    await core.debriefs.add_action_point(debrief.id, text="Debrief checklist on the wall", owner=SAM, due_on=None, actor=LEAD)
+    await core.debriefs.close(debrief.id, LEAD)
+    async with core.database.session() as session:
+        events = (await session.execute(select(AuditEvent.actor, AuditEvent.action).order_by(AuditEvent.at))).all()
+        points = (await session.execute(select(func.count()).select_from(ActionPoint))).scalar_one()
+    assert sorted(tuple(e) for e in events) == [
+        (LEAD, "action_point.added"),
+        (LEAD, "debrief.closed"),
+        (LEAD, "debrief.started"),
+    ]
+    assert points == 1
