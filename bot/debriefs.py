@@ -267,14 +267,16 @@ class Debriefs:
         """The batched counter to show now, or None when the shown one is still right.
 
         Exactly one caller wins each change (a conditional UPDATE), so
-        concurrent answers never post the same update twice.
+        concurrent answers never post the same update twice; and the counter
+        only ever moves up, so a caller holding a stale count (SQLite reads
+        outside the write lock) cannot move it back.
         """
         async with self.database.session() as session:
             count = await _receipt_count(session, debrief_id, DEBRIEF_STAGE)
             shown = batched_count(count, self.settings.debrief_min_group) or 0
             result = await session.execute(
                 update(Debrief)
-                .where(Debrief.id == debrief_id, Debrief.shown_count != shown)
+                .where(Debrief.id == debrief_id, Debrief.shown_count < shown)
                 .values(shown_count=shown)
             )
             return shown if result.rowcount else None
