@@ -20,7 +20,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -219,3 +219,37 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     debrief_id: uuid.UUID | None = Field(default=None, index=True)
     detail: str | None = Field(default=None, max_length=500)
+
+
+class TeamsReference(SQLModel, table=True):
+    """Where the Teams bot can reach someone later, for proactive messages (follow-ups, support notices).
+
+    Teams lets a bot message a person only through a conversation it already
+    knows, so the adapter keeps botbuilder's serialized ConversationReference:
+
+    * `kind="person"`, `key` = the Teams user id: `personal` says whether
+      `reference` is the person's own chat with the bot, or only a
+      conversation they were seen in (enough to open that chat later);
+      `aad_object_id`, `email` and `name` let officers listed by Azure AD id or
+      e-mail be found, and `timezone` (from the Teams client) serves quiet hours.
+    * `kind="conversation"`, `key` = the conversation id a debrief runs in.
+    * `kind="notice"`, `key` = a one-off notice already posted (so that several
+      replicas post it once); `reference` is empty.
+
+    Nothing here says anything about answers.
+    """
+
+    __tablename__ = "teams_references"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=255)
+    tenant: str | None = Field(default=None, max_length=64)
+    aad_object_id: str | None = Field(default=None, max_length=64, index=True)
+    email: str | None = Field(default=None, max_length=255, index=True)
+    name: str | None = Field(default=None, max_length=255)
+    personal: bool = False
+    timezone: str | None = Field(default=None, max_length=64)
+    reference: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
