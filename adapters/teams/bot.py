@@ -1,0 +1,79 @@
+"""The bot: a TeamsActivityHandler that remembers who it sees and hands each input to its handler.
+
+* Every turn first stores a conversation reference for the sender (best
+  effort), for proactive check-ins later.
+* Messages: a typed command, or a card button's value (`handlers.buttons`).
+* Invokes: `task/fetch` and `task/submit` go to `handlers.dialogs`.
+  `on_invoke_activity` is overridden as a whole, because botbuilder 4.17.1's
+  own card-action and dialog invoke handlers serialize their answer twice
+  and Teams gets a 500.
+* The bot added to a conversation (which installing it also sends): a short welcome.
+
+Nothing escapes a handler: every failure is logged in one line and becomes
+a kind message where the person is (`errors.explain`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ChannelAccount
+
+from adapters.teams.cards.forms import help_card
+from adapters.teams.errors import explain
+from adapters.teams.handlers import buttons, commands, dialogs
+from adapters.teams.messaging import message
+from adapters.teams.references import is_personal
+from adapters.teams.services import Services
+
+log = logging.getLogger("debrief.teams")
+
+WELCOME = "Hello, I'm Debrief. I help teams run a short debrief after a hard event, and check in on everyone afterwards."
+
+
+class DebriefBot(TeamsActivityHandler):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self.services.references.remember_turn(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        where = "button" if turn_context.activity.value is not None else "command"
+        try:
+            if turn_context.activity.value is not None:
+                await buttons.handle(self.services, turn_context)
+            else:
+                await commands.handle(self.services, turn_context)
+        except Exception as error:
+            await self._say(turn_context, explain(error, where))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        name = turn_context.activity.name or ""
+        if name == "task/fetch":
+            return await dialogs.handle(self.services, turn_context, "fetch")
+        if name == "task/submit":
+            return await dialogs.handle(self.services, turn_context, "submit")
+        log.info("invoke %r is not used by this bot; answered 200 with nothing", name[:64])
+        return InvokeResponse(status=200, body=None)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        bot = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot for member in members_added):
+            await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        try:
+            await turn_context.send_activity(MessageFactory.text(WELCOME))
+            await turn_context.send_activity(message(help_card(not is_personal(turn_context.activity)), "How Debrief works"))
+        except Exception as error:
+            explain(error, "welcome")
+
+    async def _say(self, turn_context: TurnContext, text: str) -> None:
+        try:
+            await turn_context.send_activity(MessageFactory.text(text))
+        except Exception as error:
+            log.warning("could not tell someone what went wrong: %s", type(error).__name__)

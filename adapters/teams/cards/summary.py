@@ -1,0 +1,60 @@
+"""The wellbeing officers' anonymised overview (the `summary` command).
+
+Every answer count below the minimum group reads "fewer than N"; the core
+already withholds distress bands below it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.teams.cards.common import Element, bullets, card, subheading, text
+from adapters.teams.text import day, humanise, plural
+from bot.debriefs import SKIP_REASON_LABELS, SkipReason
+from bot.scripts import DEBRIEF_STAGE
+from bot.summary import Summary
+
+
+def _stage_name(stage: str) -> str:
+    if stage == DEBRIEF_STAGE:
+        return "At the debrief"
+    try:
+        return f"After {humanise(stage)}"
+    except ValueError:
+        return stage
+
+
+def _reason(value: str) -> str:
+    try:
+        return SKIP_REASON_LABELS[SkipReason(value)]
+    except ValueError:
+        return value
+
+
+def summary_card(summary: Summary, days: int) -> dict[str, Any]:
+    minimum = summary.min_group
+    lines = [
+        f"Debriefs held: {summary.debriefs_held}",
+        f"Events with no debrief: {summary.debriefs_skipped}",
+        *[f"{_reason(reason)}: {count}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda i: -i[1])],
+        f"People invited: {summary.participants}",
+        f"Action points: {summary.actions_open} open, {summary.actions_done} done",
+        f"Open requests to talk to someone: {summary.support_open}",
+    ]
+    body: list[Element] = [
+        text(f"**Last {days} days** ({day(summary.since.date())} to {day(summary.until.date())}), anonymised"),
+        bullets(lines),
+    ]
+    stage_lines = []
+    for stage in summary.stages:
+        answered = plural(stage.responses, "answer") if stage.responses >= minimum else f"fewer than {minimum} answers"
+        line = f"**{_stage_name(stage.stage)}:** {answered}"
+        if stage.distress:
+            bands = " \u00b7 ".join(f"{band}: {count}" for band, count in stage.distress.items())
+            line += f"; how people are (0 fine, 10 extremely distressed): {bands}"
+        stage_lines.append(line)
+    if stage_lines:
+        body += [subheading("How people are doing"), bullets(stage_lines)]
+    body.append(text(f"Groups smaller than {minimum} are not broken down, so that nobody can be recognised "
+                     "by their answers.", subtle=True, size="Small"))
+    return card(body, fallback="Wellbeing summary")

@@ -1,0 +1,76 @@
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `help`.
+
+In a channel or a group chat the bot is @mentioned; the mention is taken
+out with `TurnContext.remove_recipient_mention` before the words are read.
+Teams cannot open a dialog from a typed message, so `debrief` and `skip`
+answer with a small card whose button opens it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+from botbuilder.core import MessageFactory, TurnContext
+
+from adapters.teams.cards.forms import help_card, skip_start_card, start_card
+from adapters.teams.cards.summary import summary_card
+from adapters.teams.messaging import Unreachable, message
+from adapters.teams.references import is_personal
+from adapters.teams.services import Services, workspace_of
+
+SUMMARY_DAYS = 30
+_TAGS = re.compile(r"<[^>]*>")
+NOT_AN_OFFICER = ("The summary is for the wellbeing team, so I can't show it here. "
+                  "If you'd like support yourself, any debrief card has a Support resources button.")
+SENT_PRIVATELY = "I've sent the summary to you in our private chat."
+OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief in Teams' apps) and type **summary** there."
+
+START_WORDS = {"debrief", "start", "start debrief", "debrief start", "new debrief", "start a debrief"}
+
+
+def command_of(turn_context: TurnContext) -> str:
+    """The command word(s), lower case, without the bot's mention, markup or a leading slash."""
+    text = TurnContext.remove_recipient_mention(turn_context.activity) or ""
+    text = html.unescape(_TAGS.sub(" ", text)).replace("\u00a0", " ")
+    words = " ".join(text.split()).strip().lower().lstrip("/").strip()
+    return words.rstrip(".!?")
+
+
+async def handle(services: Services, turn_context: TurnContext) -> None:
+    words = command_of(turn_context)
+    personal = is_personal(turn_context.activity)
+    if words in START_WORDS or words.startswith("debrief "):
+        words = words.removeprefix("debrief ").strip() if words.startswith("debrief ") else "start"
+    if words in START_WORDS:
+        await turn_context.send_activity(message(start_card(), "Start a debrief"))
+    elif words == "skip":
+        await turn_context.send_activity(message(skip_start_card(), "No debrief this time"))
+    elif words == "summary":
+        await summary(services, turn_context, personal)
+    elif words in ("help", "hi", "hello", ""):
+        await turn_context.send_activity(message(help_card(not personal), "How Debrief works"))
+    else:
+        await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
+        await turn_context.send_activity(message(help_card(not personal), "How Debrief works"))
+
+
+async def summary(services: Services, turn_context: TurnContext, personal: bool) -> None:
+    if not await services.is_officer(turn_context):
+        await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
+        return
+    core = services.core
+    until = core.clock.now()
+    report = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until,
+                                            workspace=workspace_of(turn_context))
+    card = summary_card(report, SUMMARY_DAYS)
+    if personal:
+        await turn_context.send_activity(message(card, "Wellbeing summary"))
+        return
+    try:
+        await services.messaging.send_private(turn_context.activity.from_property.id, card, "Wellbeing summary")
+    except Unreachable:
+        await turn_context.send_activity(MessageFactory.text(OPEN_A_CHAT))
+        return
+    await turn_context.send_activity(MessageFactory.text(SENT_PRIVATELY))

@@ -1,0 +1,61 @@
+"""The router for dialog invokes: `task/fetch` opens a dialog, `task/submit` sends it; by the button's verb.
+
+Every answer is an `InvokeResponse(status=200, body=...)` with a plain
+dict body that the HTTP handler writes once: botbuilder 4.17.1's built-in
+task-module handlers serialize their response twice and answer 500, so the
+bot never calls them (see `bot.DebriefBot.on_invoke_activity`). Whatever
+fails becomes a kind message in the dialog, never an error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from botbuilder.core import InvokeResponse, TurnContext
+
+from adapters.teams.errors import explain
+from adapters.teams.handlers import answers, respond, setup, skip, support, team
+from adapters.teams.ids import Verb
+from adapters.teams.metadata import ButtonData, StaleRequest, inputs
+from adapters.teams.services import Services
+
+Handler = Callable[[Services, TurnContext, ButtonData, dict[str, str]], Awaitable[InvokeResponse]]
+
+FETCH: dict[Verb, Handler] = {
+    Verb.SETUP: setup.fetch,
+    Verb.ANSWER: answers.fetch,
+    Verb.ACTION_POINT: team.action_point_fetch,
+    Verb.RESULTS: team.results_fetch,
+    Verb.CLOSE: team.close_fetch,
+    Verb.RESOURCES: support.resources_fetch,
+    Verb.TALK: support.talk_fetch,
+    Verb.SKIP: skip.fetch,
+}
+
+SUBMIT: dict[Verb, Handler] = {
+    Verb.SETUP: setup.submit,
+    Verb.ANSWER: answers.submit,
+    Verb.ACTION_POINT: team.action_point_submit,
+    Verb.RESULTS: team.results_submit,
+    Verb.CLOSE: team.close_submit,
+    Verb.TALK: support.talk_submit,
+    Verb.SKIP: skip.submit,
+}
+
+
+async def handle(services: Services, turn_context: TurnContext, kind: str) -> InvokeResponse:
+    """`kind` is "fetch" or "submit"; the activity's value is `{"data": {...}}`."""
+    value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+    raw = value.get("data")
+    where = f"dialog {kind}"
+    try:
+        data = ButtonData.read(raw)
+        where = f"dialog {kind} {data.verb.value}"
+        if data.verb == Verb.DONE:
+            return respond.close()
+        handler = (FETCH if kind == "fetch" else SUBMIT).get(data.verb)
+        if handler is None:
+            raise StaleRequest(f"no {kind} handler for {data.verb.value}")
+        return await handler(services, turn_context, data, inputs(raw))
+    except Exception as error:
+        return respond.notice("Sorry", explain(error, where))

@@ -1,0 +1,154 @@
+"""Setting a debrief up: the dialog (script, people from the roster, label), then the script card.
+
+Order, and why:
+1. `task/fetch` reads the conversation's roster (paged, with Azure AD ids)
+   and shows the form with a fresh request key in its submit button.
+2. `task/submit` checks what needs no database (the label's identifier
+   screen, the people being in this conversation) and shows the form again
+   with the problem above the field: nothing is stored yet.
+3. `start()` the debrief, idempotent on the request key (a double tap gets
+   the same debrief), remember where it runs and the people picked (so that
+   their check-ins can reach them later), post the script card here, and
+   attach it to the debrief. A submission that finds its debrief already
+   posted just says "done".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from botbuilder.core import InvokeResponse, TurnContext
+
+from adapters.teams import roster as rosters
+from adapters.teams.cards.forms import SetupChoice, setup_dialog, setup_done_dialog
+from adapters.teams.cards.script import script_card, script_fallback
+from adapters.teams.errors import explain
+from adapters.teams.handlers import respond
+from adapters.teams.ids import SetupInput
+from adapters.teams.metadata import ButtonData
+from adapters.teams.references import reference_of, tenant_of
+from adapters.teams.services import PLATFORM, Services, workspace_of
+from bot.debriefs import LABEL_LENGTH, MAX_PARTICIPANTS
+from bot.errors import IdentifierFound, InvalidAnswer
+from bot.identifiers import screen
+
+log = logging.getLogger("debrief.teams")
+
+TITLE = "Start a debrief"
+ROSTER_UNAVAILABLE = "I couldn't read who is in this conversation just now, so only you are listed."
+ROSTER_UNAVAILABLE_NOW = "I couldn't check who is in this conversation just now; nothing was stored. Please tap Start again."
+_locks: dict[str, asyncio.Lock] = {}
+
+
+async def _roster(turn_context: TurnContext) -> tuple[list, str | None]:
+    try:
+        members = await rosters.roster(turn_context)
+    except Exception as error:
+        explain(error, "set-up: reading the roster")
+        return [], ROSTER_UNAVAILABLE
+    note = None
+    if len(members) > 100:
+        note = "Only the first 100 people, by name, are listed here."
+    return members, note
+
+
+async def fetch(services: Services, turn_context: TurnContext, data: ButtonData, values: dict[str, str]) -> InvokeResponse:
+    members, note = await _roster(turn_context)
+    lead = turn_context.activity.from_property.id
+    choices = rosters.choices(members, leave_out=lead)
+    card = setup_dialog(services.core.library, choices, secrets.token_urlsafe(12), roster_note=note)
+    return respond.show(card, TITLE, "large")
+
+
+def read_choice(values: dict[str, str]) -> SetupChoice:
+    people = [item.strip() for item in values.get(SetupInput.PARTICIPANTS, "").split(",") if item.strip()]
+    return SetupChoice(
+        script_id=values.get(SetupInput.SCRIPT) or "stop5",
+        participants=list(dict.fromkeys(people)),
+        label=(values.get(SetupInput.LABEL) or "").strip() or None,
+    )
+
+
+async def submit(services: Services, turn_context: TurnContext, data: ButtonData, values: dict[str, str]) -> InvokeResponse:
+    core = services.core
+    activity = turn_context.activity
+    lead = activity.from_property.id
+    choice = read_choice(values)
+    choice.participants = [user for user in choice.participants if user != lead]
+    key = data.key or secrets.token_urlsafe(12)
+
+    async def again(problems: dict[str, str]) -> InvokeResponse:
+        members, note = await _roster(turn_context)
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems, note)
+        return respond.show(card, TITLE, "large")
+
+    try:
+        screen({"label": choice.label})
+        if choice.label and len(choice.label) > LABEL_LENGTH:
+            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
+        if len(choice.participants) + 1 > MAX_PARTICIPANTS:
+            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        core.debriefs.script(choice.script_id)
+    except (IdentifierFound, InvalidAnswer) as error:
+        problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
+        return await again(problems)
+    except Exception as error:
+        return await again({"": explain(error, "set-up")})
+
+    lock = _locks.setdefault(key, asyncio.Lock())  # a double tap waits for the first, then finds it done
+    try:
+        async with lock:
+            return await _start(services, turn_context, choice, key)
+    finally:
+        if not lock.locked():
+            _locks.pop(key, None)
+
+
+async def _start(services: Services, turn_context: TurnContext, choice: SetupChoice, key: str) -> InvokeResponse:
+    core = services.core
+    activity = turn_context.activity
+    lead = activity.from_property.id
+    existing = await core.debriefs.find_by_request(key)
+    if existing is not None and existing.script_message:
+        return respond.show(setup_done_dialog(), TITLE, "small")
+    try:
+        members = await rosters.roster(turn_context)
+    except Exception as error:
+        explain(error, "set-up: checking the people picked")
+        return respond.show(setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW}), TITLE, "large")
+    here = {member.id: member for member in members}
+    picked = [user for user in choice.participants if user in here]
+    left_out = len(choice.participants) - len(picked)
+    reference = reference_of(activity)
+    space = str(activity.conversation.id)
+    tenant = tenant_of(activity)
+    try:
+        debrief = existing or await core.debriefs.start(
+            platform=PLATFORM,
+            workspace=workspace_of(turn_context),
+            team=space.split(";")[0],
+            lead=lead,
+            script_id=choice.script_id,
+            participants=picked,
+            label=choice.label,
+            request_key=key,
+        )
+        await services.references.remember_conversation(space, reference, tenant)
+        await services.references.remember_roster(reference, tenant, [here[user] for user in picked])
+        if lead in here:
+            await services.references.remember_roster(reference, tenant, [here[lead]])
+        script = core.debriefs.script(debrief.script_id)
+        card = script_card(debrief, script, core.settings.debrief_min_group, shown=0)
+        posted = await services.messaging.post(reference, card, script_fallback(script))
+        await core.debriefs.set_space(debrief.id, space, posted)
+    except (IdentifierFound, InvalidAnswer) as error:
+        problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems)
+        return respond.show(card, TITLE, "large")
+    except Exception as error:
+        message = explain(error, "set-up")
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, {"": message})
+        return respond.show(card, TITLE, "large")
+    return respond.show(setup_done_dialog(left_out), TITLE, "small")

@@ -1,0 +1,125 @@
+"""The Teams side of the core's port (`bot.port.Messenger`): check-ins and support notices, proactively.
+
+Each message goes to the person's personal chat with the bot through
+`CloudAdapter.continue_conversation(reference, callback, app_id)` with the
+stored reference (`Messaging.personal_chat`, which asks Teams to open the
+chat when the bot has only seen the person in a channel or group chat).
+
+When Teams will not let the bot reach a participant (the app is not
+available to them), the follow-up fails permanently, and once per debrief
+and stage the lead is told privately and a neutral resources card (naming
+nobody) is posted in the debrief's conversation, so support still reaches
+everyone who was there.
+
+`find_delivered`: a bot cannot read a chat's history in Teams without
+Microsoft Graph, so it cannot look for a message it may already have sent.
+It answers None (send again): a check-in whose send timed out, or whose
+process died between Teams' answer and the dispatcher marking it sent, may
+arrive twice; one that was never delivered is never lost.
+
+Errors: HTTP 429 is `RateLimited` (Retry-After); 5xx, timeouts and
+connection errors are transient; other 4xx are permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
+from adapters.teams.cards.support import resources_card, support_notice_card
+from adapters.teams.messaging import Unreachable, retry_after, status_of
+from adapters.teams.services import PLATFORM, Services
+from adapters.teams.text import humanise
+from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError
+from bot.support import resources_for_person
+
+log = logging.getLogger("debrief.teams")
+
+UNREACHED_INTRO = ("Support is here for everyone who was at this debrief. Some check-ins couldn't be sent "
+                   "privately, so here are the contacts for anyone who wants them.")
+
+
+def classify(error: BaseException) -> Exception:
+    """The port's error for a failure to send."""
+    status = status_of(error)
+    if status == 429:
+        return RateLimited(retry_after(error) or 1.0)
+    if status is not None and status >= 500:
+        return TransientSendError(f"Bot Connector answered {status}", retry_after(error))
+    if status is not None:
+        return PermanentSendError(f"Bot Connector answered {status}")
+    if isinstance(error, (asyncio.TimeoutError, TimeoutError, ConnectionError, OSError)):
+        return TransientSendError(type(error).__name__)
+    return TransientSendError(type(error).__name__)
+
+
+class TeamsMessenger:
+    platform = PLATFORM
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def send_followup(self, delivery: FollowupDelivery) -> str:
+        messaging = self.services.messaging
+        try:
+            return await messaging.send_private(delivery.user, followup_card(delivery), followup_fallback(delivery))
+        except Unreachable as unreachable:
+            await self._unreached(delivery)
+            raise PermanentSendError(f"no personal chat: {unreachable}") from None
+        except Exception as error:
+            raise classify(error) from None
+
+    async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
+        return None
+
+    async def user_timezone(self, workspace: str, user: str) -> str | None:
+        row = await self.services.references.person(user)
+        return row.timezone if row is not None else None
+
+    async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
+        references = self.services.references
+        person = await references.find(recipient)
+        if person is None:
+            return False
+        requester = await references.person(notice.user)
+        card = support_notice_card(
+            requester.name if requester is not None else None,
+            notice.preferred_time,
+            notice.debrief_label,
+            notice.recipient_role,
+            str(notice.request_id),
+        )
+        try:
+            await self.services.messaging.send_private(person.key, card, "Someone asked to talk")
+        except Unreachable as unreachable:
+            raise PermanentSendError(f"no personal chat with a supporter: {unreachable}") from None
+        except Exception as error:
+            raise classify(error) from None
+        return True
+
+    async def _unreached(self, delivery: FollowupDelivery) -> None:
+        """Once per debrief and stage: tell the lead privately, post support for everyone. Never raises."""
+        core, references, messaging = self.services.core, self.services.references, self.services.messaging
+        try:
+            if not await references.first_notice(f"unreached:{delivery.debrief_id}:{delivery.stage}"):
+                return
+            debrief = await core.debriefs.get(delivery.debrief_id)
+            words = _stage_words(delivery.stage)
+            shown = resources_for_person(core.resources)
+            await messaging.post_in_space(debrief, resources_card(core.resources.title, shown, UNREACHED_INTRO),
+                                          "Support resources")
+            if debrief.lead != delivery.user:
+                try:
+                    await messaging.send_private(debrief.lead, lead_unreached_card(words, 1), "A check-in couldn't be delivered")
+                except Unreachable:
+                    log.info("the lead of a debrief can't be reached privately either")
+        except Exception as error:
+            log.warning("could not post the notice for an unreachable participant: %s", type(error).__name__)
+
+
+def _stage_words(stage: str) -> str:
+    try:
+        return humanise(stage)
+    except ValueError:
+        return stage

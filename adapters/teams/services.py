@@ -1,0 +1,65 @@
+"""What every handler needs, built once per process by `app.build`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from adapters.teams import roster
+from adapters.teams.messaging import Messaging
+from adapters.teams.references import References
+from bot.core import Core
+
+PLATFORM = "teams"
+
+
+@dataclass
+class Services:
+    core: Core
+    adapter: CloudAdapter
+    references: References
+    messaging: Messaging
+    app_id: str | None
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` after the invoke has been answered (it must not raise); kept until done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background work (at shutdown, and in tests)."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
+
+    async def is_officer(self, turn_context: TurnContext) -> bool:
+        """A wellbeing officer, by Teams id, Azure AD object id or (looked up only if needed) e-mail."""
+        sender = turn_context.activity.from_property
+        if self.core.is_officer(sender.id, sender.aad_object_id):
+            return True
+        if not any("@" in officer for officer in self.core.settings.debrief_wellbeing_officers):
+            return False
+        account = await roster.member(turn_context, sender.id)
+        return self.core.is_officer(roster.email_of(account))
+
+    async def identities(self, turn_context: TurnContext) -> list[str]:
+        """Every id of the sender that a list of supporters may use (e-mail looked up only if needed)."""
+        sender = turn_context.activity.from_property
+        ids = [sender.id, sender.aad_object_id or ""]
+        people = [*self.core.settings.debrief_wellbeing_officers, *self.core.settings.debrief_peer_supporters]
+        if any("@" in person for person in people):
+            ids.append(roster.email_of(await roster.member(turn_context, sender.id)) or "")
+        return [identity for identity in ids if identity]
+
+
+def workspace_of(turn_context: TurnContext) -> str:
+    """The tenant: Teams' counterpart of a Slack workspace."""
+    from adapters.teams.references import tenant_of
+
+    return tenant_of(turn_context.activity) or "unknown"
