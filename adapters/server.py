@@ -61,6 +61,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, housekeeping: 
             "Slack: off. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one workspace), "
             "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (many), to turn it on."
         )
+    from adapters.teams import mount as mount_teams
+
+    state.enabled.append(mount_teams(app, core))
     if housekeeping:
         state.background.append(_expire_keys_forever)
     app.cleanup_ctx.append(_lifecycle)
