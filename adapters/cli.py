@@ -44,6 +44,12 @@ def _slack_manifest(args: argparse.Namespace) -> int:
     return command(args.url, args.socket_mode)
 
 
+def _teams_package(args: argparse.Namespace) -> int:
+    from adapters.teams.manifest import command
+
+    return command(args.app_id, args.out, args.url, args.name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="debrief-bot",
@@ -70,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--url", metavar="https://HOST", help="the bot's public base address")
     manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode instead (no public address)")
     manifest.set_defaults(handler=_slack_manifest)
+
+    teams = commands.add_parser("teams", help="Microsoft Teams helpers").add_subparsers(dest="teams_command", required=True)
+    package = teams.add_parser("package", help="write the Teams app package (manifest.json and icons, zipped)")
+    package.add_argument("--app-id", required=True, metavar="ID", help="the Microsoft App ID of your Azure Bot")
+    package.add_argument("--out", required=True, type=Path, metavar="FILE.zip", help="where to write the package")
+    package.add_argument("--url", metavar="https://HOST", help="the bot's public base address (for validDomains)")
+    package.add_argument("--name", default="Debrief", help="the app's name in Teams (default: Debrief)")
+    package.set_defaults(handler=_teams_package)
     return parser
 
 
