@@ -98,10 +98,13 @@ class Settings(BaseSettings):
     debrief_followups: str = "24h,7d"
     debrief_min_group: int = 5
     debrief_wellbeing_officers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_resources: str = "us"
     debrief_scripts_dir: Path | None = None
     debrief_secret: str | None = None
     debrief_quiet_hours: str = "21:00-08:00"
+    debrief_timezone: str = "UTC"
+    """The organisation's time zone, for quiet hours of people whose own zone is unknown."""
     debrief_distress_threshold: int = Field(default=7, ge=0, le=10)
     debrief_retention_days: int = Field(default=90, ge=1)
 
@@ -130,10 +133,22 @@ class Settings(BaseSettings):
             raise ValueError("must be 3 or more (5 is the default and the usual choice)")
         return value
 
-    @field_validator("debrief_wellbeing_officers", mode="before")
+    @field_validator("debrief_wellbeing_officers", "debrief_peer_supporters", mode="before")
     @classmethod
     def _officers(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("debrief_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = value.strip() or "UTC"
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London or America/New_York") from None
+        return value
 
     @field_validator("debrief_quiet_hours")
     @classmethod
@@ -247,7 +262,10 @@ class Settings(BaseSettings):
 
 
 def parse_quiet_hours(text: str) -> tuple[time, time]:
-    """Parse `21:00-08:00` into (start, end); start may be after end (overnight)."""
+    """Parse `21:00-08:00` into (start, end); start may be after end (overnight).
+
+    Equal start and end (`00:00-00:00`) means no quiet hours at all.
+    """
     try:
         start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError:
