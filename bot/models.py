@@ -20,7 +20,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -82,6 +82,9 @@ class Participant(SQLModel, table=True):
     debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
     user: str = Field(max_length=255)
     followups_stopped: bool = False
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA zone from the platform, for quiet hours; None: not asked yet"
+    )
 
 
 class Answer(SQLModel, table=True):
@@ -132,7 +135,10 @@ class Followup(SQLModel, table=True):
     """
 
     __tablename__ = "followups"
-    __table_args__ = (UniqueConstraint("debrief_id", "participant_id", "stage"),)
+    __table_args__ = (
+        UniqueConstraint("debrief_id", "participant_id", "stage"),
+        Index("ix_followups_status_due_at", "status", "due_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
@@ -146,6 +152,7 @@ class Followup(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     message_ref: str | None = Field(default=None, max_length=255)
+    late: bool = Field(default=False, description="sent as the stage's gentler late version")
 
 
 class ActionStatus(StrEnum):
