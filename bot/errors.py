@@ -32,6 +32,10 @@ class AlreadyAnswered(DebriefError):
     message = "You've already answered this one, thank you. Your first answer stands and stays anonymous."
 
 
+class AlreadyClaimed(DebriefError):
+    message = "Someone else on the wellbeing team has already taken this request on."
+
+
 class NoLongerOpen(DebriefError):
     message = "This debrief has closed, so it can't take answers any more. Support is still there for you."
 

@@ -1,0 +1,630 @@
+"""The dispatcher: claims due follow-ups with a lease, sends them, marks them sent.
+
+Every `serve` process runs one. They share nothing but the database and
+the platform, and between them every follow-up is delivered once.
+
+How one follow-up moves
+-----------------------
+1. **Claim** (one transaction). PostgreSQL: `SELECT id ... FOR UPDATE SKIP
+   LOCKED` over due rows (pending and due, or `sending` with an expired
+   lease), then `UPDATE ... SET status='sending', lease_until=now+lease,
+   leased_by=me, attempts=attempts+1` on exactly those rows, in the same
+   transaction: two processes never claim the same row, and neither waits
+   for the other. SQLite (one writer at a time): a single conditional
+   `UPDATE ... WHERE id IN (SELECT ... due ...) RETURNING` does the same.
+   `(leased_by, attempts)` is this claim's fencing token: every later write
+   of this process to the row is conditional on it, so a process that lost
+   its lease can never overwrite the row of the process that took it over.
+2. **Keep the lease** while working: a heartbeat extends the lease of every
+   row held, every third of the lease. A process that cannot renew (it
+   died, it lost the database) stops starting sends once its lease is
+   within a third of expiring (`_holds`).
+3. **Ask before re-sending**: a row claimed with `attempts > 1` was claimed
+   before, and that claim may have delivered it and died before marking it
+   (SIGKILL between "sent" and "marked sent"), or timed out waiting for
+   the platform's answer. The messenger's `find_delivered` asks the
+   platform for a message carrying this follow-up's id (Slack: message
+   metadata in the DM's history); if it is there, the row is marked sent
+   and nothing is sent again. If the platform cannot answer, the row waits
+   (backoff) rather than risk a second message.
+4. **Decide** (`schedule.decide`): stopped, skipped (too late), waits for
+   the end of quiet hours, or goes out (in its late version if overdue).
+5. **Send** through the messenger of the debrief's platform, at most
+   `concurrency` at once per process. `RateLimited` (HTTP 429) pauses every
+   send to that platform for Retry-After and retries the same row in the
+   same claim; it costs no attempt. `TransientSendError`: back to pending,
+   due again after exponential backoff with jitter (at least Retry-After);
+   after `max_attempts`, failed. `PermanentSendError`: failed at once.
+6. **Mark sent**, conditional on the fencing token.
+
+Why this loses nothing
+----------------------
+A row leaves `pending`/`sending` only by a deliberate write: sent (the
+platform returned a reference, or `find_delivered` found it), stopped,
+skipped (too late), or failed (a permanent error, or `max_attempts`
+transient ones: recorded with `last_error`, never silent). A process that
+dies leaves its rows `sending` with a lease that expires within `lease`
+(15 s), after which any process's claim query picks them up again. A
+database outage during marking has the same effect. Rows stay in the
+database, so a restart loses nothing either.
+
+Why this sends nothing twice
+----------------------------
+Only the holder of a live lease sends. A second send of the same row could
+only come from a later claim, which happens only after the first claim's
+lease has expired, and that later claim asks `find_delivered` first. So a
+duplicate needs the first claim's request to be stored by the platform
+*after* the second claim's `find_delivered` looked. The first process
+starts a send only while at least a third of its lease is left (`_holds`:
+5 s of 15) and the heartbeat keeps the lease alive while the request runs;
+the second claims only once the lease has expired. The residual window is
+therefore: the first process stops renewing (a stall such as a frozen VM
+or a long pause, or it is cut off from the database but not from the
+platform) while a request it started reaches the platform more than that
+third of a lease later; or a platform whose history lags behind its own
+writes at the moment of the check. A SIGKILL is not in the window: the
+killed process sends nothing after it dies, and whatever it had sent is in
+the platform's history long before its lease expires. `send_timeout` (at
+most two thirds of the lease) bounds how long this process waits for one
+answer. Leases are compared with each process's own clock, so process
+clocks must agree to within a few seconds (NTP).
+
+What `due_at` means here: at first, the debrief's start plus the stage's
+delay; quiet hours and backoff move it later (they depend on the platform
+and the person's time zone, never on anything the person answered). The
+stage's own due time is always `debrief.started_at + stage`, and that is
+what lateness is measured from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from bot.core import Core
+from bot.followups import schedule
+from bot.metrics import FOLLOWUPS_SENT
+from bot.models import Debrief, Followup, FollowupStatus, Participant
+from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
+from bot.scripts import Stage
+from bot.settings import parse_duration
+from bot.support import resources_for_person
+
+log = logging.getLogger("debrief.followups")
+
+ERROR_LENGTH = 500
+
+
+def default_worker_id() -> str:
+    """Host, process and a random suffix: unique per dispatcher, readable in `leased_by`."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Claim:
+    """One row this process holds: its fencing token and how long the lease runs."""
+
+    id: uuid.UUID
+    attempts: int
+    lease_until: datetime
+    lost: bool = False
+    sending: bool = False
+
+
+@dataclass
+class _Gate:
+    """A pause shared by every send to one platform after it said 429."""
+
+    open_at: float = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (delay := self.open_at - loop.time()) > 0:
+            await asyncio.sleep(delay)
+
+    def close_for(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self.open_at = max(self.open_at, loop.time() + max(seconds, 0.0))
+
+
+@dataclass
+class _Job:
+    claim: _Claim
+    followup: Followup
+    participant: Participant
+    debrief: Debrief
+    rate_limited_since: float | None = field(default=None)
+
+
+class Dispatcher:
+    """Delivers due follow-ups through the messenger of each debrief's platform.
+
+    `run_forever()` is what `serve` runs; `run_once()` claims one batch,
+    finishes it and returns how many rows it dealt with (for tests and tools).
+    Rows of a platform with no messenger here are left for a process that has one.
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        messengers: Mapping[str, Messenger],
+        worker_id: str | None = None,
+        *,
+        lease: timedelta = timedelta(seconds=15),
+        batch: int = 50,
+        concurrency: int = 16,
+        max_attempts: int = 10,
+        backoff: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(hours=1),
+        poll_interval: float = 1.0,
+        send_timeout: float = 30.0,
+        rate_limit_patience: float = 120.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.core = core
+        self.database = core.database
+        self.clock = core.clock
+        self.settings = core.settings
+        self.messengers = dict(messengers)
+        self.worker_id = (worker_id or default_worker_id())[:64]
+        self.lease = lease
+        self.margin = lease / 3
+        self.batch = max(1, batch)
+        self.concurrency = max(1, concurrency)
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.poll_interval = poll_interval
+        self.send_timeout = min(send_timeout, lease.total_seconds() * 2 / 3)
+        self.rate_limit_patience = rate_limit_patience
+        self.rng = rng or random.Random()
+        self._held: dict[uuid.UUID, _Claim] = {}
+        self._gates: dict[str, _Gate] = {platform: _Gate() for platform in self.messengers}
+        self._timezones: dict[tuple[str, str, str], str | None] = {}
+        self._resources = resources_for_person(core.resources)
+        self._resources_title = core.resources.title
+        self._quiet = self.settings.quiet_hours
+        self._support_available = bool(
+            self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters
+        )
+
+    # -- running -------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim up to one batch of due rows, deal with all of them, return how many."""
+        jobs = await self._claim_jobs(min(self.batch, self.concurrency))
+        if not jobs:
+            return 0
+        heartbeat = asyncio.create_task(self._heartbeat_forever())
+        try:
+            await asyncio.gather(*(self._run_job(job) for job in jobs))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        return len(jobs)
+
+    async def run_forever(self) -> None:
+        """Keep up to `concurrency` follow-ups in flight until cancelled."""
+        if not self.messengers:
+            log.info("follow-up dispatcher: no platform can send follow-ups; not running")
+            return
+        log.info("follow-up dispatcher %s running for %s", self.worker_id, ", ".join(sorted(self.messengers)))
+        heartbeat = asyncio.create_task(self._heartbeat_forever())
+        running: set[asyncio.Task[None]] = set()
+        failing = False
+        try:
+            while True:
+                free = self.concurrency - len(running)
+                claimed = 0
+                if free >= max(1, min(self.batch, self.concurrency) // 2) or not running:
+                    try:
+                        jobs = await self._claim_jobs(min(free, self.batch))
+                        failing = False
+                    except Exception as exc:  # a database outage: keep trying
+                        if not failing:
+                            log.warning("follow-up dispatcher cannot claim rows: %s", _cause(exc))
+                        failing = True
+                        jobs = []
+                    claimed = len(jobs)
+                    for job in jobs:
+                        running.add(asyncio.create_task(self._run_job(job)))
+                if running and (claimed == 0 or len(running) >= self.concurrency):
+                    done, running = await asyncio.wait(
+                        running, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    running = set(running)
+                elif not running:
+                    await asyncio.sleep(self.poll_interval)
+        finally:
+            heartbeat.cancel()
+            for task in running:
+                task.cancel()
+            await asyncio.gather(heartbeat, *running, return_exceptions=True)
+            await asyncio.shield(self._release_unsent())
+
+    # -- claiming ------------------------------------------------------------
+
+    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(Followup.status == FollowupStatus.PENDING, Followup.due_at <= now),
+            and_(Followup.status == FollowupStatus.SENDING, Followup.lease_until < now),
+        )
+
+    async def _claim(self, limit: int) -> list[_Claim]:
+        if limit <= 0:
+            return []
+        now = self.clock.now()
+        until = now + self.lease
+        due = self._due(now)
+        pick = (
+            select(Followup.id)
+            .join(Debrief, Debrief.id == Followup.debrief_id)
+            .where(due, Debrief.platform.in_(list(self.messengers)))
+            .order_by(Followup.due_at)
+            .limit(limit)
+        )
+        claim = update(Followup).values(
+            status=FollowupStatus.SENDING,
+            lease_until=until,
+            leased_by=self.worker_id,
+            attempts=Followup.attempts + 1,
+        )
+        async with self.database.session() as session:
+            if self.database.is_sqlite:
+                statement = claim.where(Followup.id.in_(pick), due)
+            else:
+                ids = list((await session.execute(pick.with_for_update(skip_locked=True, of=Followup))).scalars())
+                if not ids:
+                    return []
+                statement = claim.where(Followup.id.in_(ids))
+            rows = await session.execute(
+                statement.returning(Followup.id, Followup.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            claims = [_Claim(id=row.id, attempts=row.attempts, lease_until=until) for row in rows]
+        for held in claims:
+            self._held[held.id] = held
+        return claims
+
+    async def _claim_jobs(self, limit: int) -> list[_Job]:
+        claims = await self._claim(limit)
+        if not claims:
+            return []
+        by_id = {held.id: held for held in claims}
+        try:
+            async with self.database.session() as session:
+                rows = await session.execute(
+                    select(Followup, Participant, Debrief)
+                    .join(Participant, Participant.id == Followup.participant_id)
+                    .join(Debrief, Debrief.id == Followup.debrief_id)
+                    .where(Followup.id.in_(list(by_id)))
+                )
+                jobs = [_Job(by_id[row[0].id], row[0], row[1], row[2]) for row in rows]
+        except BaseException:
+            for held in claims:  # their leases expire and someone claims them again
+                self._held.pop(held.id, None)
+            raise
+        for missing in set(by_id) - {job.claim.id for job in jobs}:
+            self._held.pop(missing, None)  # deleted with its debrief meanwhile
+        return jobs
+
+    # -- leases --------------------------------------------------------------
+
+    async def _heartbeat_forever(self) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._renew()
+            except Exception as exc:
+                log.warning("follow-up dispatcher cannot renew its leases: %s", _cause(exc))
+
+    async def _renew(self) -> None:
+        held = [claim for claim in self._held.values() if not claim.lost]
+        if not held:
+            return
+        until = self.clock.now() + self.lease
+        async with self.database.session() as session:
+            rows = await session.execute(
+                update(Followup)
+                .where(
+                    Followup.id.in_([claim.id for claim in held]),
+                    Followup.status == FollowupStatus.SENDING,
+                    Followup.leased_by == self.worker_id,
+                )
+                .values(lease_until=until)
+                .returning(Followup.id, Followup.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            renewed = {row.id: row.attempts for row in rows}
+        for claim in held:
+            if renewed.get(claim.id) == claim.attempts:
+                claim.lease_until = until
+            elif claim.id in self._held:
+                claim.lost = True
+
+    def _holds(self, claim: _Claim) -> bool:
+        """Whether this process may still start a send for the row."""
+        return not claim.lost and self.clock.now() < claim.lease_until - self.margin
+
+    def _fenced(self, claim: _Claim):  # type: ignore[no-untyped-def]
+        return and_(
+            Followup.id == claim.id,
+            Followup.status == FollowupStatus.SENDING,
+            Followup.leased_by == self.worker_id,
+            Followup.attempts == claim.attempts,
+        )
+
+    async def _write(self, claim: _Claim, **values: object) -> bool:
+        """One fenced update of a held row, retried briefly through database hiccups."""
+        for attempt in range(3):
+            try:
+                async with self.database.session() as session:
+                    result = await session.execute(
+                        update(Followup).where(self._fenced(claim)).values(**values),
+                        execution_options={"synchronize_session": False},
+                    )
+                    return bool(result.rowcount)
+            except Exception as exc:
+                if attempt == 2:
+                    log.warning("follow-up %s: cannot record its state (%s); its lease will expire and "
+                                "another attempt will check the platform first", claim.id, _cause(exc))
+                    return False
+                await asyncio.sleep(0.2 * (attempt + 1))
+        return False  # pragma: no cover
+
+    async def _release_unsent(self) -> None:
+        """On shutdown, give back rows not yet being sent, so nobody waits for their lease."""
+        unsent = [claim for claim in self._held.values() if not claim.sending and not claim.lost]
+        for claim in unsent:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    self._write(claim, status=FollowupStatus.PENDING, lease_until=None, attempts=claim.attempts - 1),
+                    2.0,
+                )
+            self._held.pop(claim.id, None)
+
+    # -- one row ---------------------------------------------------------------
+
+    async def _run_job(self, job: _Job) -> None:
+        try:
+            await self._deliver(job)
+        except asyncio.CancelledError:
+            # Shutting down. A row not yet being sent stays held so that
+            # `_release_unsent` gives it back at once; one mid-send is let go,
+            # its lease expires, and the next claim checks the platform first.
+            if job.claim.sending:
+                self._held.pop(job.claim.id, None)
+            raise
+        except Exception:
+            log.exception("follow-up %s: unexpected error; it will be retried when its lease expires", job.claim.id)
+            self._held.pop(job.claim.id, None)
+        else:
+            self._held.pop(job.claim.id, None)
+
+    async def _deliver(self, job: _Job) -> None:
+        claim, followup, participant, debrief = job.claim, job.followup, job.participant, job.debrief
+        messenger = self.messengers[debrief.platform]
+        now = self.clock.now()
+        try:
+            content, title = self._content(debrief, followup.stage)
+            caught = schedule.catch_up(debrief.started_at, debrief.schedule, followup.stage, now, debrief.key_expires_at)
+        except (KeyError, ValueError):
+            await self._fail(job, f"no content for follow-up stage {followup.stage!r}", permanent=True)
+            return
+        delivery = self._delivery(job, content, title, late=caught.late)
+
+        if claim.attempts > 1:
+            try:
+                ref = await asyncio.wait_for(messenger.find_delivered(delivery), self.send_timeout)
+            except PermanentSendError as exc:
+                await self._fail(job, exc.cause, permanent=True)
+                return
+            except Exception as exc:
+                await self._retry_later(job, f"could not check for an earlier delivery: {_cause(exc)}",
+                                        getattr(exc, "retry_after", None))
+                return
+            if ref:
+                await self._sent(job, ref, delivery.late, found=True)
+                return
+
+        tz = await self._timezone(messenger, debrief.workspace, participant) if self._quiet_on else None
+        decision = schedule.decide(
+            started_at=debrief.started_at,
+            schedule=debrief.schedule,
+            stage=followup.stage,
+            now=self.clock.now(),
+            stopped=participant.followups_stopped,
+            tz=schedule.zone(tz, self.settings.debrief_timezone),
+            quiet=self._quiet,
+            answers_close=debrief.key_expires_at,
+        )
+        if decision.action == schedule.Action.STOP:
+            await self._finish(job, FollowupStatus.STOPPED, decision.reason)
+            return
+        if decision.action == schedule.Action.SKIP:
+            await self._finish(job, FollowupStatus.SKIPPED, decision.reason)
+            log.info("follow-up %s (stage %s) %s", claim.id, followup.stage, decision.reason)
+            return
+        if decision.action == schedule.Action.WAIT:
+            assert decision.until is not None
+            await self._release(job, decision.until)
+            return
+        if decision.late != delivery.late:
+            delivery = self._delivery(job, content, title, late=decision.late)
+        await self._send(job, messenger, delivery)
+
+    async def _send(self, job: _Job, messenger: Messenger, delivery: FollowupDelivery) -> None:
+        claim = job.claim
+        gate = self._gates[delivery.platform]
+        loop = asyncio.get_running_loop()
+        while True:
+            await gate.wait()
+            if not self._holds(claim):
+                log.warning("follow-up %s: lease lost before sending; leaving it to whoever holds it", claim.id)
+                return
+            claim.sending = True
+            try:
+                ref = await asyncio.wait_for(messenger.send_followup(delivery), self.send_timeout)
+            except RateLimited as exc:
+                claim.sending = False
+                gate.close_for(exc.retry_after or 1.0)
+                job.rate_limited_since = job.rate_limited_since or loop.time()
+                if loop.time() - job.rate_limited_since > self.rate_limit_patience:
+                    later = self.clock.now() + timedelta(seconds=exc.retry_after or 1.0)
+                    await self._release(job, later)
+                    log.warning("follow-up %s: rate limited for over %.0fs; put back until %s",
+                                claim.id, self.rate_limit_patience, later.isoformat(timespec="seconds"))
+                    return
+                continue
+            except PermanentSendError as exc:
+                await self._fail(job, exc.cause, permanent=True)
+                return
+            except TransientSendError as exc:
+                await self._retry_later(job, exc.cause, exc.retry_after)
+                return
+            except asyncio.TimeoutError:
+                await self._retry_later(job, f"no answer from the platform within {self.send_timeout:.0f}s", None)
+                return
+            except Exception as exc:
+                await self._retry_later(job, _cause(exc), None)
+                return
+            await self._sent(job, ref, delivery.late)
+            return
+
+    # -- outcomes --------------------------------------------------------------
+
+    async def _sent(self, job: _Job, ref: str, late: bool, found: bool = False) -> None:
+        marked = await self._write(
+            job.claim,
+            status=FollowupStatus.SENT,
+            sent_at=self.clock.now(),
+            message_ref=(ref or "")[:255] or None,
+            late=late,
+            lease_until=None,
+            last_error=None,
+        )
+        if not found:
+            FOLLOWUPS_SENT.labels(job.debrief.platform).inc()
+        if found and marked:
+            log.info("follow-up %s was already delivered by an earlier attempt; marked sent, not sent again",
+                     job.claim.id)
+        if not marked:
+            log.warning("follow-up %s was delivered, but its lease had passed to another process, "
+                        "which will find the delivery before sending", job.claim.id)
+
+    async def _finish(self, job: _Job, status: FollowupStatus, reason: str) -> None:
+        await self._write(job.claim, status=status, lease_until=None, last_error=reason[:ERROR_LENGTH])
+
+    async def _release(self, job: _Job, until: datetime) -> None:
+        """Back to pending until `until`, and this claim does not count as an attempt."""
+        await self._write(
+            job.claim, status=FollowupStatus.PENDING, due_at=until, lease_until=None, attempts=job.claim.attempts - 1
+        )
+
+    async def _fail(self, job: _Job, cause: str, *, permanent: bool) -> None:
+        text = f"permanent: {cause}" if permanent else cause
+        await self._write(job.claim, status=FollowupStatus.FAILED, lease_until=None, last_error=text[:ERROR_LENGTH])
+        log.error("follow-up %s (%s, stage %s) failed for good: %s",
+                  job.claim.id, job.debrief.platform, job.followup.stage, text)
+
+    async def _retry_later(self, job: _Job, cause: str, retry_after: float | None) -> None:
+        claim = job.claim
+        if claim.attempts >= self.max_attempts:
+            await self._fail(job, f"gave up after {claim.attempts} attempts: {cause}", permanent=False)
+            return
+        delay = self.backoff_delay(claim.attempts, retry_after)
+        await self._write(
+            claim,
+            status=FollowupStatus.PENDING,
+            due_at=self.clock.now() + delay,
+            lease_until=None,
+            last_error=cause[:ERROR_LENGTH],
+        )
+        log.warning("follow-up %s (%s, stage %s): attempt %d failed, retrying in %.0fs: %s",
+                    claim.id, job.debrief.platform, job.followup.stage, claim.attempts, delay.total_seconds(), cause)
+
+    def backoff_delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
+        """Exponential backoff with 'equal jitter', never sooner than the platform's Retry-After."""
+        ceiling = min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
+        delay = ceiling / 2 + ceiling / 2 * self.rng.random()
+        if retry_after:
+            delay = max(delay, timedelta(seconds=retry_after))
+        return delay
+
+    # -- what to send ------------------------------------------------------------
+
+    @property
+    def _quiet_on(self) -> bool:
+        start, end = self._quiet
+        return start != end
+
+    def _content(self, debrief: Debrief, stage: str) -> tuple[Stage, str]:
+        library = self.core.library
+        try:
+            script = library.script(debrief.script_id)
+        except KeyError:  # the script was removed since: the default content still cares
+            wanted = parse_duration(stage)
+            for name, content in library.stages.items():
+                if parse_duration(name) == wanted:
+                    return content, "Debrief"
+            raise
+        return library.stage(script, stage), script.title
+
+    def _delivery(self, job: _Job, content: Stage, title: str, *, late: bool) -> FollowupDelivery:
+        message = content.late_message if late and content.late_message else content.message
+        return FollowupDelivery(
+            followup_id=job.followup.id,
+            debrief_id=job.debrief.id,
+            platform=job.debrief.platform,
+            workspace=job.debrief.workspace,
+            user=job.participant.user,
+            stage=job.followup.stage,
+            late=late,
+            message=message,
+            content=content,
+            resources=self._resources,
+            resources_title=self._resources_title,
+            script_title=title,
+            label=job.debrief.label,
+            support_available=self._support_available,
+        )
+
+    async def _timezone(self, messenger: Messenger, workspace: str, participant: Participant) -> str | None:
+        """The person's zone: stored on the participant, else asked once per process and stored."""
+        if participant.timezone is not None:
+            return participant.timezone or None
+        key = (messenger.platform, workspace, participant.user)
+        if key in self._timezones:
+            return self._timezones[key]
+        try:
+            tz = await asyncio.wait_for(messenger.user_timezone(workspace, participant.user), self.send_timeout)
+        except Exception as exc:
+            log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
+            return None
+        tz = (tz or "")[:64]
+        self._timezones[key] = tz or None
+        with contextlib.suppress(Exception):
+            async with self.database.session() as session:
+                await session.execute(
+                    update(Participant).where(Participant.id == participant.id).values(timezone=tz),
+                    execution_options={"synchronize_session": False},
+                )
+        return tz or None
+
+
+def _cause(exc: BaseException) -> str:
+    """A short description of an error for logs: its type and first line, never a payload."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -1,0 +1,176 @@
+"""The port: what the core asks an adapter to do, when the core starts it.
+
+Everything the bot does on a platform because a person clicked something is
+driven by the adapter. A few things start in the core instead: a follow-up
+falling due, a support request that must reach the wellbeing team. For
+those the core calls a `Messenger`, one per platform, which each adapter
+implements and renders natively (Block Kit on Slack, an Adaptive Card on
+Teams). The core never formats platform UI; it hands over a
+`FollowupDelivery` or a `SupportNotice` with everything needed to render it.
+
+Errors: a messenger raises `TransientSendError` for what may work later
+(5xx, timeouts, connection errors), `RateLimited` (a kind of transient
+error) when the platform refused the request *before doing anything*
+(HTTP 429), and `PermanentSendError` for what never will (user deactivated,
+app uninstalled, channel not found). Anything else it raises is treated as
+transient.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from bot.scripts import Question, Resource, Stage
+
+
+class SendError(Exception):
+    """A message could not be sent; `cause` is a short, person-free reason for logs."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+class TransientSendError(SendError):
+    """May work later: retried with exponential backoff, at least `retry_after` seconds later.
+
+    The request may or may not have reached the platform (a timeout, a 5xx):
+    the next attempt asks `find_delivered` before sending again.
+    """
+
+    def __init__(self, cause: str, retry_after: float | None = None) -> None:
+        super().__init__(cause)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientSendError):
+    """The platform refused the request unprocessed (HTTP 429): nothing was delivered.
+
+    The dispatcher pauses every send to this platform for `retry_after`
+    seconds and then tries the same message again; it does not count as a
+    failed attempt.
+    """
+
+    def __init__(self, retry_after: float, cause: str = "rate limited") -> None:
+        super().__init__(cause, retry_after)
+
+
+class PermanentSendError(SendError):
+    """Will never work (user deactivated, app uninstalled, channel not found): recorded, not retried."""
+
+
+@dataclass(frozen=True)
+class ShownResource:
+    """A support resource as a person should see it.
+
+    `audience` is set for resources meant for some professions only, e.g.
+    "For doctors and medical students"; render it next to the name.
+    """
+
+    resource: Resource
+    audience: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowupDelivery:
+    """One follow-up (a caring contact) for one person, with everything needed to render it.
+
+    `message` is what to say: the stage's `late_message` when `late`, else
+    its `message`. `questions` are asked through the same anonymous path as
+    the debrief's (`Debriefs.record_answer(debrief_id, stage, user, ...)`),
+    all optional. Render the resources, a "Stop these check-ins" button
+    (`Debriefs.stop_followups`) and, when `support_available`, an "I'd like
+    to talk to someone" button (`bot.support.Support.request`).
+
+    `followup_id` is the idempotency key: store it with the message (Slack
+    message metadata, a Teams activity property) so that `find_delivered`
+    can find it again.
+    """
+
+    followup_id: uuid.UUID
+    debrief_id: uuid.UUID
+    platform: str
+    workspace: str
+    user: str
+    stage: str
+    late: bool
+    message: str
+    content: Stage
+    resources: tuple[ShownResource, ...]
+    resources_title: str
+    script_title: str
+    label: str | None = None
+    support_available: bool = True
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(self.content.questions)
+
+    @property
+    def idempotency_key(self) -> str:
+        return str(self.followup_id)
+
+
+@dataclass(frozen=True)
+class SupportNotice:
+    """A person asked to talk to someone; tell one wellbeing officer or peer supporter.
+
+    This is the one identified path: `user` is the person's platform id, and
+    they chose to share it with the wellbeing team. Show it as a mention
+    (their name), with the preferred time, and a way to claim the request
+    (`bot.support.Support.claim(request_id, ...)`).
+    """
+
+    request_id: uuid.UUID
+    platform: str
+    workspace: str
+    user: str
+    preferred_time: str | None
+    debrief_label: str | None = None
+    recipient_role: str = "wellbeing officer"
+    """"wellbeing officer" or "peer supporter"."""
+
+
+@runtime_checkable
+class Messenger(Protocol):
+    """What an adapter implements for the messages the core initiates."""
+
+    platform: str
+    """The `Debrief.platform` value it serves: "slack", "teams"."""
+
+    async def send_followup(self, delivery: FollowupDelivery) -> str:
+        """Send the follow-up by direct message; return the platform's message reference.
+
+        Store `delivery.followup_id` with the message so `find_delivered` can
+        find it. Raise `RateLimited`, `TransientSendError` or `PermanentSendError`.
+        Do not sleep on a 429 inside: raise `RateLimited(retry_after)` and the
+        dispatcher waits (it holds the message's lease meanwhile).
+        """
+        ...
+
+    async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
+        """The reference of this follow-up if the platform already has it, else None.
+
+        Called only before a message is sent again after an attempt that may
+        have reached the platform (a crash between "sent" and "marked sent",
+        a timeout). Slack: `conversations.history` of the DM, looking for the
+        message whose metadata carries `delivery.followup_id`. Raise
+        `TransientSendError` if the platform cannot answer now: the core then
+        waits rather than risk sending twice.
+        """
+        ...
+
+    async def user_timezone(self, workspace: str, user: str) -> str | None:
+        """The person's IANA time zone (Slack `users.info` `tz`), or None if unknown."""
+        ...
+
+    async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
+        """Tell `recipient` (an officer or peer supporter id or e-mail) by direct message.
+
+        Return False when `recipient` is not someone on this platform (an id
+        of another platform, an unknown e-mail), True once delivered. Raise
+        `TransientSendError` or `PermanentSendError` otherwise.
+        """
+        ...
