@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -10,6 +11,7 @@ from bot.debriefs import Debriefs
 from bot.scripts import Library, ResourceSet
 from bot.settings import Settings
 from bot.summary import Summaries
+from bot.support import Support
 
 
 @dataclass
@@ -35,6 +37,11 @@ class Core:
             summaries=Summaries(database, library, settings.debrief_min_group),
             clock=clock,
         )
+
+    @cached_property
+    def support(self) -> Support:
+        """Support requests; adapters add their messenger to `support.messengers` when they mount."""
+        return Support(self.database, self.settings, clock=self.clock)
 
     @property
     def resources(self) -> ResourceSet:
