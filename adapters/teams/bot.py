@@ -19,7 +19,6 @@ import logging
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount
 
 from adapters.teams.cards.forms import help_card
 from adapters.teams.errors import explain
@@ -39,7 +38,10 @@ class DebriefBot(TeamsActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self.services.references.remember_turn(turn_context.activity)
-        await super().on_turn(turn_context)
+        try:
+            await super().on_turn(turn_context)
+        except Exception as error:  # an activity type no handler here catches its own failures for
+            explain(error, f"activity {turn_context.activity.type}")
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         where = "button" if turn_context.activity.value is not None else "command"
@@ -60,9 +62,16 @@ class DebriefBot(TeamsActivityHandler):
         log.info("invoke %r is not used by this bot; answered 200 with nothing", name[:64])
         return InvokeResponse(status=200, body=None)
 
-    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
-        bot = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot for member in members_added):
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Only the bot's own arrival matters (the sender's reference is already stored).
+
+        Overridden whole: TeamsActivityHandler's version asks Teams for the
+        details of every member added (one roster call each), which the bot
+        does not need.
+        """
+        activity = turn_context.activity
+        bot = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot for member in activity.members_added or []):
             await self._welcome(turn_context)
 
     async def _welcome(self, turn_context: TurnContext) -> None:
