@@ -8,6 +8,7 @@ never makes a storm of `chat.update` calls.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -42,16 +43,37 @@ async def redraw_script(core: Core, client: AsyncWebClient, debrief: Debrief, sh
     )
 
 
+_redrawing: dict[uuid.UUID, asyncio.Lock] = {}
+
+
 async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
-    """After an answer: move the channel's counter if its batch changed. Never raises (the answer is safe)."""
+    """After an answer: move the channel's counter if its batch changed. Never raises (the answer is safe).
+
+    Two answers completing two batches at once must not leave the older
+    number on screen (their chat.update calls can land in either order), so
+    redraws of one debrief take turns in this process, each draws the count
+    stored at that moment, and a redraw that finds the count moved on while
+    it was drawing draws again. The stored count only rises, so the last
+    redraw anywhere (other replicas included) shows the highest.
+    """
     if stage != DEBRIEF_STAGE:
         return
     try:
-        shown = await core.debriefs.claim_count_update(debrief_id)
-        if shown is None:
+        if await core.debriefs.claim_count_update(debrief_id) is None:
             return
-        debrief = await core.debriefs.get(debrief_id)
-        await redraw_script(core, client, debrief, shown)
+        lock = _redrawing.setdefault(debrief_id, asyncio.Lock())
+        try:
+            async with lock:
+                drawn: int | None = None
+                for _ in range(3):
+                    debrief = await core.debriefs.get(debrief_id)
+                    if debrief.shown_count == drawn:
+                        break
+                    await redraw_script(core, client, debrief)
+                    drawn = debrief.shown_count
+        finally:
+            if not lock.locked():
+                _redrawing.pop(debrief_id, None)
     except Exception as error:
         log.warning("could not update a debrief's answer counter: %s", cause(error))
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pytest
 from harness import SlackApp
 from sqlalchemy import func, select
-from test_slack_flow import LEAD, STAFF, WARD, answer, start_debrief, texts
+from test_slack_flow import LEAD, STAFF, WARD, answer, opened, start_debrief, texts
 
 from adapters.slack.errors import OUTAGE
 from adapters.slack.ids import Action, Callback, SetupBlock, Where, question_block
@@ -116,7 +116,7 @@ async def test_text_longer_than_the_form_allows_is_sent_back_to_the_form(slack_a
 async def test_a_patient_identifier_in_the_label_is_caught_before_anything_is_made(slack_app: SlackApp) -> None:
     fake, slack = slack_app.fake, slack_app.slack
     await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
-    setup = fake.last_view(Callback.SETUP)
+    setup = await opened(fake, Callback.SETUP)
     reply = await slack.submit(
         setup, {SetupBlock.SCRIPT: "stop5", SetupBlock.LABEL: "Bed 4, NHS no 943 476 5919", SetupBlock.WHERE: Where.NEW_CHANNEL}, user_id=LEAD
     )
@@ -154,7 +154,7 @@ async def test_a_workspace_that_forbids_private_channels_gets_the_form_back_with
     fake = slack_app.fake
     fake.fail_next("conversations.create", "restricted_action")
     await slack_app.slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
-    setup = fake.last_view(Callback.SETUP)
+    setup = await opened(fake, Callback.SETUP)
     await slack_app.slack.submit(
         setup, {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.WHERE: Where.NEW_CHANNEL}, user_id=LEAD
     )
@@ -178,7 +178,7 @@ async def test_this_channel_without_the_bot_in_it_says_how_to_add_it(slack_app: 
     fake.add_channel("ward-7", id=WARD, is_private=True, bot_is_member=False, members=[LEAD])
     await slack_app.slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
     await slack_app.slack.submit(
-        fake.last_view(Callback.SETUP), {SetupBlock.SCRIPT: "stop5", SetupBlock.WHERE: Where.THIS_CHANNEL}, user_id=LEAD
+        await opened(fake, Callback.SETUP), {SetupBlock.SCRIPT: "stop5", SetupBlock.WHERE: Where.THIS_CHANNEL}, user_id=LEAD
     )
     await fake.wait_for("views.update", where=lambda args: "/invite @Debrief" in texts(args["view"]["blocks"]))
     assert await count(slack_app.core, Debrief) == 0
@@ -216,14 +216,14 @@ async def test_the_setup_form_opens_even_with_the_database_down(slack_app: Slack
     with database_down(slack_app.core):
         reply = await slack_app.slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
         assert reply.status == 200
-        assert slack_app.fake.last_view()["callback_id"] == Callback.SETUP
+        assert (await opened(slack_app.fake, Callback.SETUP))["type"] == "modal"
 
 
 async def test_setup_with_the_database_down_makes_nothing(slack_app: SlackApp, caplog) -> None:
     caplog.set_level(logging.WARNING, "debrief.slack")
     fake = slack_app.fake
     await slack_app.slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
-    setup = fake.last_view(Callback.SETUP)
+    setup = await opened(fake, Callback.SETUP)
     with database_down(slack_app.core):
         await slack_app.slack.submit(
             setup, {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.WHERE: Where.NEW_CHANNEL}, user_id=LEAD
@@ -249,7 +249,7 @@ async def test_the_database_failing_after_the_channel_is_made_archives_the_empty
     monkeypatch.setattr(core.debriefs, "start", start_as_the_database_goes)
     await slack_app.slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
     await slack_app.slack.submit(
-        fake.last_view(Callback.SETUP),
+        await opened(fake, Callback.SETUP),
         {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.WHERE: Where.NEW_CHANNEL},
         user_id=LEAD,
     )
@@ -267,7 +267,7 @@ async def test_an_answer_with_the_database_down_keeps_the_form_and_stores_nothin
     fake = slack_app.fake
     await slack_app.slack.click(script, Action.ANSWER, user_id=STAFF[0])
     await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
-    modal = fake.last_view(Callback.ANSWER)
+    modal = await opened(fake, Callback.ANSWER)
     with database_down(slack_app.core):
         reply = await slack_app.slack.submit(
             modal, {question_block("distress"): "4", question_block("team_note"): "the secret note"}, user_id=STAFF[0]
@@ -289,8 +289,29 @@ async def test_an_answer_with_the_database_down_keeps_the_form_and_stores_nothin
 async def test_skip_with_the_database_down_says_so_and_stores_nothing(slack_app: SlackApp) -> None:
     fake = slack_app.fake
     await slack_app.slack.command("/debrief", "skip", user_id=LEAD, channel_id=WARD)
-    form = fake.last_view(Callback.SKIP)
+    form = await opened(fake, Callback.SKIP)
     with database_down(slack_app.core):
         reply = await slack_app.slack.submit(form, {"skip.reason": "no_time"}, user_id=LEAD)
     assert reply.json()["response_action"] == "errors" and OUTAGE in reply.json()["errors"].values()
     assert await count(slack_app.core, SkippedDebrief) == 0
+
+
+async def test_app_home_with_the_database_down_still_shows_support(slack_app: SlackApp, caplog) -> None:
+    caplog.set_level(logging.WARNING, "debrief.slack")
+    with database_down(slack_app.core):
+        reply = await slack_app.slack.event({"type": "app_home_opened", "user": STAFF[0], "tab": "home"})
+        assert reply.status == 200
+        await slack_app.fake.wait_for("views.publish")
+    shown = texts(slack_app.fake.home_tabs[STAFF[0]]["blocks"])
+    assert "couldn't load your debriefs" in shown and "988" in shown
+    one_line(caplog, "database or network unavailable")
+
+
+async def test_a_button_with_the_database_down_gets_a_kind_ephemeral_message(slack_app: SlackApp) -> None:
+    script = await start_debrief(slack_app)
+    with database_down(slack_app.core):
+        await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)
+        await slack_app.fake.wait_for("response_url")
+    said = slack_app.fake.last("response_url")
+    assert said["text"] == OUTAGE and said["response_type"] == "ephemeral"
+    assert "closed" not in texts(slack_app.fake.message(script["channel"], script["ts"])["blocks"]).lower()

@@ -7,7 +7,7 @@ import logging
 import pytest
 from harness import OFFICER, SlackApp
 from sqlalchemy import select
-from test_slack_flow import LEAD, STAFF, WARD, answer, start_debrief, texts
+from test_slack_flow import LEAD, STAFF, WARD, answer, opened, start_debrief, texts
 
 from adapters.slack.ids import Action, Callback, SkipBlock
 from bot.models import SkippedDebrief
@@ -34,7 +34,7 @@ async def test_help_answers_at_once_in_a_few_lines(slack_app: SlackApp) -> None:
 async def test_skip_records_why_and_screens_the_detail(slack_app: SlackApp) -> None:
     fake, slack = slack_app.fake, slack_app.slack
     await slack.command("/debrief", "skip", user_id=LEAD, channel_id=WARD)
-    form = fake.last_view(Callback.SKIP)
+    form = await opened(fake, Callback.SKIP)
     reasons = next(block for block in form["blocks"] if block.get("block_id") == SkipBlock.REASON)
     assert [option["value"] for option in reasons["element"]["options"]][0] == "not_needed"
 

@@ -39,12 +39,18 @@ def texts(blocks: list[dict]) -> str:
     return "\n".join(found)
 
 
+async def opened(fake: FakeSlack, callback_id: str) -> dict:
+    """The modal the bot opened with this callback id, once it has (views.open runs after the ack)."""
+    await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == callback_id)
+    return fake.last_view(callback_id)
+
+
 async def start_debrief(slack_app: SlackApp, label: str = "Resus 2, Tuesday night", where: str = Where.NEW_CHANNEL) -> dict:
     """Run /debrief and submit the set-up form; return the script message."""
     fake, slack = slack_app.fake, slack_app.slack
     reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
     assert reply.status == 200 and reply.elapsed < 3
-    setup = fake.last_view(Callback.SETUP)
+    setup = await opened(fake, Callback.SETUP)
     reply = await slack.submit(
         setup,
         {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.LABEL: label, SetupBlock.WHERE: where},
@@ -117,7 +123,7 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
     # An action point with its owner and due date.
     await slack_app.slack.click(script, Action.ADD_ACTION_POINT, user_id=LEAD)
     await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.ACTION_POINT)
-    form = fake.last_view(Callback.ACTION_POINT)
+    form = await opened(fake, Callback.ACTION_POINT)
     reply = await slack_app.slack.submit(
         form, {ActionPointBlock.TEXT: "Check the defib pads every shift", ActionPointBlock.OWNER: STAFF[1], ActionPointBlock.DUE_ON: "2099-01-14"}, user_id=LEAD
     )
@@ -139,3 +145,40 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
 
         assert (await session.execute(select(func.count()).select_from(Answer))).scalar_one() == 5 * 2 + 3
     assert fake.violations == []
+
+
+async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slack_app: SlackApp) -> None:
+    import asyncio
+
+    fake, slack = slack_app.fake, slack_app.slack
+    people = [f"UNURSE{index:04d}" for index in range(10)]
+    reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
+    await slack.submit(
+        await opened(fake, Callback.SETUP),
+        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: people, SetupBlock.WHERE: Where.NEW_CHANNEL},
+        user_id=LEAD,
+    )
+    await fake.wait_for("views.update", where=lambda args: "Done" in texts(args["view"]["blocks"]))
+    posted = fake.last("chat.update")
+    script = fake.message(posted["channel"], posted["ts"])
+    value = next(e["value"] for b in script["blocks"] for e in b.get("elements") or [] if e.get("action_id") == Action.ANSWER)
+
+    for person in people:  # everyone opens the form first, as they would in the room
+        await slack.block_action(Action.ANSWER, value, user_id=person, channel_id=script["channel"])
+    await fake.wait_for("views.open", len(people), where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
+    forms = {view["id"]: view for view in fake.views.values() if view.get("callback_id") == Callback.ANSWER}
+    assert len(forms) == len(people)
+    updates_before = len(fake.calls_to("chat.update"))
+    replies = await asyncio.gather(
+        *(
+            slack.submit(form, {question_block("distress"): "2"}, user_id=person)
+            for form, person in zip(forms.values(), people)
+        )
+    )
+    assert all(reply.status == 200 and reply.elapsed < 3 for reply in replies)
+    assert all(reply.json()["response_action"] == "update" for reply in replies)
+    await fake.wait_for("chat.update", where=lambda args: "10 or more" in texts(args.get("blocks") or []))
+    await asyncio.sleep(0.2)  # any redraw still in flight lands
+    counters = [texts(args["blocks"]) for args in fake.calls_to("chat.update")[updates_before:]]
+    assert len(counters) <= 2 and all(re.search(r"\b(5|10) or more anonymous answers", text) for text in counters)
+    assert "10 or more anonymous answers" in texts(fake.message(script["channel"], script["ts"])["blocks"])

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.errors import cause, listener, log
+from adapters.slack.errors import cause, explain, listener, log
 from adapters.slack.people import is_officer
-from adapters.slack.render.home import home_view
+from adapters.slack.render.home import home_view, unavailable_home
 from bot.core import Core
 
 SUMMARY_DAYS = 30
@@ -25,7 +25,12 @@ async def home_opened(body, client, core: Core) -> None:
         return
     user = event["user"]
     workspace = body.get("team_id") or ""
-    debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
+    try:
+        debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
+    except Exception as error:  # the database is down: support is still worth showing, and it needs none
+        explain(error, "event app_home_opened")  # the operator's one line
+        await client.views_publish(user_id=user, view=unavailable_home(core.resources))
+        return
     summary = None
     if await is_officer(core, client, user):
         until = core.clock.now()

@@ -45,7 +45,8 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
     origin = Origin.load(view.get("private_metadata"))
     choice = read_setup(view)
     lead = _user(body)
-    choice.participants = [user for user in choice.participants if user != lead]
+    bot = context.get("bot_user_id")
+    choice.participants = [user for user in choice.participants if user not in (lead, bot)]
     try:
         screen({"label": choice.label})
         if choice.label and len(choice.label) > LABEL_LENGTH:

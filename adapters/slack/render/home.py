@@ -53,3 +53,14 @@ def home_view(
         blocks.append(header("For the wellbeing team"))
         blocks += summary_blocks(summary, days)
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
+
+
+UNAVAILABLE = "I couldn't load your debriefs just now. Please look again in a minute. Support is below, any time."
+
+
+def unavailable_home(resources: ResourceSet) -> dict:
+    """Home while the debriefs cannot be read: say so, and still show where support is."""
+    blocks: Blocks = [header("Your debriefs"), section(UNAVAILABLE)]
+    blocks.append(header("Support"))
+    blocks += resource_blocks(resources, max_blocks=20)
+    return View(type="home", blocks=blocks).to_dict()
