@@ -37,7 +37,7 @@ class DebriefBot(TeamsActivityHandler):
         self.services = services
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await self.services.references.remember_turn(turn_context.activity)
+        await self.services.remember(turn_context)
         try:
             await super().on_turn(turn_context)
         except Exception as error:  # an activity type no handler here catches its own failures for

@@ -116,7 +116,11 @@ class References:
 
     # -- remembering ---------------------------------------------------------------------
 
-    async def remember_turn(self, activity: Activity) -> None:
+    def knows(self, user: str) -> bool:
+        """Whether this process has stored the person already (no e-mail look-up needed)."""
+        return user in self._seen
+
+    async def remember_turn(self, activity: Activity, email: str | None = None) -> None:
         """Store a reference for the sender of this activity, if it adds anything. Never raises."""
         sender = activity.from_property
         if sender is None or not sender.id or activity.recipient is not None and sender.id == activity.recipient.id:
@@ -125,9 +129,9 @@ class References:
         zone = timezone_of(activity)
         cached = self._seen.get(sender.id)
         if cached is not None and (cached[0] or not personal) and (zone is None or cached[1] == zone) \
-                and (not sender.name or cached[2] == sender.name):
+                and (not sender.name or cached[2] == sender.name) and not email:
             return
-        person = Person(id=sender.id, name=sender.name, aad_object_id=sender.aad_object_id,
+        person = Person(id=sender.id, name=sender.name, aad_object_id=sender.aad_object_id, email=email,
                         tenant=tenant_of(activity), timezone=zone)
         try:
             await self.remember_person(person, reference_of(activity), personal=personal)

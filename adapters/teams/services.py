@@ -38,6 +38,22 @@ class Services:
         while self.background:
             await asyncio.gather(*list(self.background), return_exceptions=True)
 
+    @property
+    def emails_matter(self) -> bool:
+        """Whether officers or peer supporters are listed by e-mail (so people's e-mail must be known)."""
+        settings = self.core.settings
+        return any("@" in person for person in [*settings.debrief_wellbeing_officers, *settings.debrief_peer_supporters])
+
+    async def remember(self, turn_context: TurnContext) -> None:
+        """Store the sender's reference; the first time, with their e-mail when supporters are listed by e-mail."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        email = None
+        if sender is not None and sender.id and self.emails_matter and not self.references.knows(sender.id) \
+                and (activity.recipient is None or sender.id != activity.recipient.id):
+            email = roster.email_of(await roster.member(turn_context, sender.id))
+        await self.references.remember_turn(activity, email)
+
     async def is_officer(self, turn_context: TurnContext) -> bool:
         """A wellbeing officer, by Teams id, Azure AD object id or (looked up only if needed) e-mail."""
         sender = turn_context.activity.from_property

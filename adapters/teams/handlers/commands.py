@@ -1,7 +1,7 @@
 """Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `help`.
 
-In a channel or a group chat the bot is @mentioned; the mention is taken
-out with `TurnContext.remove_recipient_mention` before the words are read.
+In a channel or a group chat the bot is @mentioned; the mention tag is
+taken out (`without_bot_mention`) before the words are read.
 Teams cannot open a dialog from a typed message, so `debrief` and `skip`
 answer with a small card whose button opens it.
 """
@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 
 from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
@@ -30,9 +31,26 @@ OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief i
 START_WORDS = {"debrief", "start", "start debrief", "debrief start", "new debrief", "start a debrief"}
 
 
+def without_bot_mention(activity: Activity) -> str:
+    """The text without the bot's own @mention tag.
+
+    Not `TurnContext.remove_recipient_mention`: botbuilder 4.17.1 removes every
+    occurrence of the bot's *name* from the text, and this bot is called
+    Debrief, so "@Debrief Debrief" would lose its command. Only the exact
+    mention tags of the bot's mention entities are removed here.
+    """
+    text = activity.text or ""
+    bot = activity.recipient.id if activity.recipient else None
+    for mention in TurnContext.get_mentions(activity):
+        properties = mention.additional_properties or {}
+        if (properties.get("mentioned") or {}).get("id") == bot and properties.get("text"):
+            text = text.replace(str(properties["text"]), " ")
+    return text
+
+
 def command_of(turn_context: TurnContext) -> str:
     """The command word(s), lower case, without the bot's mention, markup or a leading slash."""
-    text = TurnContext.remove_recipient_mention(turn_context.activity) or ""
+    text = without_bot_mention(turn_context.activity)
     text = html.unescape(_TAGS.sub(" ", text)).replace("\u00a0", " ")
     words = " ".join(text.split()).strip().lower().lstrip("/").strip()
     return words.rstrip(".!?")
