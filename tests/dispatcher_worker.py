@@ -1,0 +1,67 @@
+"""One dispatcher process against the loopback platform, for the crash test and the benchmark.
+
+    python tests/dispatcher_worker.py --platform-url http://127.0.0.1:PORT --worker-id A
+
+Everything else comes from the environment like `serve` (DATABASE_URL,
+DEBRIEF_SECRET...). It builds the real Core and Dispatcher with an
+`HttpMessenger` for the platform `loopback`, prints "ready" once running,
+and runs until SIGTERM (clean stop) or SIGKILL (the point of the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_platform import HttpMessenger  # noqa: E402
+
+from bot.core import Core  # noqa: E402
+from bot.followups import Dispatcher  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+
+async def main(args: argparse.Namespace) -> None:
+    settings = Settings.load()
+    core = Core.build(settings)
+    messenger = HttpMessenger(args.platform_url, worker=args.worker_id)
+    dispatcher = Dispatcher(
+        core,
+        {"loopback": messenger},
+        worker_id=args.worker_id,
+        lease=timedelta(seconds=args.lease),
+        concurrency=args.concurrency,
+        batch=args.batch,
+        poll_interval=args.poll,
+    )
+    task = asyncio.create_task(dispatcher.run_forever())
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    print("ready", flush=True)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await messenger.close()
+        await core.database.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--platform-url", required=True)
+    parser.add_argument("--worker-id", required=True)
+    parser.add_argument("--lease", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--poll", type=float, default=0.2)
+    parser.add_argument("--log-level", default="WARNING")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=arguments.log_level, format=f"[{arguments.worker_id}] %(levelname)s %(message)s")
+    asyncio.run(main(arguments))
