@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -43,7 +44,16 @@ async def redraw_script(core: Core, client: AsyncWebClient, debrief: Debrief, sh
     )
 
 
-_redrawing: dict[uuid.UUID, asyncio.Lock] = {}
+@dataclass
+class _Canvas:
+    """One debrief's script message as this process last drew it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    drawn: tuple[str, int] | None = None
+    users: int = 0
+
+
+_canvases: dict[uuid.UUID, _Canvas] = {}
 
 
 async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
@@ -52,30 +62,38 @@ async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.U
     Two answers completing two batches at once must not leave the older
     number on screen (their chat.update calls can land in either order), so
     redraws of one debrief take turns in this process, each draws the count
-    stored at that moment, and a redraw that finds the count moved on while
-    it was drawing draws again. The stored count only rises, so the last
-    redraw anywhere (other replicas included) shows the highest.
+    stored at that moment (skipping a count it already drew), and a redraw
+    that finds the count moved on while it was drawing draws again. The
+    stored count only rises, so the last redraw anywhere (other replicas
+    included) shows the highest.
     """
     if stage != DEBRIEF_STAGE:
         return
     try:
         if await core.debriefs.claim_count_update(debrief_id) is None:
             return
-        lock = _redrawing.setdefault(debrief_id, asyncio.Lock())
-        try:
-            async with lock:
-                drawn: int | None = None
-                for _ in range(3):
-                    debrief = await core.debriefs.get(debrief_id)
-                    if debrief.shown_count == drawn:
-                        break
-                    await redraw_script(core, client, debrief)
-                    drawn = debrief.shown_count
-        finally:
-            if not lock.locked():
-                _redrawing.pop(debrief_id, None)
+        await redraw_latest(core, client, debrief_id)
     except Exception as error:
         log.warning("could not update a debrief's answer counter: %s", cause(error))
+
+
+async def redraw_latest(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID) -> None:
+    """Draw the script message as the debrief stands now (counter, open or closed), in turn."""
+    canvas = _canvases.setdefault(debrief_id, _Canvas())
+    canvas.users += 1
+    try:
+        async with canvas.lock:
+            for _ in range(3):
+                debrief = await core.debriefs.get(debrief_id)
+                state = (str(debrief.status), debrief.shown_count)
+                if state == canvas.drawn:
+                    break
+                await redraw_script(core, client, debrief)
+                canvas.drawn = state
+    finally:
+        canvas.users -= 1
+        if not canvas.users:
+            _canvases.pop(debrief_id, None)
 
 
 async def post(client: AsyncWebClient, channel: str, blocks: list, text: str) -> None:
@@ -107,4 +125,4 @@ async def post_closing(core: Core, client: AsyncWebClient, closed: Closed) -> No
         aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     blocks = closing_summary(debrief, script, closed.action_points, answers, core.settings.debrief_min_group, aggregate)
     await post(client, debrief.space, blocks, "The debrief is closed")
-    await redraw_script(core, client, debrief)
+    await redraw_latest(core, client, debrief.id)
