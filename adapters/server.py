@@ -20,6 +20,8 @@ from sqlalchemy import text
 
 from bot.clock import Clock
 from bot.core import Core
+from bot.followups import dispatch_forever
+from bot.port import Messenger
 from bot.schema import SchemaTooNew, ensure_schema
 from bot.settings import Settings, SettingsError
 
@@ -37,14 +39,28 @@ class ServerState:
     ready: bool = False
     enabled: list[str] = field(default_factory=list)
     background: list[Callable[[Core], Awaitable[None]]] = field(default_factory=list)
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    """platform -> the adapter's `bot.port.Messenger`, for follow-ups and support notices."""
 
 
 CORE = web.AppKey("core", Core)
 STATE = web.AppKey("state", ServerState)
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, housekeeping: bool = True) -> web.Application:
-    """Build the whole bot as one aiohttp application; nothing runs until it starts."""
+def register_messenger(app: web.Application, messenger: Messenger) -> None:
+    """Adapters call this from `mount`: what the core initiates on `messenger.platform` goes through it."""
+    app[STATE].messengers[messenger.platform] = messenger
+    app[CORE].support.messengers[messenger.platform] = messenger
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, housekeeping: bool = True, followups: bool = True
+) -> web.Application:
+    """Build the whole bot as one aiohttp application; nothing runs until it starts.
+
+    With `followups`, every process runs the follow-up dispatcher over the
+    messengers the adapters registered (`register_messenger`).
+    """
     core = Core.build(settings, clock)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[CORE] = core
@@ -66,6 +82,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, housekeeping: 
     state.enabled.append(mount_teams(app, core))
     if housekeeping:
         state.background.append(_expire_keys_forever)
+    if followups:
+        state.background.append(lambda core: dispatch_forever(core, state.messengers))
     app.cleanup_ctx.append(_lifecycle)
     return app
 
