@@ -315,3 +315,18 @@ async def test_a_button_with_the_database_down_gets_a_kind_ephemeral_message(sla
     said = slack_app.fake.last("response_url")
     assert said["text"] == OUTAGE and said["response_type"] == "ephemeral"
     assert "closed" not in texts(slack_app.fake.message(script["channel"], script["ts"])["blocks"]).lower()
+
+
+async def test_two_forms_open_at_once_count_one_answer(slack_app: SlackApp) -> None:
+    fake = slack_app.fake
+    script = await start_debrief(slack_app)
+    for _ in range(2):  # the same person taps "Answer anonymously" twice before sending either
+        await slack_app.slack.click(script, Action.ANSWER, user_id=STAFF[1])
+    await fake.wait_for("views.open", 2, where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
+    first, second = [view for view in fake.views.values() if view.get("callback_id") == Callback.ANSWER]
+    assert (await slack_app.slack.submit(first, {question_block("distress"): "3"}, user_id=STAFF[1])).json()[
+        "response_action"
+    ] == "update"
+    again = (await slack_app.slack.submit(second, {question_block("distress"): "8"}, user_id=STAFF[1])).json()
+    assert again["response_action"] == "update" and "already answered" in texts(again["view"]["blocks"])
+    assert await count(slack_app.core, AnswerReceipt) == 1 and await count(slack_app.core, Answer) == 1

@@ -48,12 +48,15 @@ async def opened(fake: FakeSlack, callback_id: str) -> dict:
 async def start_debrief(slack_app: SlackApp, label: str = "Resus 2, Tuesday night", where: str = Where.NEW_CHANNEL) -> dict:
     """Run /debrief and submit the set-up form; return the script message."""
     fake, slack = slack_app.fake, slack_app.slack
-    reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
+    trigger = fake.new_trigger_id(LEAD)
+    reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD, trigger_id=trigger)
     assert reply.status == 200 and reply.elapsed < 3
     setup = await opened(fake, Callback.SETUP)
+    assert fake.last("views.open")["trigger_id"] == trigger
+    picked = [*STAFF, fake.bot_user_id]  # someone picks the bot too: it is never invited or followed up
     reply = await slack.submit(
         setup,
-        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: STAFF, SetupBlock.LABEL: label, SetupBlock.WHERE: where},
+        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: picked, SetupBlock.LABEL: label, SetupBlock.WHERE: where},
         user_id=LEAD,
     )
     assert reply.status == 200, reply
@@ -90,6 +93,10 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
     channel = fake.channel_named(created["name"])
     invited = fake.last("conversations.invite")["users"].split(",")
     assert set(invited) == {LEAD, *STAFF} and fake.bot_user_id not in invited
+    participants = await slack_app.core.debriefs.participants(
+        (await slack_app.core.debriefs.find_by_request(fake.calls_to("views.update")[0]["view_id"])).id
+    )
+    assert {participant.user for participant in participants} == {LEAD, *STAFF}
     assert "fewer than 5 anonymous answers" in texts(script["blocks"]).lower()
     assert "Resus 2, Tuesday night" in texts(script["blocks"])
 
