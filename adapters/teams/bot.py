@@ -23,7 +23,6 @@ from botbuilder.core.teams import TeamsActivityHandler
 from adapters.teams.cards.forms import help_card
 from adapters.teams.errors import explain
 from adapters.teams.handlers import buttons, commands, dialogs
-from adapters.teams.messaging import message
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services
 
@@ -75,9 +74,10 @@ class DebriefBot(TeamsActivityHandler):
             await self._welcome(turn_context)
 
     async def _welcome(self, turn_context: TurnContext) -> None:
+        """One card (a channel shows every message as its own post): hello, then what the bot does."""
         try:
-            await turn_context.send_activity(MessageFactory.text(WELCOME))
-            await turn_context.send_activity(message(help_card(not is_personal(turn_context.activity)), "How Debrief works"))
+            card = help_card(not is_personal(turn_context.activity), greeting=WELCOME)
+            await turn_context.send_activity(self.services.messaging.activity(card, "Hello, I'm Debrief"))
         except Exception as error:
             explain(error, "welcome")
 

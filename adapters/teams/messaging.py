@@ -25,7 +25,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 
-from adapters.teams.cards.common import attachment
+from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.cards.script import closing_card, script_card, script_fallback
 from adapters.teams.references import Person, References, load, with_conversation
 from bot.core import Core
@@ -65,12 +65,23 @@ def message(card: dict[str, Any], fallback: str) -> Activity:
     return activity
 
 
+def dialogs_available(app_id: str | None) -> bool:
+    """Teams (an app id is set) has dialogs; local mode serves the Agents Playground and the
+    Bot Framework Emulator, which have none (a task/fetch button does nothing there)."""
+    return bool(app_id)
+
+
 class Messaging:
     def __init__(self, core: Core, adapter: CloudAdapter, references: References, app_id: str | None) -> None:
         self.core = core
         self.adapter = adapter
         self.references = references
         self.app_id = app_id
+        self.dialogs = dialogs_available(app_id)
+
+    def activity(self, card: dict[str, Any], fallback: str) -> Activity:
+        """The message for a card, its dialog buttons made plain where there are no dialogs."""
+        return message(card if self.dialogs else without_dialogs(card), fallback)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -92,14 +103,14 @@ class Messaging:
 
     async def post(self, reference: ConversationReference, card: dict[str, Any], fallback: str) -> str:
         async def send(turn_context: TurnContext) -> str:
-            response = await turn_context.send_activity(message(card, fallback))
+            response = await turn_context.send_activity(self.activity(card, fallback))
             return str(response.id) if response is not None and response.id else ""
 
         return str(await self.run_in(reference, send))
 
     async def update(self, reference: ConversationReference, activity_id: str, card: dict[str, Any], fallback: str) -> None:
         async def update(turn_context: TurnContext) -> None:
-            activity = message(card, fallback)
+            activity = self.activity(card, fallback)
             activity.id = activity_id
             activity.conversation = turn_context.activity.conversation
             await turn_context.update_activity(activity)

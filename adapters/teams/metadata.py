@@ -61,5 +61,5 @@ def inputs(data: object) -> dict[str, str]:
     """The dialog's input values (strings), without the button's own keys."""
     if not isinstance(data, Mapping):
         return {}
-    own = {VERB, "d", "s", "k", "r", "msteams"}
+    own = {VERB, "d", "s", "k", "r", "o", "msteams"}
     return {str(key): str(value) for key, value in data.items() if key not in own and value is not None}

@@ -1,5 +1,18 @@
 """Drive the real bot server the way Microsoft Teams does: Bot Framework activities over loopback.
 
+Two modes, as in production:
+
+* Teams (`running_app(..., signed=True)`, the `teams_app` fixture): MICROSOFT_APP_ID
+  is set, and every activity carries a JWT signed the way the Bot Framework
+  signs it (issuer, audience = the app id, serviceUrl claim, RS256 with a key
+  id). Microsoft's two services are stood in for, nothing else: the signing
+  keys botbuilder would download (`publish_signing_key`, put in botbuilder's
+  key cache) and Azure AD's tokens for the bot's own outbound calls (a
+  credentials factory that issues none: the fake connector cannot check an
+  AAD token anyway). Forms open as dialogs.
+* Local mode (`signed=False`, the `local_app` fixture): MICROSOFT_APP_ID is
+  blank, as for the Agents Playground; no tokens; forms come as cards.
+
 `running_app(settings, connector)` starts `adapters.server.create_app` on
 127.0.0.1 (a free port) and yields a `TeamsApp`; its `teams` client posts
 what Teams posts to `/api/messages`, with `serviceUrl` pointing at the
@@ -26,17 +39,26 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import jwt
 from adaptive_cards import assert_valid
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    MicrosoftAppCredentials,
+    PasswordServiceClientCredentialFactory,
+)
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fake_connector import BOT_ID, BOT_NAME, TENANT_ID, FakeConnector
+from jwt.algorithms import RSAAlgorithm
 
 from adapters.server import CORE, create_app
 from bot.clock import Clock
@@ -45,7 +67,47 @@ from bot.settings import Settings
 
 DEBRIEF_SECRET = "test-secret"
 MESSAGES = "/api/messages"
+APP_ID = "5c2d8a1e-7f3b-4c9d-8e2a-1b4f6d8c0a12"
+ISSUER = "https://api.botframework.com"
+KEY_ID = "test-key-1"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _ids = itertools.count(1)
+
+
+def publish_signing_key() -> Callable[[], None]:
+    """Put SIGNING_KEY among "Microsoft's published keys", as botbuilder caches them; returns the undo."""
+    url = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    metadata = _OpenIdMetadata(url)
+    jwk = json.loads(RSAAlgorithm.to_jwk(SIGNING_KEY.public_key()))
+    metadata.keys = [{**jwk, "kid": KEY_ID, "use": "sig", "endorsements": ["msteams"]}]
+    metadata.last_updated = datetime.now()
+    saved = JwtTokenExtractor.metadataCache.get(url)
+    JwtTokenExtractor.metadataCache[url] = metadata
+
+    def undo() -> None:
+        if saved is None:
+            JwtTokenExtractor.metadataCache.pop(url, None)
+        else:
+            JwtTokenExtractor.metadataCache[url] = saved
+
+    return undo
+
+
+def token(service_url: str, *, key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = KEY_ID, issuer: str = ISSUER,
+          audience: str = APP_ID, expires_in: int = 3600, **extra: Any) -> str:
+    """A JWT as the Bot Framework service signs one for the bot."""
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "serviceurl": service_url, "nbf": now - 60, "exp": now + expires_in,
+              **extra}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+class NoOutboundToken(PasswordServiceClientCredentialFactory):
+    """Stands in for Azure AD: inbound tokens are checked as configured, outbound calls carry none."""
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
+                                 validate_authority: bool) -> MicrosoftAppCredentials:
+        return MicrosoftAppCredentials.empty()
 
 
 @dataclass(frozen=True)
@@ -209,14 +271,17 @@ class TeamsClient:
     """Sends Teams' activities to the running server."""
 
     def __init__(self, session: aiohttp.ClientSession, url: str, connector: FakeConnector,
-                 token: str | None = None) -> None:
+                 token: str | None = None, signed: bool = False) -> None:
         self.session = session
         self.url = url
         self.connector = connector
         self.token = token
+        self.signed = signed
+        """Sign every activity as the Bot Framework does (unless `token` says otherwise)."""
 
     def with_token(self, token: str | None) -> TeamsClient:
-        return TeamsClient(self.session, self.url, self.connector, token)
+        """A client that sends exactly this token (None: no Authorization header at all)."""
+        return TeamsClient(self.session, self.url, self.connector, token, signed=False)
 
     def activity(self, kind: str, person: Person, chat: Chat, **fields: Any) -> dict[str, Any]:
         activity = {
@@ -243,6 +308,8 @@ class TeamsClient:
         all_headers = {"Content-Type": "application/json"}
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
+        elif self.signed:
+            all_headers["Authorization"] = f"Bearer {token(str(activity.get('serviceUrl')))}"
         all_headers.update(headers or {})
         started = time.perf_counter()
         body = raw if raw is not None else json.dumps(activity).encode()
@@ -278,6 +345,12 @@ class TeamsClient:
         """A plain Action.Submit outside a dialog: Teams sends a message whose value is the data."""
         data = action(card, button).get("data") or {}
         return await self.post(self.activity("message", person, chat, value=data, text=None))
+
+    async def submit_card(self, person: Person, chat: Chat, card: Mapping[str, Any],
+                          answers: Mapping[str, Any] | None = None, button: str | None = None) -> Reply:
+        """Fill a form card's inputs and tap its button (no dialog): a message whose value holds the inputs."""
+        value = submission(card, answers or {}, button)
+        return await self.post(self.activity("message", person, chat, value=value, text=None))
 
     async def members_added(self, chat: Chat, members: list[dict[str, Any]], by: Person) -> Reply:
         channel_data = chat.channel_data()
@@ -322,15 +395,30 @@ class TeamsApp:
         await self.app[SERVICES].drain()
 
 
+def signed_settings(database_url: str, **overrides: Any) -> Settings:
+    return make_settings(database_url, microsoft_app_id=APP_ID, microsoft_app_password="not-used-in-tests", **overrides)
+
+
 @asynccontextmanager
 async def running_app(settings: Settings, connector: FakeConnector, *, clock: Clock | None = None) -> AsyncIterator[TeamsApp]:
+    """The server; signed (Teams) mode when the settings have an app id, else local mode."""
+    from adapters.teams.app import ADAPTER
+
     app = create_app(settings, clock=clock, housekeeping=False)
+    signed = bool(settings.microsoft_app_id)
+    undo = publish_signing_key() if signed else None
+    if signed:
+        authentication = app[ADAPTER].bot_framework_authentication._inner  # botbuilder's, built from our settings
+        authentication._credentials_factory = NoOutboundToken(settings.microsoft_app_id, "unused")
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
     try:
-        yield TeamsApp(app, server, url, TeamsClient(session, url, connector), connector, settings, session)
+        client = TeamsClient(session, url, connector, signed=signed)
+        yield TeamsApp(app, server, url, client, connector, settings, session)
     finally:
         await session.close()
         await server.close()
+        if undo is not None:
+            undo()

@@ -5,7 +5,9 @@
   display name: a TextRun, which Teams never renders as markdown or turns
   into a mention.
 * `dialog_button()` opens a dialog (task module): an `Action.Submit` whose
-  data carries `msteams.type = task/fetch`. `submit()` is a plain
+  data carries `msteams.type = task/fetch`. Clients without dialogs (the
+  Agents Playground and the Bot Framework Emulator, i.e. local mode) get the
+  card through `without_dialogs`, and the form comes as a card instead. `submit()` is a plain
   `Action.Submit` (inside a dialog it submits the dialog; on a card in a
   personal chat it sends the bot a message only the bot sees).
 
@@ -25,7 +27,7 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
-from adapters.teams.ids import VERB
+from adapters.teams.ids import VERB, Verb
 from adapters.teams.text import clip, safe
 
 VERSION = "1.5"
@@ -145,6 +147,35 @@ def dialog_button(title: str, verb: str, *, style: str | None = None, **values: 
     action = submit(title, verb, style=style, **values)
     action["data"]["msteams"] = {"type": "task/fetch"}
     return action
+
+
+OPEN = "o"
+"""In a button's data, when dialogs are off: this button opens a form (it would have opened a dialog)."""
+
+
+def without_dialogs(content: dict[str, Any]) -> dict[str, Any]:
+    """The card for a client without dialogs: every dialog button becomes a plain submit marked `o`."""
+
+    def closes_a_dialog(node: Any) -> bool:
+        return isinstance(node, dict) and (node.get("data") or {}).get(VERB) == Verb.DONE
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {key: walk(value) for key, value in node.items()}
+            data = node.get("data")
+            if node.get("type") == "Action.Submit" and isinstance(data, dict) and \
+                    (data.get("msteams") or {}).get("type") == "task/fetch":
+                node["data"] = {key: value for key, value in data.items() if key != "msteams"} | {OPEN: "1"}
+            if isinstance(node.get("actions"), list):  # "Done" closes a dialog; a card has nothing to close
+                node["actions"] = [action for action in node["actions"] if not closes_a_dialog(action)]
+                if not node["actions"] and node.get("type") == "AdaptiveCard":
+                    del node["actions"]
+            return node
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(content)
 
 
 def open_url(title: str, url: str) -> Element:

@@ -78,12 +78,13 @@ HELP = [
 ]
 
 
-def help_card(in_channel: bool) -> dict[str, Any]:
+def help_card(in_channel: bool, greeting: str | None = None) -> dict[str, Any]:
     how = "In a channel or group chat, @mention me first, e.g. **@Debrief debrief**." if in_channel else (
         "To include your team, start it in their channel or group chat (@mention me there)."
     )
     return card(
         [
+            *([text(greeting, size="Medium")] if greeting else []),
             text("**Debrief** runs a short debrief after a hard event: pick the people, I post the steps, "
                  "and each person answers a few questions anonymously."),
             bullets(HELP),

@@ -2,16 +2,16 @@
 
 Buttons on shared cards all open dialogs; these few live on cards in a
 person's own chat with the bot (their check-ins, an officer's support
-notice), where a reply is private. A dialog button pressed in a client
-without dialogs (the Bot Framework Emulator) arrives here too and gets a
-kind explanation.
+notice), where a reply is private. In local mode (no dialogs) every form
+button arrives here and goes to `inline`. A dialog button that still
+reaches the bot as a message gets a kind explanation.
 """
 
 from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
 
-from adapters.teams.handlers import support
+from adapters.teams.handlers import inline, support
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest
 from adapters.teams.services import Services
@@ -24,6 +24,9 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     value = turn_context.activity.value
     if isinstance(value, dict) and (value.get("msteams") or {}).get("type") == "task/fetch":
         await turn_context.send_activity(MessageFactory.text(NO_DIALOGS))
+        return
+    if inline.is_form_button(value):
+        await inline.handle(services, turn_context)
         return
     data = ButtonData.read(value)
     if data.verb == Verb.STOP:

@@ -17,7 +17,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
-from adapters.teams.messaging import Unreachable, message
+from adapters.teams.messaging import Unreachable
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
 
@@ -62,16 +62,16 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     if words in START_WORDS or words.startswith("debrief "):
         words = words.removeprefix("debrief ").strip() if words.startswith("debrief ") else "start"
     if words in START_WORDS:
-        await turn_context.send_activity(message(start_card(), "Start a debrief"))
+        await turn_context.send_activity(services.messaging.activity(start_card(), "Start a debrief"))
     elif words == "skip":
-        await turn_context.send_activity(message(skip_start_card(), "No debrief this time"))
+        await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
     elif words == "summary":
         await summary(services, turn_context, personal)
     elif words in ("help", "hi", "hello", ""):
-        await turn_context.send_activity(message(help_card(not personal), "How Debrief works"))
+        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
     else:
         await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
-        await turn_context.send_activity(message(help_card(not personal), "How Debrief works"))
+        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
 
 
 async def summary(services: Services, turn_context: TurnContext, personal: bool) -> None:
@@ -84,7 +84,7 @@ async def summary(services: Services, turn_context: TurnContext, personal: bool)
                                             workspace=workspace_of(turn_context))
     card = summary_card(report, SUMMARY_DAYS)
     if personal:
-        await turn_context.send_activity(message(card, "Wellbeing summary"))
+        await turn_context.send_activity(services.messaging.activity(card, "Wellbeing summary"))
         return
     try:
         await services.messaging.send_private(turn_context.activity.from_property.id, card, "Wellbeing summary")

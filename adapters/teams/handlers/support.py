@@ -16,7 +16,6 @@ from adapters.teams.cards.support import SEND, claimed_card, resources_dialog, t
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.ids import TalkInput
-from adapters.teams.messaging import message
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
@@ -78,7 +77,7 @@ async def claim(services: Services, turn_context: TurnContext, data: ButtonData)
     user = turn_context.activity.from_property.id
     request = await services.core.support.claim(data.request, user, *await services.identities(turn_context))
     who = "You've" if request.claimed_by == user else "Someone has"
-    await turn_context.send_activity(message(claimed_card(f"\u2705 {who} taken this request on. Thank you."),
+    await turn_context.send_activity(services.messaging.activity(claimed_card(f"\u2705 {who} taken this request on. Thank you."),
                                              "Support request taken"))
 
 
