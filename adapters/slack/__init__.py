@@ -23,12 +23,13 @@ from bot.core import Core
 
 def mount(app: web.Application, core: Core) -> str:
     """Add the Slack routes (and Socket Mode) to `app`; return the start-up log line."""
-    from adapters.slack.app import EVENTS_PATH, INSTALL_PATH, build_app
+    from adapters.slack.app import EVENTS_PATH, INSTALL_PATH, build_app, share_connections
     from adapters.slack.http import add_routes
     from adapters.slack.socket_mode import add_socket_mode
 
     settings = core.settings
     bolt = build_app(core)
+    app.cleanup_ctx.append(share_connections(bolt))
     parts = []
     if settings.slack_signing_secret:
         add_routes(app, bolt, settings.slack_signing_secret)

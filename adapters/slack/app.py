@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
 
+import aiohttp
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -48,6 +51,26 @@ def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient
         logger=logging.getLogger("debrief.slack.api"),
         **kwargs,
     )
+
+
+def share_connections(bolt: AsyncApp) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context: one HTTP session (kept-alive connections) for every Web API call.
+
+    Without it slack_sdk opens a new session, and a new connection, per call.
+    Bolt hands the app client's session to each per-request client, so
+    setting it here once covers every listener, the OAuth flow and Socket Mode.
+    """
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
+        bolt.client.session = session
+        try:
+            yield
+        finally:
+            bolt.client.session = None
+            await session.close()
+
+    return context
 
 
 def build_oauth_settings(core: Core) -> AsyncOAuthSettings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,6 +25,7 @@ from adapters.slack.render.script import (
     script_fallback,
     script_message,
 )
+from bot.anonymity import batched_count
 from bot.core import Core
 from bot.models import ActionPoint, Debrief
 from bot.debriefs import Closed
@@ -55,6 +57,17 @@ class _Canvas:
 
 _canvases: dict[uuid.UUID, _Canvas] = {}
 
+_seen: OrderedDict[uuid.UUID, int] = OrderedDict()
+"""The highest batch this process has seen claimed, per debrief (the most recent few thousand)."""
+SEEN_LIMIT = 4096
+
+
+def _remember(debrief_id: uuid.UUID, batch: int) -> None:
+    _seen[debrief_id] = batch
+    _seen.move_to_end(debrief_id)
+    while len(_seen) > SEEN_LIMIT:
+        _seen.popitem(last=False)
+
 
 async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
     """After an answer: move the channel's counter if its batch changed. Never raises (the answer is safe).
@@ -70,6 +83,14 @@ async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.U
     if stage != DEBRIEF_STAGE:
         return
     try:
+        # Most answers leave the batch as it is: find that out with a read, and take the
+        # write that claims a change (one per batch, whichever process gets there) only when
+        # this process has not already seen the batch shown.
+        count = await core.debriefs.answer_count(debrief_id)
+        batch = batched_count(count, core.settings.debrief_min_group)
+        if batch is None or batch <= _seen.get(debrief_id, 0):
+            return
+        _remember(debrief_id, batch)
         if await core.debriefs.claim_count_update(debrief_id) is None:
             return
         await redraw_latest(core, client, debrief_id)

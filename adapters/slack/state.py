@@ -7,13 +7,12 @@ input block here has one element whose action id is `ids.VALUE`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from adapters.slack.ids import SHARED, VALUE, ActionPointBlock, SetupBlock, SkipBlock, Where, question_block, share_block
+from adapters.slack.ids import SHARED, VALUE, ActionPointBlock, SetupBlock, SkipBlock, Where, question_of
 from adapters.slack.render.forms import DEFAULT_SCRIPT, SetupChoice
-from bot.scripts import Question, TextQuestion
 
 
 def _element(view: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
@@ -56,18 +55,25 @@ def read_setup(view: Mapping[str, Any]) -> SetupChoice:
     )
 
 
-def read_answers(view: Mapping[str, Any], questions: Sequence[Question]) -> tuple[dict[str, object], set[str]]:
-    """Answers by question id, and the text questions whose author ticked "share with the team"."""
+def read_answers(view: Mapping[str, Any]) -> tuple[dict[str, object], set[str]]:
+    """Answers by question id, and the text questions whose author ticked "share with the team".
+
+    The block ids name the questions (`q.<id>`, `share.<id>`), so the form
+    reads back without looking the debrief up first; the core checks the
+    answers against the script's questions.
+    """
     values: dict[str, object] = {}
     shared: set[str] = set()
-    for question in questions:
-        found = value(view, question_block(question.id))
-        if found not in (None, "", []):
-            values[question.id] = found
-        if isinstance(question, TextQuestion):
-            ticked = value(view, share_block(question.id))
-            if isinstance(ticked, list) and SHARED in ticked:
-                shared.add(question.id)
+    for block_id in ((view.get("state") or {}).get("values")) or {}:
+        parsed = question_of(block_id)
+        if parsed is None:
+            continue
+        kind, question = parsed
+        found = value(view, block_id)
+        if kind == "q" and found not in (None, "", []):
+            values[question] = found
+        elif kind == "share" and isinstance(found, list) and SHARED in found:
+            shared.add(question)
     return values, shared
 
 

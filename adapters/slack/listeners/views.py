@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import explain, first_input_block, form_errors, listener
-from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block
+from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, refresh_counter
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
@@ -84,11 +84,9 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
 async def answer_submitted(ack, body, client, core: Core) -> None:
     view = body["view"]
     ref = DebriefRef.load(view.get("private_metadata"))
-    debrief = await core.debriefs.get(ref.debrief)
-    questions = core.library.questions(core.debriefs.script(debrief.script_id), ref.stage)
-    values, shared = read_answers(view, questions)
-    fallback = first_input_block(body) or question_block(questions[0].id)
-    known = {question.id for question in questions}
+    values, shared = read_answers(view)
+    fallback = first_input_block(body) or question_block("answer")
+    known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
     try:
         recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
     except (InvalidAnswer, IdentifierFound) as error:
