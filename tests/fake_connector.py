@@ -24,7 +24,8 @@ What it checks, because Teams would refuse it or because it would hurt a real
 team: every activity has a type and, for messages, text or attachments;
 every Adaptive Card attachment passes `card_validator` (a callable given by
 the test harness; failures answer 400 ``BadArgument`` as Teams does for a
-malformed card); no activity carries a ``mention`` entity and no text or card
+malformed card); no message is over Teams' size limit (about 28 KB);
+no activity carries a ``mention`` entity and no text or card
 contains ``<at>`` (the bot never mentions anyone, and user text must never
 become a mention). Violations are kept in ``fake.violations`` and a test
 asserts the list is empty.
@@ -56,6 +57,8 @@ BOT_ID = "28:00000000-0000-4000-8000-00000000b07"
 BOT_NAME = "Debrief"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 MAX_PAGE_SIZE = 500
+MAX_ACTIVITY_BYTES = 28 * 1024
+"""Teams refuses a bot message over about 28 KB (413 MessageSizeTooBig)."""
 _MENTION_TAG = re.compile(r"<\s*/?\s*at\b", re.IGNORECASE)
 
 CardValidator = Callable[[dict[str, Any]], list[str]]
@@ -306,7 +309,7 @@ class FakeConnector:
         activity = await request.json()
         problem = self._check(activity, kind)
         if problem:
-            return _error(400, "BadArgument", problem)
+            return _refusal(problem)
         base = conversation_id.split(";")[0]
         conversation = self.conversations.get(base)
         if conversation is None:
@@ -328,7 +331,7 @@ class FakeConnector:
             self.violations.append(f"update of {activity_id} carries another id {activity.get('id')}")
         problem = self._check(activity, "update")
         if problem:
-            return _error(400, "BadArgument", problem)
+            return _refusal(problem)
         conversation.activities[activity_id] = activity
         self.posted.append(Posted("update", conversation_id, activity_id, activity))
         self._touch()
@@ -346,6 +349,9 @@ class FakeConnector:
     # -- checks ------------------------------------------------------------------------------
 
     def _check(self, activity: dict[str, Any], kind: str) -> str | None:
+        size = len(json.dumps(activity, ensure_ascii=False).encode())
+        if size > MAX_ACTIVITY_BYTES:
+            return self._violation(f"{kind}: a message of {size} bytes, over Teams' {MAX_ACTIVITY_BYTES}")
         if not activity.get("type"):
             return self._violation(f"{kind}: an activity without a type")
         if activity["type"] == "message" and not (activity.get("text") or activity.get("attachments")):
@@ -398,6 +404,12 @@ class FakeConnector:
 def _kind_of(activity: dict[str, Any]) -> str:
     conversation = activity.get("conversation") or {}
     return str(conversation.get("conversationType") or "channel")
+
+
+def _refusal(problem: str) -> web.Response:
+    if "bytes, over" in problem:
+        return _error(413, "MessageSizeTooBig", problem)
+    return _error(400, "BadArgument", problem)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:

@@ -217,8 +217,11 @@ def choice_input(input_id: str, label: str, choices: Sequence[tuple[str, str]], 
         "isMultiSelect": multi,
         "choices": [{"title": safe(title, 150) or value_, "value": value_} for title, value_ in choices],
     }
-    if value:
-        element["value"] = value
+    offered = {value_ for _, value_ in choices}
+    kept = [item for item in (value or "").split(",") if item in offered] if multi else \
+        ([value] if value in offered else [])
+    if kept:  # a value that is not offered (a stale or altered submission) is not shown again
+        element["value"] = ",".join(kept)
     if placeholder and not expanded:
         element["placeholder"] = placeholder
     if required:

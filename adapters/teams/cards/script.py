@@ -40,8 +40,10 @@ WHERE = (
     "This debrief runs here, in this conversation: a private channel needs Microsoft Graph permissions "
     "that aren't set up. Answers never appear here; each person gives them privately."
 )
-MAX_LISTED_POINTS = 30
+MAX_LISTED_POINTS = 20
 MAX_NOTES = 40
+NOTES_BUDGET = 8000
+"""Characters of shared notes on one card: Teams refuses a message over about 28 KB."""
 
 
 def script_fallback(script: Script) -> str:
@@ -83,10 +85,10 @@ def script_card(debrief: Debrief, script: Script, min_group: int, shown: int | N
     return card(body, actions, fallback=script_fallback(script))
 
 
-def action_point_lines(point: ActionPoint, owner_name: str | None) -> list[Element]:
+def action_point_lines(point: ActionPoint, owner_name: str | None, limit: int = 600) -> list[Element]:
     due = f", due {day(point.due_on)}" if point.due_on else ""
     return [
-        user_text(point.text, limit=600, prefix="\u2022 "),
+        user_text(point.text, limit=limit, prefix="\u2022 "),
         user_text(owner_name or "the person chosen", limit=100, prefix="Owner: ", subtle=True),
     ] + ([text(due.removeprefix(", ").capitalize(), subtle=True, spacing="None", size="Small")] if due else [])
 
@@ -100,7 +102,7 @@ def results_elements(aggregate: StageAggregate) -> list[Element]:
     if aggregate.suppressed:
         return [text(f"Results appear once {aggregate.min_group} or more people have answered.", subtle=True)]
     body: list[Element] = [subheading(f"The team's anonymous results ({plural(aggregate.responses, 'answer')})")]
-    notes = 0
+    notes = used = left_out = 0
     for result in aggregate.questions:
         body.append(text(f"**{result.label}**", spacing="Medium"))
         if result.kind == "scale":
@@ -116,12 +118,15 @@ def results_elements(aggregate: StageAggregate) -> list[Element]:
         else:
             body.append(text("_Shared by their authors, without names._", subtle=True, size="Small"))
             for note in result.texts:
-                if notes >= MAX_NOTES:
-                    break
+                if notes >= MAX_NOTES or used + min(len(note), 1500) > NOTES_BUDGET:
+                    left_out += 1
+                    continue
                 body.append(user_text(note, limit=1500, prefix="\u2022 "))
                 notes += 1
-    if notes >= MAX_NOTES:
-        body.append(text("Some notes are not shown here; the wellbeing team has them all.", subtle=True))
+                used += min(len(note), 1500)
+    if left_out:
+        body.append(text(f"{plural(left_out, 'more note')} not shown here, to keep this short; "
+                         "the wellbeing team has them all.", subtle=True))
     return body
 
 
@@ -143,7 +148,7 @@ def closing_card(
     body.append(subheading("Action points"))
     if points:
         for point in points[:MAX_LISTED_POINTS]:
-            body += action_point_lines(point, owners.get(point.owner))
+            body += action_point_lines(point, owners.get(point.owner), limit=300)
         if len(points) > MAX_LISTED_POINTS:
             body.append(text(f"\u2026and {len(points) - MAX_LISTED_POINTS} more action points.", subtle=True))
     else:

@@ -1,0 +1,121 @@
+"""Every card the Teams adapter can draw is a valid Adaptive Card 1.5 and fits in a Teams message.
+
+The flow tests check the cards they meet on the way (the fake connector
+validates every card it is sent); this checks the rest with the data that
+stretches them: every script and every follow-up stage, long labels, many
+shared notes and action points, empty and full summaries, placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from adaptive_cards import validate
+from fake_connector import MAX_ACTIVITY_BYTES
+
+from adapters.teams.cards import followup, forms, script, summary, support
+from adapters.teams.cards.common import attachment, without_dialogs
+from adapters.teams.messaging import message
+from bot.models import ActionPoint, Debrief, DebriefStatus
+from bot.port import FollowupDelivery
+from bot.scripts import Library
+from bot.summary import QuestionResult, StageAggregate, StageSummary, Summary
+from bot.support import resources_for_person
+
+LIBRARY = Library.load()
+LONG = "Something long, with <at>tags</at>, [links](https://evil.example) and **stars**. " * 40
+NOW = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+
+
+def fits(card: dict) -> None:
+    problems = validate(card)
+    assert not problems, problems
+    assert validate(without_dialogs(card)) == []
+    size = len(json.dumps(message(card, "x").serialize(), ensure_ascii=False).encode())
+    assert size <= MAX_ACTIVITY_BYTES, f"{size} bytes"
+
+
+def a_debrief(**overrides: object) -> Debrief:
+    values: dict = dict(platform="teams", workspace="t", team="c", lead="29:lead", script_id="stop5", script_version=1,
+                        label=LONG[:150], schedule="24h,7d", started_at=NOW, key_expires_at=NOW, space="c",
+                        script_message="1")
+    values.update(overrides)
+    return Debrief(**values)
+
+
+@pytest.mark.parametrize("script_id", sorted(LIBRARY.scripts))
+def test_every_script_card_and_answer_dialog(script_id: str) -> None:
+    chosen = LIBRARY.script(script_id)
+    for status, shown in [(DebriefStatus.OPEN, 0), (DebriefStatus.OPEN, 10), (DebriefStatus.CLOSED, 5)]:
+        fits(script.script_card(a_debrief(script_id=script_id, status=status), chosen, 5, shown))
+    ref = {"d": uuid.uuid4()}
+    fits(forms.answer_dialog(LIBRARY.questions(chosen, "debrief"), ref))
+    for stage in ("24h", "7d"):
+        questions = LIBRARY.questions(chosen, stage)
+        fits(forms.answer_dialog(questions, {**ref, "s": stage}, LIBRARY.stage(chosen, stage).message,
+                                 values={f"q.{q.id}": "x" for q in questions},
+                                 problems={q.id: "Please check this." for q in questions} | {"": "Please check."}))
+
+
+def test_the_set_up_dialog_with_a_big_roster_and_problems() -> None:
+    roster = [(f"Person {i} {LONG[:40]}", f"29:{i}") for i in range(150)]
+    choice = forms.SetupChoice(participants=["29:1", "29:2"], label=LONG[:150])
+    fits(forms.setup_dialog(LIBRARY, roster, "key", choice, {"label": "No.", "participants": "Too many.", "": "Oops."},
+                            "Only the first 100 people, by name, are listed here."))
+    fits(forms.setup_dialog(LIBRARY, [], "key"))
+
+
+def test_results_with_many_long_notes_stay_in_one_message() -> None:
+    questions = [
+        QuestionResult(id="distress", label="How are you?", kind="scale", answered=50, mean=4.2,
+                       counts={"0-3": 20, "4-6": 20, "7-10": 10}),
+        QuestionResult(id="useful", label="Useful?", kind="choice", answered=50, counts={"Yes": 40, "No": 10}),
+        QuestionResult(id="note", label="Anything?", kind="text", answered=50, texts=[LONG[:1000]] * 50),
+    ]
+    aggregate = StageAggregate(stage="debrief", responses=50, min_group=5, questions=questions)
+    card = script.results_card(aggregate)
+    fits(card)
+    assert "not shown here" in json.dumps(card)
+    points = [ActionPoint(debrief_id=uuid.uuid4(), text=LONG[:500], owner=f"29:{i}", due_on=date(2026, 2, 1),
+                          created_by="29:lead", created_at=NOW) for i in range(40)]
+    fits(script.closing_card(a_debrief(), LIBRARY.script("stop5"), points, {"29:1": "Bo"}, 50, 5, aggregate))
+    fits(script.closing_card(a_debrief(), LIBRARY.script("stop5"), [], {}, 2, 5, None))
+    fits(script.results_card(StageAggregate(stage="debrief", responses=2, min_group=5)))
+
+
+def test_support_summary_and_follow_up_cards() -> None:
+    for region in sorted(LIBRARY.resource_sets):
+        shown = resources_for_person(LIBRARY.resource_sets[region])
+        fits(support.resources_dialog("Support", shown, talk={"d": uuid.uuid4()}))
+        fits(support.resources_card("Support", shown, "For everyone."))
+        fits(forms.thanks_dialog(True, resources_for_person(LIBRARY.resource_sets[region], crisis_only=True)))
+    fits(support.talk_dialog({"d": uuid.uuid4()}, LONG[:200], "Looks like a phone number."))
+    fits(support.talk_sent_dialog(False))
+    fits(support.support_notice_card(LONG[:80], LONG[:200], LONG[:150], "peer supporter", str(uuid.uuid4())))
+    fits(summary.summary_card(Summary(since=NOW, until=NOW, min_group=5, debriefs_held=0, debriefs_skipped=0,
+                                      skipped_by_reason={}, participants=0, stages=[], actions_open=0,
+                                      actions_done=0, support_open=0), 30))
+    fits(summary.summary_card(Summary(
+        since=NOW, until=NOW, min_group=5, debriefs_held=9, debriefs_skipped=3,
+        skipped_by_reason={"no_time": 2, "something_new": 1}, participants=40,
+        stages=[StageSummary("debrief", 30, 40, {"0-3": 10, "4-6": 10, "7-10": 10}), StageSummary("24h", 3, 40, None)],
+        actions_open=4, actions_done=5, support_open=1), 30))
+    chosen = LIBRARY.script("stop5")
+    for stage, late in [("24h", False), ("7d", True)]:
+        content = LIBRARY.stage(chosen, stage)
+        delivery = FollowupDelivery(
+            followup_id=uuid.uuid4(), debrief_id=uuid.uuid4(), platform="teams", workspace="t", user="29:u",
+            stage=stage, late=late, message=content.late_message or content.message, content=content,
+            resources=resources_for_person(LIBRARY.resource_sets["uk"]), resources_title="Support",
+            script_title=chosen.title, label=LONG[:150], support_available=late)
+        fits(followup.followup_card(delivery))
+    fits(followup.lead_unreached_card("24 hours", 2))
+    for card in (forms.start_card(), forms.skip_start_card(), forms.help_card(True, "Hello"), forms.skip_dialog(
+            {"skip.detail": LONG[:500]}, {"detail": "No."}), forms.close_dialog({"d": uuid.uuid4()}),
+            forms.action_point_dialog({"d": uuid.uuid4()}, [("Bo", "29:b")], "2026-01-05", {}, {"": "x", "text": "y"}),
+            forms.setup_done_dialog(2), forms.skipped_dialog("No time")):
+        fits(card)
+    assert attachment(forms.start_card()).content_type == "application/vnd.microsoft.card.adaptive"
