@@ -26,16 +26,14 @@ from bot.core import Core
 
 
 def mount(app: web.Application, core: Core) -> str:
-    """Add POST /api/messages to `app` and the Teams messenger to the core; return the start-up log line."""
+    """Add POST /api/messages to `app`, register the Teams messenger (check-ins, support notices); return the log line."""
     from adapters.teams.app import MESSAGES_PATH, add_routes
 
-    services = add_routes(app, core)
-    try:
-        from adapters.teams.messenger import TeamsMessenger
+    from adapters.server import register_messenger
+    from adapters.teams.messenger import TeamsMessenger
 
-        core.support.messengers[TeamsMessenger.platform] = TeamsMessenger(services)
-    except ImportError:  # the follow-up port is not there yet
-        pass
+    services = add_routes(app, core)
+    register_messenger(app, TeamsMessenger(services))
     if core.settings.teams_authenticated:
         return f"Teams: on, Bot Framework at {MESSAGES_PATH}, app {core.settings.microsoft_app_id}, every request's token checked"
     return (

@@ -1,8 +1,8 @@
 """Proactive check-ins on Teams (DEBRIEF_FOLLOWUPS=2s,4s), support requests, and who can't be reached.
 
-The real dispatcher (bot.followups) sends through the Teams messenger the
+The server's own follow-up dispatcher sends through the Teams messenger the
 adapter registers when it mounts; the core's clock is a FakeClock, so the
-2-second and 4-second stages fall due when the test says. Each participant
+2-second and 4-second stages fall due when the test moves it. Each participant
 is reached in their personal chat with the bot: the stored one, or one the
 bot asks Teams to open (allowed when the app is in a team they are in).
 Someone Teams won't let the bot reach gets nothing privately; instead, once
@@ -12,6 +12,7 @@ the debrief's channel.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ from teams_harness import Chat, TeamsApp, action, card_text, inputs_of
 
 import debrief_scripts
 from bot.clock import FakeClock
-from bot.followups import Dispatcher
 from bot.models import Followup, FollowupStatus, SupportRequest, SupportStatus
 
 TEAM = "19:ward7general@thread.tacv2"
@@ -63,6 +63,20 @@ async def start(app: TeamsApp, lead, people) -> Any:  # type: ignore[no-untyped-
     return await app.core.debriefs.find_by_request(action(dialog, "Start")["data"]["k"])
 
 
+FINAL = {FollowupStatus.SENT, FollowupStatus.FAILED, FollowupStatus.STOPPED, FollowupStatus.SKIPPED}
+
+
+async def settled(app: TeamsApp, stage: str) -> dict[tuple[str, str], str]:
+    """Wait until the server's dispatcher has dealt with every follow-up of `stage`; their statuses."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        state = await statuses(app)
+        if all(status in FINAL for (_, row_stage), status in state.items() if row_stage == stage):
+            return state
+        assert asyncio.get_running_loop().time() < deadline, f"stage {stage} not dealt with: {state}"
+        await asyncio.sleep(0.1)
+
+
 async def statuses(app: TeamsApp) -> dict[tuple[str, str], str]:
     async with app.core.database.session() as session:
         rows = (await session.execute(Followup.__table__.select())).mappings().all()
@@ -82,11 +96,10 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     connector.add_conversation(personal("lead").id, [lead.id], kind="personal")
     await teams.say(lead, "hello", personal("lead"))
     debrief = await start(app, lead, [chatted, in_team, *away])
-    dispatcher = Dispatcher(core, core.support.messengers, send_timeout=5.0)
-
-    assert await dispatcher.run_once() == 0  # nothing is due yet
+    await asyncio.sleep(1.5)  # the dispatcher polls every second: nothing is due yet
+    assert (await statuses(app))[(chatted.id, "2s")] == FollowupStatus.PENDING
     teams_clock.advance(timedelta(seconds=2))
-    assert await dispatcher.run_once() == 5
+    state = await settled(app, "2s")
 
     # Bo's check-in goes to the chat Bo already has; Cy's to one the bot asked Teams to open.
     bo = connector.sent_to(personal("chatted").id)[-1].card
@@ -101,7 +114,6 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     neutral = [p for p in connector.sent_to(CHANNEL.id) if "Support is here for everyone" in card_text(p.card)]
     assert len(neutral) == 1
     assert not any(name in card_text(neutral[0].card) for name in ("Di Porter", "Ed Medic"))
-    state = await statuses(app)
     assert state[(chatted.id, "2s")] == state[(in_team.id, "2s")] == state[(lead.id, "2s")] == FollowupStatus.SENT
     assert state[(away[0].id, "2s")] == state[(away[1].id, "2s")] == FollowupStatus.FAILED
 
@@ -120,9 +132,8 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     assert "no more check-ins" in connector.sent_to(personal("chatted").id)[-1].text
     before = len(connector.sent_to(personal("chatted").id))
     teams_clock.advance(timedelta(seconds=2))
-    await dispatcher.run_once()
+    state = await settled(app, "4s")
     assert len(connector.sent_to(personal("chatted").id)) == before
-    state = await statuses(app)
     assert state[(chatted.id, "4s")] == FollowupStatus.STOPPED
     assert state[(in_team.id, "4s")] == FollowupStatus.SENT
     assert len(connector.personal_conversations_of(in_team.id)) == 1  # the chat opened once is reused
