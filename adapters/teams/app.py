@@ -64,6 +64,9 @@ class BotConfiguration:
 
 def build(core: Core) -> tuple[CloudAdapter, DebriefBot, Services]:
     settings = core.settings
+    # msrest warns about every channelData field it has no model for (Teams adds new ones all the
+    # time), once per activity: noise for an operator, and nothing to act on.
+    logging.getLogger("msrest.serialization").setLevel(logging.ERROR)
     authentication = ConfigurationBotFrameworkAuthentication(
         BotConfiguration.from_settings(settings), logger=logging.getLogger("debrief.teams.auth")
     )
