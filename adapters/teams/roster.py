@@ -21,7 +21,12 @@ MAX_MEMBERS = 1000
 
 
 async def roster(turn_context: TurnContext, limit: int = MAX_MEMBERS) -> list[TeamsChannelAccount]:
-    """The people in this conversation (the team, for a channel), the bot left out."""
+    """The people in this conversation (the team, for a channel), the bot left out.
+
+    Outside Teams (the Bot Framework Emulator) there is no Teams roster: nobody else.
+    """
+    if turn_context.activity.channel_id != "msteams":
+        return []
     members: list[TeamsChannelAccount] = []
     token: str | None = None
     bot = turn_context.activity.recipient.id if turn_context.activity.recipient else None

@@ -100,3 +100,26 @@ async def test_in_a_personal_chat_forms_come_in_that_chat(local_app: TeamsApp) -
     form = local_app.connector.sent_to(personal("lead").id)[-1].card
     await local_app.teams.submit_card(lead, personal("lead"), form, {"skip.reason": "no_time"})
     assert "Recorded: No time on shift" in card_text(local_app.connector.sent_to(personal("lead").id)[-1].card)
+
+
+async def test_the_bot_framework_emulator_gets_the_same_debrief(local_app: TeamsApp) -> None:
+    """The Emulator: channelId "emulator", no Teams channelData, no roster API of Teams'."""
+    app, teams = local_app, local_app.teams
+    lead = app.person("lead", "Alex Lead", [])
+    chat = Chat("emulator-conversation-1", "personal")
+
+    def emulator(activity: dict[str, Any]) -> dict[str, Any]:
+        activity["channelId"] = "emulator"
+        activity.pop("channelData", None)
+        activity["conversation"] = {"id": chat.id}
+        return activity
+
+    await teams.post(emulator(teams.activity("message", lead, chat, text="debrief")))
+    start = app.connector.sent_to(chat.id)[-1].card
+    await teams.post(emulator(teams.activity("message", lead, chat, value=action(start, "Set up the debrief")["data"])))
+    form = app.connector.sent_to(chat.id)[-1].card
+    assert "Nobody else is in this conversation" in card_text(form)
+    from teams_harness import submission
+
+    await teams.post(emulator(teams.activity("message", lead, chat, value=submission(form, {}))))
+    assert any("Why:" in card_text(p.card) for p in app.connector.sent_to(chat.id) if p.cards)

@@ -114,7 +114,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
     if existing is not None and existing.script_message:
         return respond.show(setup_done_dialog(), TITLE, "small")
     try:
-        members = await rosters.roster(turn_context)
+        members = await rosters.roster(turn_context) if choice.participants else []
     except Exception as error:
         explain(error, "set-up: checking the people picked")
         return respond.show(setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW}), TITLE, "large")
