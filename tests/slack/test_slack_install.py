@@ -97,3 +97,76 @@ async def test_a_second_workspace_installs_through_oauth_and_can_debrief(fake_sl
         await asyncio.sleep(0.3)  # a listener would have opened a form by now
         assert stranger.status in (200, 401) and len(fake_slack.calls_to("views.open")) == 1
     assert fake_slack.violations == []
+
+
+async def test_a_refused_socket_mode_token_is_one_log_line_and_the_server_still_serves(
+    fake_slack: FakeSlack, database_url: str, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.INFO, "debrief.slack")
+    fake_slack.fail_next("apps.connections.open", "invalid_auth")
+    settings = make_settings(fake_slack, database_url, slack_app_token="xapp-1-wrong")
+    async with running_app(settings, fake_slack) as running:
+        assert (await running.get("/healthz")).status == 200
+        assert (await running.slack.command("/debrief", "help", user_id="ULEAD00001")).status == 200
+    lines = [record.getMessage() for record in caplog.records if "Socket Mode" in record.getMessage()]
+    assert len(lines) == 1 and "invalid_auth" in lines[0] and "SLACK_APP_TOKEN" in lines[0], lines
+    assert fake_slack.violations == []
+
+
+async def test_socket_mode_receives_a_command_and_acks_it_over_the_websocket(
+    fake_slack: FakeSlack, database_url: str
+) -> None:
+    """A tiny Socket Mode server stands in for Slack's WebSocket; the fake answers apps.connections.open."""
+    import json
+
+    from aiohttp import WSMsgType, web
+
+    acks: asyncio.Queue[dict] = asyncio.Queue()
+    connected = asyncio.Event()
+    command = {
+        "team_id": fake_slack.team_id,
+        "channel_id": "CWARD00001",
+        "user_id": "ULEAD00001",
+        "command": "/debrief",
+        "text": "",
+        "api_app_id": fake_slack.app_id,
+        "trigger_id": fake_slack.new_trigger_id("ULEAD00001"),
+        "response_url": f"{fake_slack.url}/response/socket",
+    }
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        connected.set()
+        await ws.send_json(
+            {"envelope_id": "env-1", "type": "slash_commands", "payload": command, "accepts_response_payload": True}
+        )
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await acks.put(json.loads(message.data))
+        return ws
+
+    server = web.Application()
+    server.router.add_get("/link", websocket)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ws_url = f"ws://127.0.0.1:{runner.addresses[0][1]}/link"
+    # The fake knows bot and user tokens only: teach it, for this test, the app-level token and the one method it opens.
+    fake_slack._handlers["apps.connections.open"] = lambda args, caller: {"url": ws_url}
+    authenticate = fake_slack._authenticate
+    fake_slack._authenticate = lambda token: None if (token or "").startswith("xapp-") else authenticate(token)  # type: ignore[method-assign]
+    try:
+        settings = make_settings(fake_slack, database_url, slack_app_token="xapp-1-test", slack_signing_secret=None)
+        async with running_app(settings, fake_slack):
+            await asyncio.wait_for(connected.wait(), 10)
+            ack = await asyncio.wait_for(acks.get(), 10)
+            assert ack["envelope_id"] == "env-1"
+            assert (await opened(fake_slack, Callback.SETUP))["type"] == "modal"
+    finally:
+        await runner.cleanup()
+    assert fake_slack.violations == []
