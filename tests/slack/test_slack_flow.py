@@ -8,6 +8,7 @@ adds an action point and closes the debrief.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from fake_slack import FakeSlack
@@ -155,11 +156,9 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
 
 
 async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slack_app: SlackApp) -> None:
-    import asyncio
-
     fake, slack = slack_app.fake, slack_app.slack
     people = [f"UNURSE{index:04d}" for index in range(10)]
-    reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
+    assert (await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)).status == 200
     await slack.submit(
         await opened(fake, Callback.SETUP),
         {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: people, SetupBlock.WHERE: Where.NEW_CHANNEL},

@@ -29,7 +29,7 @@ from bot.identifiers import screen
 log = logging.getLogger("debrief.slack")
 
 _setting_up: set[str] = set()
-"""View ids being set up in this process: a double submit waits for the first instead of racing it."""
+"""View ids being set up in this process: a second submit of the same form is acknowledged and left to the first."""
 
 
 def _user(body: dict[str, Any]) -> str:
@@ -45,8 +45,8 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
     origin = Origin.load(view.get("private_metadata"))
     choice = read_setup(view)
     lead = _user(body)
-    bot = context.get("bot_user_id")
-    choice.participants = [user for user in choice.participants if user not in (lead, bot)]
+    bot_user = context.get("bot_user_id")
+    choice.participants = [user for user in choice.participants if user not in (lead, bot_user)]
     try:
         screen({"label": choice.label})
         if choice.label and len(choice.label) > LABEL_LENGTH:
@@ -64,7 +64,7 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
     await ack(response_action="update", view=working("Setting up your debrief…"))
     _setting_up.add(view_id)
     try:
-        request = SetupRequest(origin=origin, lead=lead, choice=choice, view_id=view_id, bot_user=context.get("bot_user_id"))
+        request = SetupRequest(origin=origin, lead=lead, choice=choice, view_id=view_id, bot_user=bot_user)
         try:
             result = await set_up(core, client, request)
         except SetupIncomplete as incomplete:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from adapters.slack.render.common import Blocks, context, notice, packed, section
+from adapters.slack.render.common import Blocks, context, notice, packed
 from adapters.slack.text import escape
 from bot.scripts import Resource, ResourceSet
 
