@@ -188,3 +188,33 @@ async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slac
     counters = [texts(args["blocks"]) for args in fake.calls_to("chat.update")[updates_before:]]
     assert len(counters) <= 2 and all(re.search(r"\b(5|10) or more anonymous answers", text) for text in counters)
     assert "10 or more anonymous answers" in texts(fake.message(script["channel"], script["ts"])["blocks"])
+
+
+async def test_mentions_and_markup_in_anything_people_type_ping_nobody(slack_app: SlackApp) -> None:
+    fake, core = slack_app.fake, slack_app.core
+    script = await start_debrief(slack_app, label="<!here> Resus & <https://evil.example|click>")
+    assert "&lt;!here&gt; Resus &amp; &lt;https://evil.example|click&gt;" in texts(script["blocks"])
+    debrief = await core.debriefs.find_by_request(fake.calls_to("views.update")[0]["view_id"])
+    await core.debriefs.add_action_point(debrief.id, text="<!channel> buy pads", owner=STAFF[0], due_on=None, actor=LEAD)
+    await slack_app.slack.event({"type": "app_home_opened", "user": STAFF[0], "tab": "home"})
+    await fake.wait_for("views.publish")
+    assert "&lt;!here&gt;" in texts(fake.home_tabs[STAFF[0]]["blocks"])
+    await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in texts(args.get("blocks") or []))
+    assert "&lt;!channel&gt; buy pads" in texts(fake.messages_in(script["channel"])[-1]["blocks"])
+    assert fake.violations == []
+
+
+async def test_a_long_list_of_action_points_fits_one_message_and_says_how_many_more(slack_app: SlackApp) -> None:
+    fake, core = slack_app.fake, slack_app.core
+    script = await start_debrief(slack_app)
+    debrief = await core.debriefs.find_by_request(fake.calls_to("views.update")[0]["view_id"])
+    for number in range(120):
+        text = f"Action point number {number}: " + "restock and check the airway trolley every shift " * 9
+        await core.debriefs.add_action_point(debrief.id, text=text, owner=STAFF[number % 4], due_on=None, actor=LEAD)
+    await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in texts(args.get("blocks") or []))
+    summary = fake.messages_in(script["channel"])[-1]
+    assert len(summary["blocks"]) <= 50
+    assert re.search(r"…and \d+ more action points", texts(summary["blocks"]))
+    assert fake.violations == []
