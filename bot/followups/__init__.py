@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.followups.dispatcher import Dispatcher, default_worker_id
+from bot.followups.dispatcher import Dispatcher
+from bot.followups.outbox import default_worker_id
 from bot.followups.schedule import Action, Decision, catch_up, decide, grace, quiet_until, zone
 
 if TYPE_CHECKING:

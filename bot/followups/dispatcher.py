@@ -81,18 +81,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 
 from bot.core import Core
 from bot.followups import schedule
+from bot.followups.outbox import Claim, Outbox, default_worker_id
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import Debrief, Followup, FollowupStatus, Participant
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
@@ -103,22 +102,6 @@ from bot.support import resources_for_person
 log = logging.getLogger("debrief.followups")
 
 ERROR_LENGTH = 500
-
-
-def default_worker_id() -> str:
-    """Host, process and a random suffix: unique per dispatcher, readable in `leased_by`."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class _Claim:
-    """One row this process holds: its fencing token and how long the lease runs."""
-
-    id: uuid.UUID
-    attempts: int
-    lease_until: datetime
-    lost: bool = False
-    sending: bool = False
 
 
 @dataclass
@@ -139,7 +122,7 @@ class _Gate:
 
 @dataclass
 class _Job:
-    claim: _Claim
+    claim: Claim
     followup: Followup
     participant: Participant
     debrief: Debrief
@@ -178,7 +161,7 @@ class Dispatcher:
         self.messengers = dict(messengers)
         self.worker_id = (worker_id or default_worker_id())[:64]
         self.lease = lease
-        self.margin = lease / 3
+        self.outbox = Outbox(core.database, core.clock, self.worker_id, lease)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
         self.max_attempts = max(1, max_attempts)
@@ -188,7 +171,7 @@ class Dispatcher:
         self.send_timeout = min(send_timeout, lease.total_seconds() * 2 / 3)
         self.rate_limit_patience = rate_limit_patience
         self.rng = rng or random.Random()
-        self._held: dict[uuid.UUID, _Claim] = {}
+        self._held: dict[uuid.UUID, Claim] = {}
         self._gates: dict[str, _Gate] = {platform: _Gate() for platform in self.messengers}
         self._timezones: dict[tuple[str, str, str], str | None] = {}
         self._resources = resources_for_person(core.resources)
@@ -253,73 +236,24 @@ class Dispatcher:
             await asyncio.gather(heartbeat, *running, return_exceptions=True)
             await asyncio.shield(self._release_unsent())
 
-    # -- claiming ------------------------------------------------------------
-
-    def _due(self, now: datetime):  # type: ignore[no-untyped-def]
-        return or_(
-            and_(Followup.status == FollowupStatus.PENDING, Followup.due_at <= now),
-            and_(Followup.status == FollowupStatus.SENDING, Followup.lease_until < now),
-        )
-
-    async def _claim(self, limit: int) -> list[_Claim]:
-        if limit <= 0:
-            return []
-        now = self.clock.now()
-        until = now + self.lease
-        due = self._due(now)
-        pick = (
-            select(Followup.id)
-            .join(Debrief, Debrief.id == Followup.debrief_id)
-            .where(due, Debrief.platform.in_(list(self.messengers)))
-            .order_by(Followup.due_at)
-            .limit(limit)
-        )
-        claim = update(Followup).values(
-            status=FollowupStatus.SENDING,
-            lease_until=until,
-            leased_by=self.worker_id,
-            attempts=Followup.attempts + 1,
-        )
-        async with self.database.session() as session:
-            if self.database.is_sqlite:
-                statement = claim.where(Followup.id.in_(pick), due)
-            else:
-                ids = list((await session.execute(pick.with_for_update(skip_locked=True, of=Followup))).scalars())
-                if not ids:
-                    return []
-                statement = claim.where(Followup.id.in_(ids))
-            rows = await session.execute(
-                statement.returning(Followup.id, Followup.attempts),
-                execution_options={"synchronize_session": False},
-            )
-            claims = [_Claim(id=row.id, attempts=row.attempts, lease_until=until) for row in rows]
-        for held in claims:
-            self._held[held.id] = held
-        return claims
+    # -- claiming and leases (the database side is bot.followups.outbox) ----------
 
     async def _claim_jobs(self, limit: int) -> list[_Job]:
-        claims = await self._claim(limit)
+        claims = await self.outbox.claim(limit, list(self.messengers))
         if not claims:
             return []
-        by_id = {held.id: held for held in claims}
+        for held in claims:
+            self._held[held.id] = held
         try:
-            async with self.database.session() as session:
-                rows = await session.execute(
-                    select(Followup, Participant, Debrief)
-                    .join(Participant, Participant.id == Followup.participant_id)
-                    .join(Debrief, Debrief.id == Followup.debrief_id)
-                    .where(Followup.id.in_(list(by_id)))
-                )
-                jobs = [_Job(by_id[row[0].id], row[0], row[1], row[2]) for row in rows]
+            loaded = await self.outbox.load(claims)
         except BaseException:
             for held in claims:  # their leases expire and someone claims them again
                 self._held.pop(held.id, None)
             raise
-        for missing in set(by_id) - {job.claim.id for job in jobs}:
+        jobs = [_Job(claim, followup, participant, debrief) for claim, followup, participant, debrief in loaded]
+        for missing in {held.id for held in claims} - {job.claim.id for job in jobs}:
             self._held.pop(missing, None)  # deleted with its debrief meanwhile
         return jobs
-
-    # -- leases --------------------------------------------------------------
 
     async def _heartbeat_forever(self) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)
@@ -332,57 +266,15 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        if not held:
-            return
-        until = self.clock.now() + self.lease
-        async with self.database.session() as session:
-            rows = await session.execute(
-                update(Followup)
-                .where(
-                    Followup.id.in_([claim.id for claim in held]),
-                    Followup.status == FollowupStatus.SENDING,
-                    Followup.leased_by == self.worker_id,
-                )
-                .values(lease_until=until)
-                .returning(Followup.id, Followup.attempts),
-                execution_options={"synchronize_session": False},
-            )
-            renewed = {row.id: row.attempts for row in rows}
-        for claim in held:
-            if renewed.get(claim.id) == claim.attempts:
-                claim.lease_until = until
-            elif claim.id in self._held:
+        for claim in await self.outbox.renew(held):
+            if claim.id in self._held:
                 claim.lost = True
 
-    def _holds(self, claim: _Claim) -> bool:
-        """Whether this process may still start a send for the row."""
-        return not claim.lost and self.clock.now() < claim.lease_until - self.margin
+    def _holds(self, claim: Claim) -> bool:
+        return self.outbox.holds(claim)
 
-    def _fenced(self, claim: _Claim):  # type: ignore[no-untyped-def]
-        return and_(
-            Followup.id == claim.id,
-            Followup.status == FollowupStatus.SENDING,
-            Followup.leased_by == self.worker_id,
-            Followup.attempts == claim.attempts,
-        )
-
-    async def _write(self, claim: _Claim, **values: object) -> bool:
-        """One fenced update of a held row, retried briefly through database hiccups."""
-        for attempt in range(3):
-            try:
-                async with self.database.session() as session:
-                    result = await session.execute(
-                        update(Followup).where(self._fenced(claim)).values(**values),
-                        execution_options={"synchronize_session": False},
-                    )
-                    return bool(result.rowcount)
-            except Exception as exc:
-                if attempt == 2:
-                    log.warning("follow-up %s: cannot record its state (%s); its lease will expire and "
-                                "another attempt will check the platform first", claim.id, _cause(exc))
-                    return False
-                await asyncio.sleep(0.2 * (attempt + 1))
-        return False  # pragma: no cover
+    async def _write(self, claim: Claim, **values: object) -> bool:
+        return await self.outbox.write(claim, **values)
 
     async def _release_unsent(self) -> None:
         """On shutdown, give back rows not yet being sent, so nobody waits for their lease."""

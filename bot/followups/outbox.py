@@ -1,0 +1,175 @@
+"""The outbox table's side of dispatching: claims, leases and fenced writes.
+
+`bot.followups.dispatcher` explains the protocol and why it loses nothing
+and sends nothing twice; this module holds the SQL it rests on.
+
+* `claim`: PostgreSQL `SELECT id ... FOR UPDATE SKIP LOCKED` over due rows,
+  then `UPDATE ... SET status='sending', lease_until, leased_by,
+  attempts=attempts+1` on those ids, in one transaction. SQLite (one writer):
+  a single conditional `UPDATE ... WHERE id IN (SELECT ...) RETURNING`.
+  Due rows are pending ones whose `due_at` has come, and `sending` ones whose
+  lease has expired (their process died).
+* `(leased_by, attempts)` is a claim's fencing token: `renew` and `write`
+  touch a row only while it still carries this claim's token, so a process
+  that lost its lease can never overwrite the one that took the row over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.models import Debrief, Followup, FollowupStatus, Participant
+
+log = logging.getLogger("debrief.followups")
+
+
+def default_worker_id() -> str:
+    """Host, process and a random suffix: unique per dispatcher, readable in `leased_by`."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Claim:
+    """One row a process holds: its fencing token and how long the lease runs."""
+
+    id: uuid.UUID
+    attempts: int
+    lease_until: datetime
+    lost: bool = False
+    sending: bool = False
+
+
+class Outbox:
+    """Claims, lease renewals and fenced updates for one worker."""
+
+    def __init__(self, database: Database, clock: Clock, worker_id: str, lease: timedelta) -> None:
+        self.database = database
+        self.clock = clock
+        self.worker_id = worker_id
+        self.lease = lease
+        self.margin = lease / 3
+        """A send starts only while more than this is left of the lease."""
+
+    @staticmethod
+    def due(now: datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            and_(Followup.status == FollowupStatus.PENDING, Followup.due_at <= now),
+            and_(Followup.status == FollowupStatus.SENDING, Followup.lease_until < now),
+        )
+
+    async def claim(self, limit: int, platforms: Sequence[str]) -> list[Claim]:
+        """Claim up to `limit` due rows of debriefs on `platforms`, oldest due first."""
+        if limit <= 0 or not platforms:
+            return []
+        now = self.clock.now()
+        until = now + self.lease
+        due = self.due(now)
+        pick = (
+            select(Followup.id)
+            .join(Debrief, Debrief.id == Followup.debrief_id)
+            .where(due, Debrief.platform.in_(list(platforms)))
+            .order_by(Followup.due_at)
+            .limit(limit)
+        )
+        claim = update(Followup).values(
+            status=FollowupStatus.SENDING,
+            lease_until=until,
+            leased_by=self.worker_id,
+            attempts=Followup.attempts + 1,
+        )
+        async with self.database.session() as session:
+            if self.database.is_sqlite:
+                statement = claim.where(Followup.id.in_(pick), due)
+            else:
+                ids = list((await session.execute(pick.with_for_update(skip_locked=True, of=Followup))).scalars())
+                if not ids:
+                    return []
+                statement = claim.where(Followup.id.in_(ids))
+            rows = await session.execute(
+                statement.returning(Followup.id, Followup.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            return [Claim(id=row.id, attempts=row.attempts, lease_until=until) for row in rows]
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Followup, Participant, Debrief]]:
+        """Each claimed row with its participant and debrief (rows deleted meanwhile are left out)."""
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Followup, Participant, Debrief)
+                .join(Participant, Participant.id == Followup.participant_id)
+                .join(Debrief, Debrief.id == Followup.debrief_id)
+                .where(Followup.id.in_(list(by_id)))
+            )
+            return [(by_id[followup.id], followup, participant, debrief) for followup, participant, debrief in rows]
+
+    async def renew(self, claims: Sequence[Claim]) -> list[Claim]:
+        """Extend the leases of `claims`; return those this worker no longer holds."""
+        if not claims:
+            return []
+        until = self.clock.now() + self.lease
+        async with self.database.session() as session:
+            rows = await session.execute(
+                update(Followup)
+                .where(
+                    Followup.id.in_([claim.id for claim in claims]),
+                    Followup.status == FollowupStatus.SENDING,
+                    Followup.leased_by == self.worker_id,
+                )
+                .values(lease_until=until)
+                .returning(Followup.id, Followup.attempts),
+                execution_options={"synchronize_session": False},
+            )
+            renewed = {row.id: row.attempts for row in rows}
+        lost = []
+        for claim in claims:
+            if renewed.get(claim.id) == claim.attempts:
+                claim.lease_until = until
+            else:
+                lost.append(claim)
+        return lost
+
+    def holds(self, claim: Claim) -> bool:
+        """Whether this worker may still start a send for the row."""
+        return not claim.lost and self.clock.now() < claim.lease_until - self.margin
+
+    def fenced(self, claim: Claim):  # type: ignore[no-untyped-def]
+        return and_(
+            Followup.id == claim.id,
+            Followup.status == FollowupStatus.SENDING,
+            Followup.leased_by == self.worker_id,
+            Followup.attempts == claim.attempts,
+        )
+
+    async def write(self, claim: Claim, **values: object) -> bool:
+        """One fenced update of a held row, retried briefly through database hiccups."""
+        for attempt in range(3):
+            try:
+                async with self.database.session() as session:
+                    result = await session.execute(
+                        update(Followup).where(self.fenced(claim)).values(**values),
+                        execution_options={"synchronize_session": False},
+                    )
+                    return bool(result.rowcount)
+            except Exception as exc:
+                if attempt == 2:
+                    log.warning(
+                        "follow-up %s: cannot record its state (%s); its lease will expire and "
+                        "another attempt will check the platform first",
+                        claim.id,
+                        type(exc).__name__,
+                    )
+                    return False
+                await asyncio.sleep(0.2 * (attempt + 1))
+        return False  # pragma: no cover
