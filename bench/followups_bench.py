@@ -96,7 +96,9 @@ async def create_followups(database: Database, count: int) -> Core:
     return core
 
 
-async def spawn(name: str, url: str, database_url: str, args: argparse.Namespace) -> asyncio.subprocess.Process:
+async def spawn(
+    name: str, url: str, database_url: str, args: argparse.Namespace, started: dict[str, asyncio.subprocess.Process]
+) -> asyncio.subprocess.Process:
     env = dict(
         os.environ,
         DATABASE_URL=database_url,
@@ -107,9 +109,10 @@ async def spawn(name: str, url: str, database_url: str, args: argparse.Namespace
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(WORKER), "--platform-url", url, "--worker-id", name,
-        "--lease", str(args.lease), "--concurrency", str(args.concurrency), "--log-level", "ERROR",
+        "--lease", str(args.lease), "--concurrency", str(args.concurrency), "--log-level", args.worker_log_level,
         stdout=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
+    started[name] = process
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), 30)
     if line.strip() != b"ready":
@@ -149,10 +152,9 @@ async def main(args: argparse.Namespace) -> int:
     killed_at: float | None = None
     restarted = False
     try:
-        first, second = await asyncio.gather(
-            spawn("A", platform_url, url, args), spawn("B", platform_url, url, args)
+        await asyncio.gather(
+            spawn("A", platform_url, url, args, processes), spawn("B", platform_url, url, args, processes)
         )
-        processes = {"A": first, "B": second}
         started = time.monotonic()
         deadline = started + args.timeout
         while time.monotonic() < deadline:
@@ -169,7 +171,7 @@ async def main(args: argparse.Namespace) -> int:
                 and not args.no_restart
                 and time.monotonic() - killed_at >= args.restart_after
             ):
-                processes["A2"] = await spawn("A2", platform_url, url, args)
+                await spawn("A2", platform_url, url, args, processes)
                 restarted = True
                 print(f"restarted it as A2 ({time.monotonic() - started:.1f}s)", flush=True)
             if delivered >= args.followups and await sent_rows(core) >= args.followups:
@@ -231,4 +233,5 @@ if __name__ == "__main__":
     parser.add_argument("--restart-after", type=float, default=3.0)
     parser.add_argument("--no-restart", action="store_true")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--worker-log-level", default="ERROR")
     sys.exit(asyncio.run(main(parser.parse_args())))

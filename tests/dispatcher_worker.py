@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -43,14 +44,23 @@ async def main(args: argparse.Namespace) -> None:
     task = asyncio.create_task(dispatcher.run_forever())
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    watchdog = asyncio.create_task(_exit_with_parent(os.getppid(), task))
     print("ready", flush=True)
     try:
         await task
     except asyncio.CancelledError:
         pass
     finally:
+        watchdog.cancel()
         await messenger.close()
         await core.database.dispose()
+
+
+async def _exit_with_parent(parent: int, task: asyncio.Task[None]) -> None:
+    """Stop when the test or benchmark that started this process has gone, so none is left behind."""
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    task.cancel()
 
 
 if __name__ == "__main__":

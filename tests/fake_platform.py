@@ -5,7 +5,7 @@ API: `POST /send` stores a direct message with the follow-up id it carries
 (as Slack stores message metadata) and answers after `latency`;
 `GET /delivered?followup_id=...` answers whether such a message exists
 (as `conversations.history` would). It can enforce a rate limit: a token
-bucket of `rate_limit` messages per second, starting empty, answering
+bucket of `rate_limit` messages per second, empty at the first message, answering
 HTTP 429 with Retry-After when it is out of tokens (whole seconds, as
 Slack does). `hold` makes it store a message and then never answer, to
 catch a process in the middle of a send.
@@ -56,7 +56,7 @@ class FakePlatform:
     """Given the sending worker's id: store the message, then never answer."""
     on_delivery: Callable[[Delivery], None] | None = None
     _tokens: float = 0.0
-    _refilled: float = field(default_factory=time.monotonic)
+    _refilled: float | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -70,6 +70,8 @@ class FakePlatform:
         if self.rate_limit is None:
             return None
         now = time.monotonic()
+        if self._refilled is None:  # the bucket starts empty at the first message
+            self._refilled = now
         self._tokens = min(self.rate_limit, self._tokens + (now - self._refilled) * self.rate_limit)
         self._refilled = now
         if self._tokens >= 1:

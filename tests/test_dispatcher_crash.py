@@ -35,7 +35,9 @@ KILL_AFTER = 40
 LEASE_SECONDS = 3
 
 
-async def spawn(worker: str, url: str, database_url: str, log: Path) -> asyncio.subprocess.Process:
+async def spawn(
+    worker: str, url: str, database_url: str, log: Path, started: list[asyncio.subprocess.Process]
+) -> asyncio.subprocess.Process:
     env = dict(
         os.environ,
         DATABASE_URL=database_url,
@@ -50,6 +52,7 @@ async def spawn(worker: str, url: str, database_url: str, log: Path) -> asyncio.
         "--batch", "4", "--poll", "0.1",
         stdout=asyncio.subprocess.PIPE, stderr=log.open("w"), env=env,
     )  # fmt: skip
+    started.append(process)
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), 20)
     assert line.strip() == b"ready", f"worker {worker} did not start: see {log}"
@@ -80,9 +83,9 @@ async def test_a_killed_dispatcher_loses_nothing_and_sends_nothing_twice(databas
     processes: list[asyncio.subprocess.Process] = []
     try:
         a, b = await asyncio.gather(
-            spawn("A", url, db.url, tmp_path / "a.log"), spawn("B", url, db.url, tmp_path / "b.log")
+            spawn("A", url, db.url, tmp_path / "a.log", processes),
+            spawn("B", url, db.url, tmp_path / "b.log", processes),
         )
-        processes = [a, b]
         # Debriefs that started 25 hours ago: every 24-hour follow-up is due now, at once.
         clock = FakeClock(datetime.now(UTC) - timedelta(hours=25))
         core = Core.build(
