@@ -73,8 +73,21 @@ WHERE_OPTIONS = {
 }
 
 
+_blank_setup: list[tuple[Library, dict]] = []
+"""The set-up form as first shown, per library: built once, since /debrief must answer fast."""
+
+
 def setup_modal(library: Library, origin: Origin, choice: SetupChoice | None = None, problem: str | None = None) -> dict:
-    choice = choice or SetupChoice()
+    if choice is None and problem is None:
+        blank = next((view for known, view in _blank_setup if known is library), None)
+        if blank is None:
+            blank = _build_setup(library, origin, SetupChoice(), None)
+            _blank_setup[:] = [(library, blank)]
+        return {**blank, "private_metadata": origin.dump()}
+    return _build_setup(library, origin, choice or SetupChoice(), problem)
+
+
+def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem: str | None) -> dict:
     scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
     options = [_script_option(script) for script in scripts[:100]]
     initial = next((option for option in options if option.value == choice.script_id), options[0] if options else None)
@@ -225,7 +238,20 @@ def already_answered(message: str) -> dict:
     return notice("Anonymous answers", f"💙 {escape(message)}", "If you'd like support, tap *Support resources*.")
 
 
+_thanks_views: dict[tuple[bool, str], dict] = {}
+
+
 def thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
+    """The view after an answer is stored; with crisis contacts at once when it escalates (built once each)."""
+    key = (escalate, "|".join(f"{r.name}\x00{r.contact}\x00{r.hours}\x00{r.about}\x00{r.url}" for r in crisis))
+    if key not in _thanks_views:
+        if len(_thanks_views) > 32:
+            _thanks_views.clear()
+        _thanks_views[key] = _thanks(escalate, crisis)
+    return _thanks_views[key]
+
+
+def _thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
     if not escalate:
         return notice(
             "Thank you",
