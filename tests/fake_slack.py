@@ -20,6 +20,11 @@ would hurt a real team:
   ``<!subteam^..>``; ``<!date^..>`` formatting is allowed) is recorded in
   ``fake.violations``; Slack would accept it, so the call succeeds, but the bot
   never pings anyone and a test asserts ``fake.violations == []``.
+- Message metadata (``chat.postMessage``): an ``event_type`` of letters, digits
+  and underscores and an object ``event_payload``, else ``invalid_metadata_format``;
+  ``conversations.history`` returns it only with ``include_all_metadata``, as
+  Slack does, pages at most ``history_limit`` messages, and refuses a user id
+  as the channel (``conversations.open`` gives the DM's id).
 - Triggers: ``views.open`` and ``views.push`` need a trigger id the fake handed
   out (``fake.new_trigger_id()``), used once (``exchanged_trigger_id``) and
   within ``trigger_ttl`` seconds (``expired_trigger_id``).
@@ -229,6 +234,8 @@ class FakeSlack:
         self.home_tabs: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.missing_users: set[str] = set()
+        self.history_limit = 999
+        """The most messages one conversations.history page holds (15 for apps outside the Marketplace)."""
         self.client_id: str | None = None
         self.client_secret: str | None = None
 
@@ -257,6 +264,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "conversations.setTopic": self._conversations_set_topic,
             "conversations.setPurpose": self._conversations_set_purpose,
             "conversations.archive": self._conversations_archive,
@@ -669,7 +677,7 @@ class FakeSlack:
         return {
             "access_token": bot_token,
             "token_type": "bot",
-            "scope": "commands,chat:write,groups:write,users:read,users:read.email,im:write",
+            "scope": "commands,chat:write,groups:write,im:history,im:write,users:read,users:read.email",
             "bot_user_id": bot_user,
             "app_id": self.app_id,
             "team": {"name": install["team_name"], "id": team_id},
@@ -894,6 +902,36 @@ class FakeSlack:
             raise SlackError("users_list_not_supplied" if not users else "not_enough_users")
         return {"channel": {"id": self.dm_channel(users[0])}, "already_open": False, "no_op": False}
 
+    def _conversations_history(self, args: dict[str, Any], caller: Token | None) -> dict[str, Any]:
+        """Newest first, between `oldest` and `latest`; metadata only with `include_all_metadata`."""
+        raw = str(args.get("channel") or "")
+        if raw[:1] in ("U", "W"):  # a user id is not a conversation here (conversations.open gives the DM's id)
+            raise SlackError("channel_not_found")
+        channel = self._channel(raw)
+        if not channel.is_im and self.bot_user_id not in channel.members:
+            raise SlackError("not_in_channel")
+        inclusive = truthy(args.get("inclusive", False))
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args["latest"]) if args.get("latest") else float("inf")
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = [message for message in self.messages.get(channel.id, []) if within(float(message["ts"]))]
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        limit = max(1, min(int(args.get("limit") or 100), self.history_limit))
+        start = int(base64.b64decode(str(args["cursor"])).decode().split(":")[1]) if args.get("cursor") else 0
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        with_metadata = truthy(args.get("include_all_metadata", False))
+        shown = [
+            {key: value for key, value in message.items() if key != "metadata" or with_metadata} for message in page
+        ]
+        cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {"messages": shown, "has_more": more, "pin_count": 0, "response_metadata": {"next_cursor": cursor}}
+
     def _conversations_set_topic(self, args: dict[str, Any], caller: Token | None) -> dict[str, Any]:
         channel = self._member_channel(args)
         channel.topic = str(args.get("topic") or "")
@@ -956,6 +994,19 @@ class FakeSlack:
                     if isinstance(value, str) and _PING.search(value):
                         self.violations.append(f"{method}: attachments[{index}].{key} contains a mention ('<!')")
 
+    def _check_metadata(self, method: str, metadata: Any) -> None:
+        """Message metadata: an event_type of letters, digits and underscores, and an object payload."""
+        if metadata is None:
+            return
+        event_type = metadata.get("event_type") if isinstance(metadata, dict) else None
+        payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+        if not isinstance(event_type, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,255}", event_type):
+            self.violations.append(f"{method}: metadata.event_type must be letters, digits and underscores")
+            raise SlackError("invalid_metadata_format")
+        if not isinstance(payload, dict):
+            self.violations.append(f"{method}: metadata.event_payload must be an object")
+            raise SlackError("invalid_metadata_format")
+
     def _check_pings(self, method: str, blocks: list[Any], where: str) -> None:
         for path, problem in find_pings(blocks, where):
             self.violations.append(f"{method}: {path}: {problem}")
@@ -974,6 +1025,7 @@ class FakeSlack:
         if not channel.is_im and caller.user_id not in channel.members:
             raise SlackError("not_in_channel")
         self._check_message("chat.postMessage", args)
+        self._check_metadata("chat.postMessage", args.get("metadata"))
         ts = self._new_ts()
         message = {
             "type": "message",

@@ -34,7 +34,9 @@ from bot.settings import Settings
 
 log = logging.getLogger("debrief.slack")
 
-BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:write", "users:read", "users:read.email"]
+BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:history", "im:write", "users:read", "users:read.email"]
+"""`im:history` only so a check-in can be found again in the person's DM before it is re-sent
+after a crash or a timeout (messenger.find_delivered); it looks at nothing but its own check-ins."""
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

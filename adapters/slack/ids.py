@@ -21,6 +21,12 @@ class Action(StrEnum):
     RESOURCES = "debrief.resources"
     CLOSE = "debrief.close"
     POST_RESULTS = "debrief.post_results"
+    TALK = "support.talk"
+    """"I'd like to talk to someone": opens the talk form (the one identified path)."""
+    CLAIM_SUPPORT = "support.claim"
+    """A wellbeing officer or peer supporter takes a support request on."""
+    STOP_FOLLOWUPS = "followups.stop"
+    """One tap in a check-in: no more check-ins from this debrief."""
 
 
 class Callback(StrEnum):
@@ -30,6 +36,7 @@ class Callback(StrEnum):
     ANSWER = "debrief.answer"
     ACTION_POINT = "debrief.action_point"
     SKIP = "debrief.skip"
+    TALK = "support.talk"
     NOTICE = "debrief.notice"
     """A modal that only says something (done, thank you, resources)."""
 
@@ -57,6 +64,22 @@ class ActionPointBlock(StrEnum):
 class SkipBlock(StrEnum):
     REASON = "skip.reason"
     DETAIL = "skip.detail"
+
+
+class TalkBlock(StrEnum):
+    PREFERRED_TIME = "talk.preferred_time"
+
+
+class CheckinBlock(StrEnum):
+    """Blocks of a check-in (follow-up) direct message and of a support notice."""
+
+    BUTTONS = "checkin.buttons"
+    STOP = "checkin.stop"
+    CLAIM = "support.claim"
+
+
+FOLLOWUP_EVENT = "debrief_followup"
+"""The message metadata `event_type` of a check-in; its payload holds the follow-up id (see messenger)."""
 
 
 class MessageBlock(StrEnum):

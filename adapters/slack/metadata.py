@@ -56,3 +56,9 @@ class Origin(_Compact):
 
     channel: str = Field(alias="c", min_length=1, max_length=64)
     team: str = Field(alias="t", min_length=1, max_length=64)
+
+
+class SupportRef(_Compact):
+    """Which support request a wellbeing officer's "I'll take it" button is about."""
+
+    request: uuid.UUID = Field(alias="r")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, commands, events, fallback, views
+from adapters.slack.listeners import actions, commands, events, fallback, followups, views
 
 
 def register(app: AsyncApp) -> None:
@@ -12,4 +12,5 @@ def register(app: AsyncApp) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    followups.register(app)
     fallback.register(app)

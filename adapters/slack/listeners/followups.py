@@ -1,0 +1,165 @@
+"""The buttons of a check-in and of a support notice: talk to someone, stop check-ins, take a request on.
+
+"Check in (anonymous)" needs nothing here: it is the debrief's answer button
+(`actions.answer`) with the follow-up stage in its value, so it opens the same
+anonymous modal and `views.answer_submitted` records it, refuses a second
+answer and shows crisis lines at once when the answers call for it.
+
+Asking to talk is the one identified path (DESIGN.md): the form says so
+before anything is sent; the request is stored first (a Slack outage never
+loses it) and then each wellbeing officer and peer supporter is told by
+direct message through the Slack messenger (`bot.support`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.errors import cause, explain, form_errors, listener
+from adapters.slack.ids import Action, Callback, TalkBlock
+from adapters.slack.listeners.actions import ref_of
+from adapters.slack.messenger import PLATFORM
+from adapters.slack.metadata import DebriefRef, StaleRequest, SupportRef
+from adapters.slack.render.checkin import (
+    TALK_TITLE,
+    stopped_blocks,
+    support_notice_blocks,
+    support_notice_text,
+    talk_modal,
+    talk_sent,
+)
+from adapters.slack.render.common import notice, to_dicts
+from adapters.slack.state import text
+from bot.core import Core
+from bot.errors import IdentifierFound, InvalidAnswer, NotFound
+from bot.identifiers import screen
+from bot.port import SupportNotice
+from bot.support import PREFERRED_TIME_LENGTH
+
+log = logging.getLogger("debrief.slack")
+
+SENDING = "⏳ Letting the wellbeing team know…"
+
+
+def _workspace(body: dict[str, Any]) -> str:
+    """The workspace as the debrief stores it: the team, or the Enterprise Grid org for an org-wide install."""
+    return str(
+        (body.get("team") or {}).get("id")
+        or (body.get("user") or {}).get("team_id")
+        or (body.get("enterprise") or {}).get("id")
+        or ""
+    )
+
+
+# --- "I'd like to talk to someone" ----------------------------------------------------------------
+
+
+@listener
+async def talk(ack, body, client) -> None:
+    await ack()
+    ref = ref_of(body)
+    await client.views_open(trigger_id=body["trigger_id"], view=talk_modal(DebriefRef(debrief=ref.debrief)))
+
+
+@listener
+async def talk_submitted(ack, body, client, core: Core) -> None:
+    view = body["view"]
+    ref = DebriefRef.load(view.get("private_metadata"))
+    preferred = (text(view, TalkBlock.PREFERRED_TIME) or "").strip() or None
+    try:  # checked before the ack, so a problem lands on the field with what they typed kept
+        if preferred and len(preferred) > PREFERRED_TIME_LENGTH:
+            raise InvalidAnswer({"preferred_time": f"Please keep this under {PREFERRED_TIME_LENGTH} characters."})
+        screen({"preferred_time": preferred})
+    except (InvalidAnswer, IdentifierFound) as error:
+        block = TalkBlock.PREFERRED_TIME
+        await ack(response_action="errors", errors=form_errors(error, lambda _: block, block))
+        return
+    # Telling each officer may take a few seconds (and retries): answer Slack now, then show the outcome.
+    await ack(response_action="update", view=notice(TALK_TITLE, SENDING))
+    try:
+        requested = await core.support.request(
+            platform=PLATFORM,
+            workspace=_workspace(body),
+            user=str(body["user"]["id"]),
+            debrief_id=ref.debrief,
+            preferred_time=preferred,
+        )
+        result = talk_sent(requested.reached_someone, core.resources.crisis)
+    except Exception as error:  # not stored: say so kindly (a database outage, not a member)
+        result = notice(TALK_TITLE, explain(error, f"view {Callback.TALK}"))
+    await client.views_update(view_id=view["id"], view=result)
+
+
+# --- "No more check-ins for this debrief" -----------------------------------------------------------
+
+
+@listener
+async def stop_followups(ack, body, client, core: Core) -> None:
+    await ack()
+    ref = ref_of(body)
+    user = str(body["user"]["id"])
+    await core.debriefs.stop_followups(ref.debrief, user)
+    await client.chat_postMessage(
+        channel=user, text="No more check-ins from this debrief", blocks=to_dicts(stopped_blocks())
+    )
+
+
+# --- "I'll take it" (wellbeing officers and peer supporters) ----------------------------------------
+
+
+async def identities(core: Core, client, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids the wellbeing lists may name this person by: the Slack id, and the e-mail when a list holds one."""
+    listed = [*core.settings.debrief_wellbeing_officers, *core.settings.debrief_peer_supporters]
+    if not any("@" in person for person in listed):
+        return []
+    try:
+        info = await client.users_info(user=user)
+    except Exception as error:
+        log.warning("could not look up a user's e-mail to check the wellbeing lists: %s", cause(error))
+        return []
+    email = ((info.get("user") or {}).get("profile") or {}).get("email")
+    return [str(email)] if email else []
+
+
+@listener
+async def claim(ack, body, client, core: Core) -> None:
+    await ack()
+    actions = body.get("actions") or []
+    if not actions:
+        raise StaleRequest("no action in the payload")
+    ref = SupportRef.load(actions[0].get("value"))
+    user = str(body["user"]["id"])
+    known = await identities(core, client, user)
+    request = await core.support.claim(ref.request, user, *known)
+    label = None
+    if request.debrief_id is not None:
+        try:
+            label = (await core.debriefs.get(request.debrief_id)).label
+        except NotFound:
+            label = None
+    shown = SupportNotice(
+        request_id=request.id,
+        platform=PLATFORM,
+        workspace=request.workspace,
+        user=request.user,
+        preferred_time=request.preferred_time,
+        debrief_label=label,
+        recipient_role="wellbeing officer" if core.is_officer(user, *known) else "peer supporter",
+    )
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id") or (body.get("channel") or {}).get("id"), container.get("message_ts")
+    blocks = to_dicts(support_notice_blocks(shown, claimed_by=user))
+    if channel and ts:  # the notice, redrawn in place: taken on, without its button
+        await client.chat_update(channel=channel, ts=ts, text=support_notice_text(), blocks=blocks)
+    else:
+        await client.chat_postMessage(channel=user, text=support_notice_text(), blocks=blocks)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.TALK)(talk)
+    app.view(Callback.TALK)(talk_submitted)
+    app.action(Action.STOP_FOLLOWUPS)(stop_followups)
+    app.action(Action.CLAIM_SUPPORT)(claim)

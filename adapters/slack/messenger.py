@@ -1,0 +1,296 @@
+"""The Slack side of the core's port (`bot.port.Messenger`): check-ins and support notices by direct message.
+
+Sending
+-------
+A check-in is one `chat.postMessage` with the person's user id as the
+channel: Slack delivers it to the bot's DM with them (no
+`conversations.open` round trip). It carries message metadata
+`{"event_type": "debrief_followup", "event_payload": {"followup_id": ...}}`:
+the follow-up's idempotency key, stored by Slack with the message.
+
+Finding a message sent before (`find_delivered`)
+-----------------------------------------------
+The dispatcher asks this only before sending a row again after an attempt
+that may have reached Slack (a timeout, a process killed between Slack's
+answer and the row being marked sent). The DM's id comes from
+`conversations.open` (idempotent: it returns the existing DM), then
+`conversations.history` with `include_all_metadata` (without it Slack
+leaves metadata out) from shortly before the debrief started, looking for
+the metadata with this follow-up's id. Reading a DM's history needs the
+`im:history` scope: that is the only reason the app asks for it.
+
+Slack limits `conversations.history` hard for apps distributed outside the
+Marketplace (1 request a minute, at most 15 messages a page, since 2025):
+so pages are 15 messages, and only from the debrief's start (a DM whose
+messages tab is read-only holds little but the bot's own check-ins). A 429
+is a transient error with Retry-After, and the dispatcher waits rather than
+risk a second message.
+
+Errors (`classify`)
+-------------------
+HTTP 429 / `ratelimited`: `RateLimited(Retry-After)`, the request was not
+processed. 5xx, Slack's own `internal_error`/`fatal_error`/`service_unavailable`,
+timeouts and connection errors: transient. The person or the app gone for
+good (`user_not_found`, `account_inactive`, `user_disabled`,
+`channel_not_found`, `cannot_dm_bot`, `invalid_auth`, `token_revoked`, an
+uninstalled app), or a message Slack refuses as malformed: permanent.
+
+The client here has no retry handlers, unlike the listeners' client: a
+429 must reach the dispatcher (which holds the row's lease and pauses every
+send) instead of sleeping inside, and a connection error on
+`chat.postMessage` may come after Slack stored the message, so it must not
+be blindly re-posted; the dispatcher's next attempt asks `find_delivered` first.
+
+Tokens: one workspace, SLACK_BOT_TOKEN. Many workspaces, the bot token of
+the debrief's workspace from the installation store, cached for a few
+minutes and dropped when Slack says it is no longer valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.ids import FOLLOWUP_EVENT
+from adapters.slack.render.checkin import checkin_blocks, checkin_text, support_notice_blocks, support_notice_text
+from adapters.slack.render.common import to_dicts
+from bot.core import Core
+from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SendError, SupportNotice, TransientSendError
+
+log = logging.getLogger("debrief.slack.messenger")
+
+PLATFORM = "slack"
+API_TIMEOUT_SECONDS = 10
+TOKEN_SECONDS = 300.0
+HISTORY_PAGE = 15
+"""Slack's most for apps outside the Marketplace; enough for a DM that holds little but check-ins."""
+HISTORY_PAGES = 20
+HISTORY_MARGIN = timedelta(hours=1)
+"""How long before the debrief's start the history is read from (clocks and time zones disagree a little)."""
+
+PERMANENT = frozenset(
+    {
+        # the person cannot be reached
+        "user_not_found", "users_not_found", "account_inactive", "user_disabled", "channel_not_found",
+        "cannot_dm_bot", "is_archived", "user_not_visible", "restricted_action",
+        # the app is gone from the workspace, or its token is
+        "invalid_auth", "not_authed", "token_revoked", "token_expired", "team_access_not_granted",
+        "app_uninstalled", "no_installation", "org_login_required", "ekm_access_denied", "no_permission",
+        "not_allowed_token_type",
+        # the message itself is refused: sending it again cannot help
+        "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format", "invalid_metadata_schema",
+        "metadata_too_large", "msg_too_long", "no_text", "too_many_attachments", "invalid_arguments",
+    }
+)  # fmt: skip
+TOKEN_GONE = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def slack_error(error: SlackApiError) -> str:
+    data = error.response.data if isinstance(error.response.data, dict) else {}
+    return str(data.get("error") or "")
+
+
+def retry_after(error: SlackApiError) -> float | None:
+    headers = error.response.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(error: BaseException) -> SendError:
+    """The port's error for a failed Web API call: a short, person-free cause for the logs."""
+    if isinstance(error, SendError):
+        return error
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        code = slack_error(error)
+        method = str(getattr(error.response, "api_url", "")).rsplit("/", 1)[-1] or "Web API"
+        if status == 429 or code == "ratelimited":
+            return RateLimited(retry_after(error) or 1.0, f"Slack {method} rate limited")
+        if status >= 500:
+            return TransientSendError(f"Slack {method} answered HTTP {status}", retry_after(error))
+        if code in PERMANENT:
+            return PermanentSendError(f"Slack {method} answered {code}")
+        return TransientSendError(f"Slack {method} answered {code or f'HTTP {status}'}", retry_after(error))
+    if isinstance(error, (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, ConnectionError, OSError)):
+        return TransientSendError(f"no answer from Slack ({type(error).__name__})")
+    return TransientSendError(type(error).__name__)
+
+
+def followup_metadata(delivery: FollowupDelivery) -> dict[str, Any]:
+    return {"event_type": FOLLOWUP_EVENT, "event_payload": {"followup_id": str(delivery.followup_id)}}
+
+
+def carries(message: dict[str, Any], followup_id: uuid.UUID) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == FOLLOWUP_EVENT and payload.get("followup_id") == str(followup_id)
+
+
+def _ref(channel: str, ts: str) -> str:
+    return f"{channel}:{ts}"
+
+
+class SlackMessenger:
+    """Check-ins and support notices on Slack, for the follow-up dispatcher and `bot.support`."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        core: Core,
+        *,
+        installation_store: AsyncInstallationStore | None = None,
+        base_client: AsyncWebClient | None = None,
+    ) -> None:
+        """`base_client` is the Bolt app's client: its base URL, and its kept-alive HTTP session once the server runs."""
+        self.core = core
+        self.settings = core.settings
+        self.installation_store = installation_store
+        self.base_client = base_client
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    # -- the port ---------------------------------------------------------------------------------
+
+    async def send_followup(self, delivery: FollowupDelivery) -> str:
+        client = await self._client(delivery.workspace)
+        try:
+            response = await client.chat_postMessage(
+                channel=delivery.user,
+                text=checkin_text(delivery),
+                blocks=to_dicts(checkin_blocks(delivery)),
+                metadata=followup_metadata(delivery),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except Exception as error:
+            raise self._failed(delivery.workspace, error) from None
+        return _ref(str(response.get("channel") or delivery.user), str(response.get("ts") or ""))
+
+    async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
+        client = await self._client(delivery.workspace)
+        oldest = await self._oldest(delivery.debrief_id)
+        try:
+            opened = await client.conversations_open(users=delivery.user)
+            channel = str((opened.get("channel") or {}).get("id") or "")
+            if not channel:
+                raise TransientSendError("Slack conversations.open gave no channel")
+            cursor = None
+            for _ in range(HISTORY_PAGES):
+                page = await client.conversations_history(
+                    channel=channel, include_all_metadata=True, oldest=oldest, limit=HISTORY_PAGE, cursor=cursor
+                )
+                for message in page.get("messages") or []:
+                    if carries(message, delivery.followup_id):
+                        return _ref(channel, str(message.get("ts")))
+                cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
+                if not page.get("has_more") or not cursor:
+                    return None
+        except Exception as error:
+            raise self._failed(delivery.workspace, error) from None
+        log.warning("a DM has more than %d messages since its debrief started; the check-in is sent again "
+                    "without looking further", HISTORY_PAGE * HISTORY_PAGES)
+        return None
+
+    async def user_timezone(self, workspace: str, user: str) -> str | None:
+        client = await self._client(workspace)
+        try:
+            info = await client.users_info(user=user)
+        except Exception as error:
+            raise self._failed(workspace, error) from None
+        tz = (info.get("user") or {}).get("tz")
+        return str(tz) if tz else None
+
+    async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
+        client = await self._client(notice.workspace)
+        try:
+            user = await self._slack_user(client, recipient)
+            if user is None:
+                return False
+            await client.chat_postMessage(
+                channel=user,
+                text=support_notice_text(),
+                blocks=to_dicts(support_notice_blocks(notice)),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as error:
+            if slack_error(error) in ("user_not_found", "users_not_found"):
+                return False  # an id of another workspace, or someone no longer here
+            raise self._failed(notice.workspace, error) from None
+        except Exception as error:
+            raise self._failed(notice.workspace, error) from None
+        return True
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    async def _slack_user(self, client: AsyncWebClient, recipient: str) -> str | None:
+        """A Slack user id for an officer listed by id or e-mail; None for ids of other platforms."""
+        recipient = recipient.strip()
+        if "@" in recipient:
+            found = await client.users_lookupByEmail(email=recipient)
+            return str((found.get("user") or {}).get("id") or "") or None
+        return recipient if SLACK_ID.match(recipient) else None
+
+    async def _oldest(self, debrief_id: uuid.UUID) -> str | None:
+        """Slack's `oldest` for the history search: shortly before the debrief started."""
+        try:
+            debrief = await self.core.debriefs.get(debrief_id)
+        except Exception as error:  # without it the search reads further back; never a reason to fail
+            log.info("could not read a debrief's start for the history search: %s", type(error).__name__)
+            return None
+        started = debrief.started_at if debrief.started_at.tzinfo else debrief.started_at.replace(tzinfo=UTC)
+        return f"{(started - HISTORY_MARGIN).timestamp():.6f}"
+
+    async def _client(self, workspace: str) -> AsyncWebClient:
+        base = self.base_client
+        kwargs: dict[str, Any] = {}
+        if base is not None:
+            kwargs = {"base_url": base.base_url, "session": base.session}
+        elif self.settings.slack_api_url:
+            kwargs = {"base_url": self.settings.slack_api_url}
+        return AsyncWebClient(
+            token=await self._token(workspace),
+            timeout=API_TIMEOUT_SECONDS,
+            retry_handlers=[],
+            logger=logging.getLogger("debrief.slack.api"),
+            **kwargs,
+        )
+
+    async def _token(self, workspace: str) -> str:
+        if self.installation_store is None:
+            if not self.settings.slack_bot_token:
+                raise PermanentSendError("SLACK_BOT_TOKEN is not set")
+            return self.settings.slack_bot_token
+        cached = self._tokens.get(workspace)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        store = self.installation_store
+        try:
+            bot = await store.async_find_bot(enterprise_id=None, team_id=workspace)
+            if bot is None:  # an Enterprise Grid org-wide install: the debrief's workspace is the org
+                bot = await store.async_find_bot(enterprise_id=workspace, team_id=None, is_enterprise_install=True)
+        except Exception as error:
+            raise TransientSendError(f"cannot read the Slack installation ({type(error).__name__})") from None
+        if bot is None or not bot.bot_token:
+            raise PermanentSendError("the app is not installed in this Slack workspace (uninstalled?)")
+        self._tokens[workspace] = (bot.bot_token, time.monotonic() + TOKEN_SECONDS)
+        return bot.bot_token
+
+    def _failed(self, workspace: str, error: BaseException) -> SendError:
+        if isinstance(error, SlackApiError) and slack_error(error) in TOKEN_GONE:
+            self._tokens.pop(workspace, None)
+        return classify(error)
