@@ -421,7 +421,7 @@ async def test_run_forever_delivers_and_stops_cleanly(core, clock, messenger):
     task = asyncio.create_task(send.run_forever())
     for _ in range(200):
         await asyncio.sleep(0.02)
-        if len(messenger.sent) == 31:
+        if list((await statuses(core)).values()).count(FollowupStatus.SENT) == 31:
             break
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -164,3 +164,23 @@ def test_a_script_schedule_stored_on_the_debrief_is_what_counts():
     assert _decide(START + timedelta(days=9, hours=1), schedule="24h,7d,30d", stage="7d").action == Action.SEND_LATE
     assert _decide(START + timedelta(days=30), schedule="24h,7d,30d", stage="7d",
                    answers_close=START + timedelta(days=33)).action == Action.SKIP
+
+
+def test_stage_content_by_delay_then_by_position_in_the_schedule():
+    from bot.followups import stage_content
+    from bot.scripts import Library
+
+    library = Library.load()
+    day, week, month = (library.stages[name] for name in ("24h", "7d", "30d"))
+    assert stage_content(library, "stop5", "24h,7d", "1d")[0] is day
+    assert stage_content(library, "stop5", "1d,1w", "1w")[0] is week
+    # A test schedule stands in for the real one, stage by stage.
+    assert stage_content(library, "stop5", "2s,4s", "2s")[0] is day
+    assert stage_content(library, "stop5", "2s,4s", "4s")[0] is week
+    assert stage_content(library, "stop5", "24h,7d,30d,90d", "90d")[0] is month
+    # A script removed since the debrief started: the default content, still caring.
+    content, title = stage_content(library, "retired-script", "24h,7d", "24h")
+    assert content is day and title == "Debrief"
+    assert stage_content(library, "stop5", "24h,7d", "7d")[1] == library.script("stop5").title
+    with pytest.raises(KeyError):
+        stage_content(library, "stop5", "24h,7d", "3d")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bot.followups.content import stage_content
 from bot.followups.dispatcher import Dispatcher
 from bot.followups.outbox import default_worker_id
 from bot.followups.schedule import Action, Decision, catch_up, decide, grace, quiet_until, zone
@@ -28,6 +29,7 @@ __all__ = [
     "dispatch_forever",
     "grace",
     "quiet_until",
+    "stage_content",
     "zone",
 ]
 

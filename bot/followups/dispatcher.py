@@ -91,12 +91,12 @@ from sqlalchemy import update
 
 from bot.core import Core
 from bot.followups import schedule
+from bot.followups.content import stage_content
 from bot.followups.outbox import Claim, Outbox, default_worker_id
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import Debrief, Followup, FollowupStatus, Participant
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
 from bot.scripts import Stage
-from bot.settings import parse_duration
 from bot.support import resources_for_person
 
 log = logging.getLogger("debrief.followups")
@@ -463,16 +463,7 @@ class Dispatcher:
         return start != end
 
     def _content(self, debrief: Debrief, stage: str) -> tuple[Stage, str]:
-        library = self.core.library
-        try:
-            script = library.script(debrief.script_id)
-        except KeyError:  # the script was removed since: the default content still cares
-            wanted = parse_duration(stage)
-            for name, content in library.stages.items():
-                if parse_duration(name) == wanted:
-                    return content, "Debrief"
-            raise
-        return library.stage(script, stage), script.title
+        return stage_content(self.core.library, debrief.script_id, debrief.schedule, stage)
 
     def _delivery(self, job: _Job, content: Stage, title: str, *, late: bool) -> FollowupDelivery:
         message = content.late_message if late and content.late_message else content.message

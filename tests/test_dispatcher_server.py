@@ -1,0 +1,78 @@
+"""The dispatcher as `serve` runs it: a background job of the real server, over registered messengers.
+
+With DEBRIEF_FOLLOWUPS=2s,4s every participant gets each follow-up once, at
+about the right time, with the support resources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp.test_utils import TestServer
+
+from adapters.server import CORE, create_app, register_messenger
+from bot.settings import Settings
+from test_dispatcher import FakeMessenger
+
+PEOPLE = ["ULEAD", "UALEX", "USAM"]
+
+
+async def test_serve_delivers_each_follow_up_once_at_about_the_right_time(db):
+    settings = Settings.load(
+        database_url=db.url,
+        debrief_secret="s",
+        debrief_followups="2s,4s",
+        debrief_quiet_hours="00:00-00:00",
+        slack_bot_token="",
+        slack_client_id="",
+    )
+    app = create_app(settings, housekeeping=False)
+    messenger = FakeMessenger("loopback")
+    arrived: dict[tuple[str, str], float] = {}
+    send = messenger.send_followup
+
+    async def timed(delivery):  # type: ignore[no-untyped-def]
+        arrived[delivery.user, delivery.stage] = time.monotonic()
+        return await send(delivery)
+
+    messenger.send_followup = timed
+    register_messenger(app, messenger)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        core = app[CORE]
+        assert core.support.messengers["loopback"] is messenger
+        await core.debriefs.start(
+            platform="loopback", workspace="T1", team="C1", lead=PEOPLE[0], script_id="stop5", participants=PEOPLE[1:]
+        )
+        started = time.monotonic()
+        for _ in range(100):
+            if len(messenger.sent) >= 6:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # anything more would be a duplicate
+    finally:
+        await server.close()
+    assert sorted((d.user, d.stage) for d in messenger.sent) == sorted(
+        (user, stage) for user in PEOPLE for stage in ("2s", "4s")
+    )
+    for (user, stage), at in arrived.items():
+        due = 2.0 if stage == "2s" else 4.0
+        assert due - 0.1 <= at - started <= due + 2.0, (user, stage, at - started)
+    assert all(d.resources and not d.late for d in messenger.sent)
+
+
+async def test_a_check_in_of_a_test_schedule_can_be_answered(db):
+    from bot.clock import FakeClock
+    from bot.core import Core
+
+    settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_followups="2s,4s")
+    core = Core.build(settings, clock=FakeClock(), database=db)
+    debrief = await core.debriefs.start(
+        platform="loopback", workspace="T1", team="C1", lead=PEOPLE[0], script_id="stop5", participants=PEOPLE[1:]
+    )
+    recorded = await core.debriefs.record_answer(debrief.id, "2s", "UALEX", {"distress": 8, "sfa_colour": "ready"})
+    assert recorded.escalate  # the 2s stage asks what the 24-hour one asks
+    recorded = await core.debriefs.record_answer(debrief.id, "4s", "UALEX", {"distress": 1, "self_harm": "often"})
+    assert recorded.escalate and await core.debriefs.has_answered(debrief.id, "4s", "UALEX")
