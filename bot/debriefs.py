@@ -302,8 +302,8 @@ class Debriefs:
             debrief = await _get(session, debrief_id)
             script = self.script(debrief.script_id)
             try:
-                questions = self.library.questions(script, stage)
-            except KeyError:
+                questions = self._questions(script, debrief.schedule, stage)
+            except (KeyError, ValueError):
                 raise NotFound("That check-in doesn't exist any more.") from None
             if stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
                 raise NoLongerOpen()
@@ -330,6 +330,14 @@ class Debriefs:
             except IntegrityError:
                 raise AlreadyAnswered() from None
         return Recorded(escalate=escalate)
+
+    def _questions(self, script: Script, schedule: str, stage: str) -> list[Question]:
+        """The questions of the debrief itself, or of a follow-up stage as the dispatcher sent it."""
+        if stage == DEBRIEF_STAGE:
+            return list(script.questions)
+        from bot.followups.content import stage_content  # here: bot.followups imports this module
+
+        return list(stage_content(self.library, script.id, schedule, stage)[0].questions)
 
     def _validate(
         self, questions: list[Question], values: Mapping[str, object], shared: set[str]
