@@ -19,17 +19,14 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fake_slack import FakeSlack
 from harness import OFFICER, SlackApp
 from sqlalchemy import select
 from test_slack_flow import texts
 
-import debrief_scripts
 from adapters.slack.ids import Action, Callback, SetupBlock, TalkBlock, Where, question_block
 from bot.models import Followup, FollowupStatus, Participant, SupportRequest, SupportStatus
 
@@ -46,18 +43,9 @@ FINAL = {FollowupStatus.SENT, FollowupStatus.FAILED, FollowupStatus.STOPPED, Fol
 
 
 @pytest.fixture
-def slack_overrides(tmp_path: Path) -> dict[str, Any]:
-    """Check-ins after 2 and 4 seconds, saying what the shipped 24-hour and 7-day stages say; no quiet hours."""
-    shipped = yaml.safe_load((Path(debrief_scripts.__file__).parent / "followups.yml").read_text())["stages"]
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    (scripts / "followups.yml").write_text(yaml.safe_dump({"stages": {"2s": shipped["24h"], "4s": shipped["7d"]}}))
-    return {
-        "debrief_scripts_dir": scripts,
-        "debrief_followups": "2s,4s",
-        "debrief_quiet_hours": "00:00-00:00",
-        "debrief_min_group": 3,
-    }
+def slack_overrides() -> dict[str, Any]:
+    """Check-ins after 2 and 4 seconds (saying what the shipped 24-hour and 7-day stages say); no quiet hours."""
+    return {"debrief_followups": "2s,4s", "debrief_quiet_hours": "00:00-00:00", "debrief_min_group": 3}
 
 
 def stage_of(message: dict[str, Any]) -> str | None:

@@ -20,7 +20,8 @@ from adapters.slack.metadata import DebriefRef, StaleRequest
 from adapters.slack.render.forms import action_point_modal, already_answered, answer_modal
 from adapters.slack.render.support import resources_modal
 from bot.core import Core
-from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed
+from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed, NotFound
+from bot.followups.content import stage_content
 from bot.models import Debrief, DebriefStatus
 from bot.scripts import DEBRIEF_STAGE
 
@@ -71,9 +72,14 @@ async def answer(ack, body, client, core: Core) -> None:
         return
     if not member:
         raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
-    script = core.debriefs.script(debrief.script_id)
-    questions = core.library.questions(script, ref.stage)
-    intro = None if ref.stage == DEBRIEF_STAGE else core.library.stage(script, ref.stage).message
+    if ref.stage == DEBRIEF_STAGE:
+        questions, intro = core.library.questions(core.debriefs.script(debrief.script_id), ref.stage), None
+    else:  # a check-in: its questions as the dispatcher sent them (by delay, then by position)
+        try:
+            content, _ = stage_content(core.library, debrief.script_id, debrief.schedule, ref.stage)
+        except (KeyError, ValueError):
+            raise NotFound("That check-in doesn't exist any more.") from None
+        questions, intro = list(content.questions), content.message
     await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(ref, questions, intro))
 
 
