@@ -20,7 +20,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Enum as SAEnum, ForeignKey, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -28,6 +28,15 @@ from bot.db import UTCDateTime
 
 def _id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def _status(enum: type[StrEnum]) -> SAEnum:
+    """A status column that stores the value (`open`), as a plain VARCHAR on every database.
+
+    Not a native PostgreSQL ENUM: adding a status later is then an ordinary
+    migration, and the stored words are the ones a reader of the table expects.
+    """
+    return SAEnum(enum, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
 
 
 def _fk(target: str) -> Column:  # type: ignore[type-arg]
@@ -58,7 +67,7 @@ class Debrief(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     key_expires_at: datetime = Field(sa_type=UTCDateTime)
-    status: DebriefStatus = Field(default=DebriefStatus.OPEN, max_length=16)
+    status: DebriefStatus = Field(default=DebriefStatus.OPEN, sa_type=_status(DebriefStatus))
     shown_count: int = Field(default=0, description="answer count last shown in the channel, in batches")
     request_key: str | None = Field(default=None, max_length=255, unique=True, description="idempotency key")
 
@@ -145,7 +154,7 @@ class Followup(SQLModel, table=True):
     participant_id: uuid.UUID = Field(sa_column=_fk("participants.id"))
     stage: str = Field(max_length=16)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    status: FollowupStatus = Field(default=FollowupStatus.PENDING, max_length=16, index=True)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus), index=True)
     attempts: int = 0
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     leased_by: str | None = Field(default=None, max_length=64)
@@ -170,7 +179,7 @@ class ActionPoint(SQLModel, table=True):
     text: str = Field(max_length=500)
     owner: str = Field(max_length=255)
     due_on: date | None = None
-    status: ActionStatus = Field(default=ActionStatus.OPEN, max_length=16)
+    status: ActionStatus = Field(default=ActionStatus.OPEN, sa_type=_status(ActionStatus))
     created_by: str = Field(max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -194,7 +203,7 @@ class SupportRequest(SQLModel, table=True):
         default=None, sa_column=Column(ForeignKey("debriefs.id", ondelete="SET NULL"), nullable=True)
     )
     preferred_time: str | None = Field(default=None, max_length=200)
-    status: SupportStatus = Field(default=SupportStatus.OPEN, max_length=16)
+    status: SupportStatus = Field(default=SupportStatus.OPEN, sa_type=_status(SupportStatus))
     claimed_by: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

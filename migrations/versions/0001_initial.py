@@ -28,18 +28,18 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# SQLModel stores a StrEnum as SQLAlchemy's Enum of the member *names*:
-# a native ENUM type on PostgreSQL, a VARCHAR on SQLite.
+# Status columns store the StrEnum *values* in a VARCHAR(16) on every database
+# (bot.models._status), never a native PostgreSQL ENUM type.
 _ENUMS = {
-    "debriefstatus": ("OPEN", "CLOSED"),
-    "followupstatus": ("PENDING", "SENDING", "SENT", "FAILED", "SKIPPED", "STOPPED"),
-    "actionstatus": ("OPEN", "DONE"),
-    "supportstatus": ("OPEN", "CLAIMED", "CLOSED"),
+    "debriefstatus": ("open", "closed"),
+    "followupstatus": ("pending", "sending", "sent", "failed", "skipped", "stopped"),
+    "actionstatus": ("open", "done"),
+    "supportstatus": ("open", "claimed", "closed"),
 }
 
 
 def _enum(name: str) -> sa.Enum:
-    return sa.Enum(*_ENUMS[name], name=name)
+    return sa.Enum(*_ENUMS[name], name=name, native_enum=False, length=16)
 
 
 def _debrief_fk(ondelete: str = "CASCADE") -> sa.ForeignKeyConstraint:
@@ -236,6 +236,3 @@ def downgrade() -> None:
         "debriefs",
     ):
         op.drop_table(table)
-    if op.get_context().dialect.name == "postgresql":
-        for name in _ENUMS:
-            op.execute(f"DROP TYPE IF EXISTS {name}")
