@@ -10,7 +10,7 @@ message), one checks in anonymously through the debrief's own modal (a high
 distress rating shows the crisis lines at once), one asks to talk to someone
 (the form says it shares their name; the wellbeing officer gets a DM and
 takes it on), and the lead's self-harm answer at 4 seconds shows the crisis
-lines too.
+lines too. Nobody's identity goes anywhere unless they ask to talk.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fake_slack import FakeSlack
+from fake_slack import FakeSlack, validate_view
 from harness import OFFICER, SlackApp
 from sqlalchemy import select
 from test_slack_flow import texts
@@ -140,6 +140,12 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
     answered = reply.json()
     assert answered["response_action"] == "update"
     assert "988" in texts(answered["view"]["blocks"]) and "really hard" in texts(answered["view"]["blocks"])
+    assert validate_view(answered["view"], "modal") == []
+    # ...with an opt-in handoff to a person, on top of it; the nurse reads it and lets it be.
+    before = len(fake.calls_to("views.push"))
+    await slack.click({**form, "blocks": answered["view"]["blocks"]}, Action.TALK, user_id=NURSE)
+    await fake.wait_for("views.push", before + 1)
+    assert "one time your name is shared" in texts(fake.last("views.push")["view"]["blocks"])
     assert await core.debriefs.has_answered(debrief.id, "2s", NURSE)
     before = len(fake.calls_to("views.open"))
     await slack.click(dms[NURSE], Action.ANSWER, user_id=NURSE)
@@ -178,7 +184,7 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
     await slack.click(later, Action.ANSWER, user_id=LEAD)
     form = await opened(fake, Callback.ANSWER, before)
     reply = (await slack.submit(form, {question_block("self_harm"): "sometimes"}, user_id=LEAD)).json()
-    assert "988" in texts(reply["view"]["blocks"])
+    assert "988" in texts(reply["view"]["blocks"]) and validate_view(reply["view"], "modal") == []
 
     # Once each, at about the right time, every one with the support resources; nothing more comes.
     await asyncio.sleep(1.2)  # a whole dispatcher poll more

@@ -61,7 +61,11 @@ def _workspace(body: dict[str, Any]) -> str:
 async def talk(ack, body, client) -> None:
     await ack()
     ref = ref_of(body)
-    await client.views_open(trigger_id=body["trigger_id"], view=talk_modal(DebriefRef(debrief=ref.debrief)))
+    form = talk_modal(DebriefRef(debrief=ref.debrief))
+    if body.get("view"):  # from the thank-you modal after answers that called for it: on top of it
+        await client.views_push(trigger_id=body["trigger_id"], view=form)
+    else:
+        await client.views_open(trigger_id=body["trigger_id"], view=form)
 
 
 @listener

@@ -18,6 +18,7 @@ from adapters.slack.errors import explain, first_input_block, form_errors, liste
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, refresh_counter
 from adapters.slack.metadata import DebriefRef, Origin
+from adapters.slack.render.checkin import offer_talk
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
@@ -98,7 +99,10 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
         return
     # Any other failure (the database down) reaches `listener`, which puts the kind message on the
     # form's first question: what they typed stays, and they can send it again in a minute.
-    await ack(response_action="update", view=thanks(recorded.escalate, core.resources.crisis))
+    shown = thanks(recorded.escalate, core.resources.crisis)
+    if recorded.escalate and core.support.available:  # crisis lines at once, and an opt-in handoff
+        shown = offer_talk(shown, ref)
+    await ack(response_action="update", view=shown)
     await refresh_counter(core, client, ref.debrief, ref.stage)
 
 

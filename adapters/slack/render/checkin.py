@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, I
 
 from adapters.slack.ids import VALUE, Action, Callback, CheckinBlock, TalkBlock
 from adapters.slack.metadata import DebriefRef, SupportRef
-from adapters.slack.render.common import Blocks, context, notice, packed, plain, section, view
+from adapters.slack.render.common import Blocks, context, notice, packed, plain, section, to_dicts, view
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.support import resource_line, resource_lines
 from adapters.slack.text import clip_escaped, escape, mention
@@ -126,6 +126,18 @@ def talk_modal(ref: DebriefRef, value: str | None = None) -> dict:
         close="Not now",
         private_metadata=ref.dump(),
     )
+
+
+def offer_talk(thanks_view: dict, ref: DebriefRef) -> dict:
+    """The thank-you after answers that call for it (crisis lines shown), with an opt-in handoff to a person."""
+    blocks = list(thanks_view["blocks"]) + to_dicts([
+        section(
+            "Would you like someone from the wellbeing team to get in touch? Only if you choose it: "
+            "it shares your name with them, and nobody else. Your answers stay anonymous either way."
+        ),
+        ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))]),
+    ])
+    return {**thanks_view, "blocks": blocks}
 
 
 def talk_sent(reached: bool, crisis: Sequence[Resource]) -> dict:
