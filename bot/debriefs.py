@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -298,37 +298,52 @@ class Debriefs:
         the answers are written in one transaction, and the answer rows carry
         nothing that leads back to `user`.
         """
+        # The hot path of the product (every answer, often many at once): one read
+        # that brings the debrief, its key and the person's membership together,
+        # then two plain INSERTs. The unique receipt is what refuses a second
+        # answer, so a double tap racing itself still stores exactly one.
+        member = (
+            select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user).exists()
+        )
         async with self.database.session() as session:
-            debrief = await _get(session, debrief_id)
-            script = self.script(debrief.script_id)
+            found = (
+                await session.execute(
+                    select(
+                        Debrief.script_id,
+                        Debrief.schedule,
+                        Debrief.status,
+                        Debrief.key_expires_at,
+                        DebriefKey.key,
+                        member.label("member"),
+                    )
+                    .outerjoin(DebriefKey, DebriefKey.debrief_id == Debrief.id)
+                    .where(Debrief.id == debrief_id)
+                )
+            ).one_or_none()
+            if found is None:
+                raise NotFound()
+            script = self.script(found.script_id)
             try:
-                questions = self._questions(script, debrief.schedule, stage)
+                questions = self._questions(script, found.schedule, stage)
             except (KeyError, ValueError):
                 raise NotFound("That check-in doesn't exist any more.") from None
-            if stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+            if stage == DEBRIEF_STAGE and found.status != DebriefStatus.OPEN:
                 raise NoLongerOpen()
-            key = await session.get(DebriefKey, debrief_id)
-            if key is None or self.clock.now() >= debrief.key_expires_at:
+            if found.key is None or self.clock.now() >= found.key_expires_at:
                 raise NoLongerOpen()
-            if not await _is_member(session, debrief_id, user):
+            if not found.member:
                 raise NotAllowed("Only the people invited to this debrief can answer it.")
             answers, escalate = self._validate(questions, values, set(shared))
-            digest = receipt_digest(self._secret, key.key, stage, user)
-            duplicate = await session.execute(
-                select(AnswerReceipt.id).where(
-                    AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage, AnswerReceipt.digest == digest
-                )
-            )
-            if duplicate.first() is not None:
-                raise AlreadyAnswered()
-            session.add(AnswerReceipt(debrief_id=debrief_id, stage=stage, digest=digest))
-            for answer in answers:
-                answer.debrief_id, answer.stage = debrief_id, stage
-                session.add(answer)
+            digest = receipt_digest(self._secret, found.key, stage, user)
+            receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
             try:
-                await session.flush()
+                await session.execute(insert(AnswerReceipt.__table__), [receipt])
             except IntegrityError:
                 raise AlreadyAnswered() from None
+            if answers:
+                for answer in answers:
+                    answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
+                await session.execute(insert(Answer.__table__), answers)
         return Recorded(escalate=escalate)
 
     def _questions(self, script: Script, schedule: str, stage: str) -> list[Question]:
@@ -341,9 +356,10 @@ class Debriefs:
 
     def _validate(
         self, questions: list[Question], values: Mapping[str, object], shared: set[str]
-    ) -> tuple[list[Answer], bool]:
+    ) -> tuple[list[dict[str, object]], bool]:
+        """Check every value against its question; the rows to insert, and whether to escalate."""
         problems: dict[str, str] = {}
-        answers: list[Answer] = []
+        answers: list[dict[str, object]] = []
         escalate = False
         known = {question.id for question in questions}
         for unknown in sorted(set(values) - known):
@@ -361,14 +377,14 @@ class Debriefs:
                     problems[question.id] = "Please pick a number from 0 to 10."
                     continue
                 escalate |= question.escalates and number >= self.settings.debrief_distress_threshold
-                answers.append(Answer(question=question.id, number=number))
+                answers.append(_answer_row(question.id, number=number))
             elif isinstance(question, ChoiceQuestion):
                 options = {option.value for option in question.options}
                 if value not in options:
                     problems[question.id] = "Please pick one of the options."
                     continue
                 escalate |= value in question.escalate_on
-                answers.append(Answer(question=question.id, choice=str(value)))
+                answers.append(_answer_row(question.id, choice=str(value)))
             elif isinstance(question, TextQuestion):
                 text = str(value).strip()
                 if len(text) > question.max_length:
@@ -376,7 +392,7 @@ class Debriefs:
                     continue
                 texts[question.id] = text
                 share = question.visibility == "ask" and question.id in shared
-                answers.append(Answer(question=question.id, text=text, shared_with_team=share))
+                answers.append(_answer_row(question.id, text=text, shared_with_team=share))
         if problems:
             raise InvalidAnswer(problems)
         screen(texts)
@@ -512,6 +528,14 @@ class Debriefs:
     async def _require_member(self, session: AsyncSession, debrief: Debrief, user: str) -> None:
         if user != debrief.lead and not await _is_member(session, debrief.id, user):
             raise NotAllowed("Only the people in this debrief can do that.")
+
+
+def _answer_row(
+    question: str, *, number: int | None = None, choice: str | None = None, text: str | None = None,
+    shared_with_team: bool = False,
+) -> dict[str, object]:
+    """One `answers` row: the question and its value, nothing about who or when."""
+    return {"question": question, "number": number, "choice": choice, "text": text, "shared_with_team": shared_with_team}
 
 
 def _unique(users: Iterable[str]) -> list[str]:
