@@ -69,6 +69,32 @@ def _remember(debrief_id: uuid.UUID, batch: int) -> None:
         _seen.popitem(last=False)
 
 
+COUNTER_DELAY_SECONDS = 1.0
+"""How long answers settle before the counter is looked at again (a batch in time as well as in number)."""
+
+_pending: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+
+def schedule_refresh(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
+    """After an answer: look at the counter once the answers of the next second have settled.
+
+    A busy minute then costs one counter check per debrief per second in each
+    process, not one per answer, and the answer's own request does no more
+    database work after its commit.
+    """
+    if stage != DEBRIEF_STAGE or debrief_id in _pending:
+        return
+
+    async def later() -> None:
+        try:
+            await asyncio.sleep(COUNTER_DELAY_SECONDS)
+        finally:
+            _pending.pop(debrief_id, None)
+        await refresh_counter(core, client, debrief_id, stage)
+
+    _pending[debrief_id] = asyncio.create_task(later())
+
+
 async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.UUID, stage: str) -> None:
     """After an answer: move the channel's counter if its batch changed. Never raises (the answer is safe).
 

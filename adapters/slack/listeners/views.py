@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import explain, first_input_block, form_errors, listener
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
-from adapters.slack.messaging import post_action_point, refresh_counter
+from adapters.slack.messaging import post_action_point, schedule_refresh
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.checkin import offer_talk
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
@@ -103,7 +103,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     if recorded.escalate and core.support.available:  # crisis lines at once, and an opt-in handoff
         shown = offer_talk(shown, ref)
     await ack(response_action="update", view=shown)
-    await refresh_counter(core, client, ref.debrief, ref.stage)
+    schedule_refresh(core, client, ref.debrief, ref.stage)
 
 
 # --- action points -------------------------------------------------------------------------------
