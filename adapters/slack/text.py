@@ -9,7 +9,6 @@ and pings or links nobody. Nothing here ever sets `link_names` or
 
 from __future__ import annotations
 
-from datetime import date
 
 MAX_TEXT = 3000
 """Characters in one text object (section text, context element, input label...)."""
@@ -43,17 +42,8 @@ def clip_escaped(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
 def and_more(count: int, what: str = "more") -> str:
     return f"…and {count} {what}"
-
-
-def day(value: date) -> str:
-    """`Tue 14 Jan 2025`: short, unambiguous in every English locale."""
-    return f"{value:%a} {value.day} {value:%b %Y}"
 
 
 def mention(user: str) -> str:

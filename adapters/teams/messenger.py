@@ -30,7 +30,7 @@ from adapters.teams.cards.followup import followup_card, followup_fallback, lead
 from adapters.teams.cards.support import resources_card, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
-from adapters.teams.text import humanise
+from bot.wording import humanise
 from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError
 from bot.support import resources_for_person
 

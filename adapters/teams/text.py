@@ -12,7 +12,6 @@ well, so that no later change can make it one by accident.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 _MENTION_TAG = re.compile(r"<(\s*/?\s*at\b)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -32,31 +31,3 @@ def clip(text: str, limit: int) -> str:
 def safe(text: str, limit: int) -> str:
     """User text ready for a TextRun: neutralised and clipped."""
     return clip(neutralise(text), limit)
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def day(value: date) -> str:
-    """`Tue 14 Jan 2025`: short, unambiguous in every English locale."""
-    return f"{value:%a} {value.day} {value:%b %Y}"
-
-
-def humanise(schedule: str) -> str:
-    """`1d,7d` -> `24 hours and 7 days`, for people rather than operators."""
-    from bot.settings import parse_duration
-
-    words = []
-    for part in [item for item in schedule.split(",") if item.strip()]:
-        seconds = int(parse_duration(part).total_seconds())
-        if seconds == 86400:
-            words.append("24 hours")
-            continue
-        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-            if seconds % size == 0:
-                words.append(plural(seconds // size, unit))
-                break
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]

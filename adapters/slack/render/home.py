@@ -11,7 +11,8 @@ from adapters.slack.render.common import Blocks, context, header, section
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.summary import summary_blocks
 from adapters.slack.render.support import resource_blocks
-from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, day, escape
+from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
+from bot.wording import day
 from bot.models import Debrief
 from bot.scripts import Library, ResourceSet
 from bot.summary import Summary

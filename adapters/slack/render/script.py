@@ -14,11 +14,11 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmO
 from adapters.slack.ids import Action, MessageBlock
 from adapters.slack.metadata import DebriefRef
 from adapters.slack.render.common import Blocks, context, header, md, packed, plain, section
-from adapters.slack.text import MAX_MESSAGE_BLOCKS, clip_escaped, day, escape, mention, plural
+from adapters.slack.text import MAX_MESSAGE_BLOCKS, clip_escaped, escape, mention
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.scripts import Script
-from bot.settings import parse_duration
+from bot.wording import day, humanise, plural
 from bot.summary import StageAggregate
 
 PRIVACY = (
@@ -52,23 +52,6 @@ CLOSE_CONFIRM = ConfirmObject(
     confirm=plain("Close it", 30),
     deny=plain("Not yet", 30),
 )
-
-
-def humanise(schedule: str) -> str:
-    """`1d,7d` -> `24 hours and 7 days`, for people rather than operators."""
-    words = []
-    for part in [item for item in schedule.split(",") if item.strip()]:
-        seconds = int(parse_duration(part).total_seconds())
-        if seconds == 86400:
-            words.append("24 hours")
-            continue
-        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-            if seconds % size == 0:
-                words.append(plural(seconds // size, unit))
-                break
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def script_message(debrief: Debrief, script: Script, min_group: int, shown: int | None = None) -> Blocks:

@@ -7,27 +7,8 @@ already withholds distress bands below it.
 from __future__ import annotations
 
 from adapters.slack.render.common import Blocks, context, section
-from adapters.slack.render.script import humanise
-from adapters.slack.text import day, plural
-from bot.debriefs import SKIP_REASON_LABELS, SkipReason
-from bot.scripts import DEBRIEF_STAGE
 from bot.summary import Summary
-
-
-def _stage_name(stage: str) -> str:
-    if stage == DEBRIEF_STAGE:
-        return "At the debrief"
-    try:
-        return f"After {humanise(stage)}"
-    except ValueError:
-        return stage
-
-
-def _reason(value: str) -> str:
-    try:
-        return SKIP_REASON_LABELS[SkipReason(value)]
-    except ValueError:
-        return value
+from bot.wording import day, plural, skip_reason, stage_name
 
 
 def summary_blocks(summary: Summary, days: int) -> Blocks:
@@ -38,7 +19,7 @@ def summary_blocks(summary: Summary, days: int) -> Blocks:
         f"• Events with no debrief: {summary.debriefs_skipped}",
     ]
     for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
-        lines.append(f"      {_reason(reason)}: {count}")
+        lines.append(f"      {skip_reason(reason)}: {count}")
     lines.append(f"• People invited: {summary.participants}")
     lines.append(f"• Action points: {summary.actions_open} open, {summary.actions_done} done")
     lines.append(f"• Open requests to talk to someone: {summary.support_open}")
@@ -46,7 +27,7 @@ def summary_blocks(summary: Summary, days: int) -> Blocks:
     stage_lines = []
     for stage in summary.stages:
         answered = plural(stage.responses, "answer") if stage.responses >= minimum else f"fewer than {minimum} answers"
-        line = f"• *{_stage_name(stage.stage)}:* {answered}"
+        line = f"• *{stage_name(stage.stage)}:* {answered}"
         if stage.distress:
             bands = " · ".join(f"{band}: {count}" for band, count in stage.distress.items())
             line += f"; how people are (0 fine, 10 extremely distressed): {bands}"

@@ -22,7 +22,7 @@ from adapters.teams.cards.common import (
     user_text,
 )
 from adapters.teams.ids import Verb
-from adapters.teams.text import day, humanise, plural
+from bot.wording import day, humanise, plural
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.scripts import Script

@@ -9,26 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.teams.cards.common import Element, bullets, card, subheading, text
-from adapters.teams.text import day, humanise, plural
-from bot.debriefs import SKIP_REASON_LABELS, SkipReason
-from bot.scripts import DEBRIEF_STAGE
 from bot.summary import Summary
-
-
-def _stage_name(stage: str) -> str:
-    if stage == DEBRIEF_STAGE:
-        return "At the debrief"
-    try:
-        return f"After {humanise(stage)}"
-    except ValueError:
-        return stage
-
-
-def _reason(value: str) -> str:
-    try:
-        return SKIP_REASON_LABELS[SkipReason(value)]
-    except ValueError:
-        return value
+from bot.wording import day, plural, skip_reason, stage_name
 
 
 def summary_card(summary: Summary, days: int) -> dict[str, Any]:
@@ -36,7 +18,7 @@ def summary_card(summary: Summary, days: int) -> dict[str, Any]:
     lines = [
         f"Debriefs held: {summary.debriefs_held}",
         f"Events with no debrief: {summary.debriefs_skipped}",
-        *[f"{_reason(reason)}: {count}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda i: -i[1])],
+        *[f"{skip_reason(reason)}: {count}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda i: -i[1])],
         f"People invited: {summary.participants}",
         f"Action points: {summary.actions_open} open, {summary.actions_done} done",
         f"Open requests to talk to someone: {summary.support_open}",
@@ -48,7 +30,7 @@ def summary_card(summary: Summary, days: int) -> dict[str, Any]:
     stage_lines = []
     for stage in summary.stages:
         answered = plural(stage.responses, "answer") if stage.responses >= minimum else f"fewer than {minimum} answers"
-        line = f"**{_stage_name(stage.stage)}:** {answered}"
+        line = f"**{stage_name(stage.stage)}:** {answered}"
         if stage.distress:
             bands = " \u00b7 ".join(f"{band}: {count}" for band, count in stage.distress.items())
             line += f"; how people are (0 fine, 10 extremely distressed): {bands}"
