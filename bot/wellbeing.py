@@ -1,0 +1,233 @@
+"""The wellbeing officers' report: 7, 30 and 90 days, overall and per team.
+
+Each figure comes from one GROUP BY query (team, time bucket, column) over
+the rows of the last 90 days; Python only folds those aggregate rows into
+cubes (team x bucket x column) and suppresses them (`bot.suppression`):
+every count shown or derivable from the shown ones is 0 or at least
+`min_group`. The periods and the weekly trend are sums of the same time
+buckets, so a 90-day figure minus a 30-day one cannot reveal a small group.
+
+What is not stored is not shown: the bot records when a debrief started,
+not when the event happened, so "time from event to debrief" is reported as
+not recorded (`EVENT_TIME_NOTE`) rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, literal, select
+
+from bot.db import Database
+from bot.models import (
+    ActionPoint,
+    Answer,
+    AnswerReceipt,
+    Debrief,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SkippedDebrief,
+    SupportRequest,
+)
+from bot.scripts import DEBRIEF_STAGE
+from bot.summary import BANDS, DISTRESS, _stage_order
+from bot.suppression import ALL, Dimension, cube, suppress
+
+PERIODS = (7, 30, 90)
+WEEKS = 13
+CUTOFFS = (7, 14, 21, 28, 30, 35, 42, 49, 56, 63, 70, 77, 84, 90)
+"""Time buckets, in days before `until`: bucket i is [until - CUTOFFS[i], until - CUTOFFS[i-1])."""
+NO_TEAM = "(no debrief)"
+EVENT_TIME_NOTE = (
+    "Time from event to debrief: not recorded. The bot stores when a debrief started, not when the event happened."
+)
+
+
+def period_name(days: int) -> str:
+    return f"{days}d"
+
+
+def week_name(week: int) -> str:
+    return f"w{week}"
+
+
+def _buckets(days: Sequence[int]) -> tuple[int, ...]:
+    return tuple(range(len(days)))
+
+
+FINE = Dimension(
+    _buckets(CUTOFFS),
+    {
+        **{period_name(p): tuple(i for i, c in enumerate(CUTOFFS) if c <= p) for p in PERIODS},
+        **{week_name(w): tuple(i for i, c in enumerate(CUTOFFS) if 7 * w < c <= 7 * w + 7) for w in range(WEEKS)},
+    },
+)
+"""Fine buckets: periods and weeks (week 4 is days 28-35, split at 30) are sums of them."""
+COARSE_CUTOFFS = PERIODS
+COARSE = Dimension(
+    _buckets(COARSE_CUTOFFS),
+    {period_name(p): tuple(i for i, c in enumerate(COARSE_CUTOFFS) if c <= p) for p in PERIODS},
+)
+
+
+@dataclass
+class Figure:
+    """One suppressed table: shown cells by (team, period or week, column); None = hidden."""
+
+    name: str
+    teams: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: dict[tuple[Hashable, ...], int | None]
+
+    def get(self, period: str, team: str = ALL, column: str = ALL) -> int | None:
+        return self.cells[(team, period, column)]
+
+
+@dataclass
+class Report:
+    until: datetime
+    min_group: int
+    teams: tuple[str, ...]
+    stages: tuple[str, ...]
+    figures: dict[str, Figure] = field(default_factory=dict)
+    notes: tuple[str, ...] = (EVENT_TIME_NOTE,)
+
+    def rows(self) -> list[tuple[str, str, str, str, int | None]]:
+        """(figure, period or week, team, column, count or None), for export."""
+        out = []
+        for figure in self.figures.values():
+            for (team, when, column), value in figure.cells.items():
+                out.append((figure.name, str(when), str(team), str(column), value))
+        return sorted(out, key=lambda r: (r[0], _when_order(r[1]), r[2] != ALL, r[2], r[3] != ALL, r[3]))
+
+
+def _when_order(when: str) -> tuple[int, int]:
+    return (0, int(when[:-1])) if when.endswith("d") else (1, int(when[1:]))
+
+
+def _bucket(column: Any, until: datetime, cutoffs: Sequence[int]) -> Any:
+    return case(
+        *((column >= until - timedelta(days=days), index) for index, days in enumerate(cutoffs)),
+        else_=None,
+    )
+
+
+class Wellbeing:
+    def __init__(self, database: Database, min_group: int) -> None:
+        self.database = database
+        self.min_group = min_group
+
+    async def report(self, until: datetime, workspace: str | None = None) -> Report:
+        since = until - timedelta(days=max(PERIODS))
+        in_window = [Debrief.started_at >= since, Debrief.started_at < until]
+        if workspace:
+            in_window.append(Debrief.workspace == workspace)
+        coarse = _bucket(Debrief.started_at, until, COARSE_CUTOFFS).label("bucket")
+        fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
+        band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
+
+        async with self.database.session() as session:
+
+            async def rows(query: Any) -> list[Any]:
+                return list((await session.execute(query)).all())
+
+            held = await rows(
+                select(Debrief.team, coarse, literal("held"), func.count()).where(*in_window).group_by(Debrief.team, coarse)
+            )
+            skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
+            skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
+            if workspace:
+                skipped_where.append(SkippedDebrief.workspace == workspace)
+            skipped = await rows(
+                select(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason, func.count())
+                .where(*skipped_where)
+                .group_by(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason)
+            )
+            invited = await rows(
+                select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
+                .join(Participant, Participant.debrief_id == Debrief.id)
+                .where(*in_window)
+                .group_by(Debrief.team, coarse)
+            )
+            invited += await rows(
+                select(Debrief.team, coarse, Followup.stage, func.count())
+                .join(Followup, Followup.debrief_id == Debrief.id)
+                .where(*in_window, Followup.status == FollowupStatus.SENT)
+                .group_by(Debrief.team, coarse, Followup.stage)
+            )
+            responses = await rows(
+                select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
+                .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
+                .where(*in_window)
+                .group_by(Debrief.team, coarse, AnswerReceipt.stage)
+            )
+            distress = await rows(
+                select(Debrief.team, fine, Answer.stage, band, func.count())
+                .join(Answer, Answer.debrief_id == Debrief.id)
+                .where(*in_window, Answer.question == DISTRESS, Answer.number.is_not(None))
+                .group_by(Debrief.team, fine, Answer.stage, band)
+            )
+            actions = await rows(
+                select(Debrief.team, coarse, ActionPoint.status, func.count())
+                .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
+                .where(*in_window)
+                .group_by(Debrief.team, coarse, ActionPoint.status)
+            )
+            support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
+            support_bucket = _bucket(SupportRequest.created_at, until, COARSE_CUTOFFS).label("bucket")
+            support_where = [SupportRequest.created_at >= since, SupportRequest.created_at < until]
+            if workspace:
+                support_where.append(SupportRequest.workspace == workspace)
+            support = await rows(
+                select(support_team, support_bucket, SupportRequest.status, func.count())
+                .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
+                .where(*support_where)
+                .group_by(support_team, support_bucket, SupportRequest.status)
+            )
+
+        every = [held, skipped, invited, responses, distress, actions, support]
+        teams = tuple(sorted({str(row[0]) for table in every for row in table}))
+        stages = tuple(
+            sorted({str(row[2]) for row in (*invited, *responses)} | {DEBRIEF_STAGE}, key=_stage_order)
+        )
+        report = Report(until=until, min_group=self.min_group, teams=teams, stages=stages)
+        add = report.figures.__setitem__
+        add("debriefs held", self._figure("debriefs held", held, teams, ("held",), COARSE))
+        add("debriefs skipped", self._figure("debriefs skipped", skipped, teams, _columns(skipped), COARSE))
+        add("invited", self._figure("invited", invited, teams, stages, COARSE))
+        add("responses", self._figure("responses", responses, teams, stages, COARSE))
+        for stage in stages:
+            mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress if s == stage and b is not None]
+            name = f"distress {stage}"
+            add(name, self._figure(name, mine, teams, tuple(b for b, _, _ in BANDS), FINE))
+        add("action points", self._figure("action points", actions, teams, ("open", "done"), COARSE))
+        add("support requests", self._figure("support requests", support, teams, ("open", "claimed", "closed"), COARSE))
+        return report
+
+    def _figure(
+        self, name: str, rows: Sequence[Any], teams: tuple[str, ...], columns: tuple[str, ...], time: Dimension
+    ) -> Figure:
+        counts: dict[tuple[Hashable, ...], int] = {}
+        extra = list(columns)
+        for team, bucket, column, count in rows:
+            if bucket is None:
+                continue
+            column = str(getattr(column, "value", column))
+            if column not in extra:
+                extra.append(column)
+            key = (str(team), int(bucket), column)
+            counts[key] = counts.get(key, 0) + int(count)
+        columns = tuple(extra)
+        data = cube(counts, [Dimension(teams), time, Dimension(columns)])
+        shown = [key for key in data.values if key[1] in time.derived]
+        hidden = suppress(data.values, data.equations, shown, self.min_group)
+        cells = {key: (None if key in hidden else data.values[key]) for key in shown}
+        return Figure(name=name, teams=teams, columns=columns, cells=cells)
+
+
+def _columns(rows: Sequence[Any]) -> tuple[str, ...]:
+    return tuple(sorted({str(getattr(row[2], "value", row[2])) for row in rows}))
