@@ -20,6 +20,14 @@ What it does, all on this machine:
    achieved rate as a fraction of the enforced limit, and the lost and
    duplicate counts, checked on the platform's side and in the database.
 
+With `--platform slack` the platform is the fake Slack Web API
+(`tests/fake_slack.py`: the same latency and the same token bucket for
+`chat.postMessage`, 429 with Retry-After beyond; `--slack-limit window`
+counts at most `--rate` calls in any one second instead)
+and the processes send through the real `SlackMessenger` and slack_sdk
+client: Block Kit check-ins with message metadata, and after the kill
+`conversations.history` to find what the killed process had sent.
+
 Goal: at least 0.9 of the limit, 0 lost, 0 duplicates. It is a script, not
 a test, and its request loops are bounded in count and time.
 """
@@ -29,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from collections import Counter
 import signal
 import sys
 import time
@@ -38,7 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_platform import FakePlatform, serve  # noqa: E402
+from fake_platform import Delivery, FakePlatform, serve  # noqa: E402
+from fake_slack import FakeSlack  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -74,7 +84,7 @@ async def fresh_database(url: str) -> None:
         await conn.close()
 
 
-async def create_followups(database: Database, count: int) -> Core:
+async def create_followups(database: Database, count: int, platform: str = "loopback", workspace: str = "T1") -> Core:
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=25))
     settings = Settings.load(database_url=database.url, debrief_secret=SECRET, debrief_followups="24h")
     core = Core.build(settings, clock=clock, database=database)
@@ -83,10 +93,10 @@ async def create_followups(database: Database, count: int) -> Core:
     async def one(number: int, people: int) -> None:
         async with limit:
             await core.debriefs.start(
-                platform="loopback",
-                workspace="T1",
+                platform=platform,
+                workspace=workspace,
                 team=f"C{number}",
-                lead=f"L{number:04}",
+                lead=f"U{number:04}-LEAD",  # Slack user ids start with U
                 script_id="stop5",
                 participants=[f"U{number:04}-{person:03}" for person in range(people - 1)],
             )
@@ -107,8 +117,10 @@ async def spawn(
         SLACK_BOT_TOKEN="",
         SLACK_CLIENT_ID="",
     )
+    if args.platform == "slack":  # `url` is the fake Slack Web API
+        env.update(SLACK_BOT_TOKEN=FakeSlack().bot_token, SLACK_SIGNING_SECRET="bench", SLACK_API_URL=url)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), "--platform-url", url, "--worker-id", name,
+        sys.executable, str(WORKER), "--platform-url", url, "--worker-id", name, "--platform", args.platform,
         "--lease", str(args.lease), "--concurrency", str(args.concurrency), "--log-level", args.worker_log_level,
         stdout=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
@@ -128,6 +140,45 @@ async def sent_rows(core: Core) -> int:
         return int(result.scalar_one())
 
 
+class SlackLedger:
+    """The check-ins FakeSlack received, counted like FakePlatform counts its deliveries."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.deliveries: list[Delivery] = []
+        self.counts: Counter[str] = Counter()
+        self.rejected = 0
+        self.checked_queries = 0
+        self.found_queries = 0
+        self._read = 0
+
+    def refresh(self) -> None:
+        exchanges = self.fake.exchanges
+        for exchange in exchanges[self._read :]:
+            if exchange.method == "conversations.history":
+                self.checked_queries += 1
+            elif exchange.method != "chat.postMessage":
+                continue
+            elif exchange.status == 429:
+                self.rejected += 1
+            elif exchange.body.get("ok") and exchange.args.get("metadata"):
+                followup = str(exchange.args["metadata"]["event_payload"]["followup_id"])
+                self.counts[followup] += 1
+                self.deliveries.append(Delivery(followup, exchange.args["channel"], "24h", False, "", exchange.at, ""))
+        self._read = len(exchanges)
+
+    def duplicates(self) -> int:
+        return sum(count - 1 for count in self.counts.values() if count > 1)
+
+
+async def sent_by_worker(core: Core) -> dict[str, int]:
+    async with core.database.session() as session:
+        rows = await session.execute(
+            select(Followup.leased_by, func.count()).where(Followup.status == FollowupStatus.SENT).group_by(Followup.leased_by)
+        )
+        return {str(worker): int(count) for worker, count in rows.all()}
+
+
 async def other_rows(core: Core) -> dict[str, int]:
     async with core.database.session() as session:
         rows = await session.execute(
@@ -143,11 +194,20 @@ async def main(args: argparse.Namespace) -> int:
     database = Database(url)
     await upgrade(database)
     began = time.monotonic()
-    core = await create_followups(database, args.followups)
-    print(f"{args.followups} follow-ups due at once (set up in {time.monotonic() - began:.1f}s)", flush=True)
-
-    platform = FakePlatform(latency=args.latency, rate_limit=args.rate)
-    runner, platform_url = await serve(platform)
+    fake: FakeSlack | None = None
+    if args.platform == "slack":
+        fake = await FakeSlack().start()
+        fake.latency, fake.limit_per_second = args.latency, args.rate
+        fake.limit_bucket = args.slack_limit == "bucket"
+        platform: FakePlatform | SlackLedger = SlackLedger(fake)
+        platform_url = fake.api_url
+        core = await create_followups(database, args.followups, "slack", fake.team_id)
+    else:
+        platform = FakePlatform(latency=args.latency, rate_limit=args.rate)
+        runner, platform_url = await serve(platform)
+        core = await create_followups(database, args.followups)
+    print(f"{args.followups} follow-ups due at once on {args.platform} "
+          f"(set up in {time.monotonic() - began:.1f}s)", flush=True)
     processes: dict[str, asyncio.subprocess.Process] = {}
     killed_at: float | None = None
     restarted = False
@@ -159,6 +219,8 @@ async def main(args: argparse.Namespace) -> int:
         deadline = started + args.timeout
         while time.monotonic() < deadline:
             await asyncio.sleep(0.2)
+            if isinstance(platform, SlackLedger):
+                platform.refresh()
             delivered = len(platform.counts)
             if killed_at is None and delivered >= args.kill_at * args.followups:
                 processes["A"].send_signal(signal.SIGKILL)
@@ -186,10 +248,20 @@ async def main(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(process.wait(), 10)
             except asyncio.TimeoutError:
                 process.kill()
-        await runner.cleanup()
+        if fake is not None:
+            await fake.stop()
+        else:
+            await runner.cleanup()
 
     sent = await sent_rows(core)
     unsent = await other_rows(core)
+    by_worker: dict[str, int] = {}
+    if isinstance(platform, SlackLedger):
+        platform.refresh()
+        by_worker = await sent_by_worker(core)  # Slack does not know which process sent what; the rows do
+    else:
+        for delivery in platform.deliveries:
+            by_worker[delivery.worker] = by_worker.get(delivery.worker, 0) + 1
     await database.dispose()
 
     times = sorted(delivery.at for delivery in platform.deliveries)
@@ -198,9 +270,6 @@ async def main(args: argparse.Namespace) -> int:
     rate = (unique - 1) / span if span else float("nan")
     lost = args.followups - unique
     duplicates = platform.duplicates()
-    by_worker: dict[str, int] = {}
-    for delivery in platform.deliveries:
-        by_worker[delivery.worker] = by_worker.get(delivery.worker, 0) + 1
 
     print()
     print(f"delivered:        {unique} of {args.followups} follow-ups in {span:.1f}s (first to last message)")
@@ -208,8 +277,11 @@ async def main(args: argparse.Namespace) -> int:
     print(f"achieved rate:    {rate:.1f} msg/s against a limit of {args.rate:g} msg/s")
     print(f"rate / limit:     {rate / args.rate:.3f}   (goal >= 0.9)")
     print(f"429 answers:      {platform.rejected} ({platform.rejected / max(unique, 1):.2f} per message)")
-    print(f"after the kill:   {platform.found_queries} orphaned sends found on the platform and not re-sent "
-          f"({platform.checked_queries} checks)")
+    if isinstance(platform, SlackLedger):
+        print(f"after the kill:   {platform.checked_queries} conversations.history reads to find orphaned sends")
+    else:
+        print(f"after the kill:   {platform.found_queries} orphaned sends found on the platform and not re-sent "
+              f"({platform.checked_queries} checks)")
     print(f"lost:             {lost} (platform)   {args.followups - sent} (rows not marked sent: {unsent or 'none'})")
     print(f"duplicates:       {duplicates}")
     print(f"wall time:        {finished - started:.1f}s")
@@ -221,6 +293,11 @@ async def main(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--followups", type=int, default=10_000)
+    parser.add_argument("--platform", choices=["loopback", "slack"], default="loopback",
+                        help="slack: the fake Slack Web API and the real SlackMessenger")
+    parser.add_argument("--slack-limit", choices=["bucket", "window"], default="bucket",
+                        help="how the fake Slack counts --rate: a token bucket starting empty (as the loopback "
+                             "platform), or at most --rate calls in any one second")
     parser.add_argument("--rate", type=float, default=100.0, help="messages per second the platform allows")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the platform takes to answer")
     parser.add_argument(

@@ -4,7 +4,8 @@
 
 Everything else comes from the environment like `serve` (DATABASE_URL,
 DEBRIEF_SECRET...). It builds the real Core and Dispatcher with an
-`HttpMessenger` for the platform `loopback`, prints "ready" once running,
+`HttpMessenger` for the platform `loopback` (or, with `--platform slack`,
+the real `SlackMessenger` to SLACK_API_URL), prints "ready" once running,
 and runs until SIGTERM (clean stop) or SIGKILL (the point of the tests).
 """
 
@@ -21,20 +22,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import aiohttp  # noqa: E402
 from fake_platform import HttpMessenger  # noqa: E402
+from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+
+from adapters.slack.messenger import SlackMessenger  # noqa: E402
 
 from bot.core import Core  # noqa: E402
 from bot.followups import Dispatcher  # noqa: E402
+from bot.port import Messenger  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> None:
     settings = Settings.load()
     core = Core.build(settings)
-    messenger = HttpMessenger(args.platform_url, worker=args.worker_id)
+    messenger: Messenger
+    if args.platform == "slack":  # the real Slack messenger, to SLACK_API_URL, with one kept-alive session as in serve
+        client = AsyncWebClient(base_url=settings.slack_api_url or "", session=aiohttp.ClientSession())
+        messenger, close = SlackMessenger(core, base_client=client), client.session.close
+    else:
+        http = HttpMessenger(args.platform_url, worker=args.worker_id)
+        messenger, close = http, http.close
     dispatcher = Dispatcher(
         core,
-        {"loopback": messenger},
+        {messenger.platform: messenger},
         worker_id=args.worker_id,
         lease=timedelta(seconds=args.lease),
         concurrency=args.concurrency,
@@ -52,7 +64,7 @@ async def main(args: argparse.Namespace) -> None:
         pass
     finally:
         watchdog.cancel()
-        await messenger.close()
+        await close()
         await core.database.dispose()
 
 
@@ -66,6 +78,7 @@ async def _exit_with_parent(parent: int, task: asyncio.Task[None]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--platform-url", required=True)
+    parser.add_argument("--platform", choices=["loopback", "slack"], default="loopback")
     parser.add_argument("--worker-id", required=True)
     parser.add_argument("--lease", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=16)

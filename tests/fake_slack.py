@@ -32,7 +32,8 @@ would hurt a real team:
 Scripted trouble: ``fail_next(method, error)``, ``rate_limit_next(method,
 retry_after)``, ``server_error_next(method)``, ``latency`` before every answer
 and ``limit_per_second`` (429 with Retry-After above it) for the methods in
-``limited_methods``.
+``limited_methods``, counted in any one second or, with ``limit_bucket``, by a
+token bucket that starts empty.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import base64
 import itertools
 import json
 import logging
+import math
 import re
 import time
 from collections import deque
@@ -222,6 +224,9 @@ class FakeSlack:
         self.latency = 0.0
         self.limit_per_second: float | None = None
         self.limited_methods: set[str] = {"chat.postMessage"}
+        self.limit_bucket = False
+        """How `limit_per_second` counts: False, at most that many calls in any one second; True, a token
+        bucket as big as one second's worth that starts empty (the benchmark's model, as tests/fake_platform.py)."""
         self.trigger_ttl = TRIGGER_TTL
         self.strict_channels = False
         """When False, an unknown C/G channel id is taken as an existing public channel the bot is in."""
@@ -246,6 +251,8 @@ class FakeSlack:
         self._stacks: dict[str, list[str]] = {}
         self._failures: dict[str, deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
         self._limited: deque[float] = deque()
+        self._bucket = 0.0
+        self._refilled: float | None = None
         self._counters: dict[str, itertools.count[int]] = {}
         self._ts_base = int(time.time())
         self._ts_seq = itertools.count(1)
@@ -542,12 +549,10 @@ class FakeSlack:
             status, body, headers = scripted.popleft()
             return self._answer(method, args, status, body, headers)
         if method in self.limited_methods and self.limit_per_second:
-            now = time.monotonic()
-            while self._limited and now - self._limited[0] >= 1.0:
-                self._limited.popleft()
-            if len(self._limited) >= self.limit_per_second:
-                return self._answer(method, args, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-            self._limited.append(now)
+            wait = self._limit_wait(self.limit_per_second)
+            if wait is not None:
+                retry = str(max(1, math.ceil(wait)))  # whole seconds, as Slack sends it
+                return self._answer(method, args, 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": retry})
 
         handler = self._handlers.get(method)
         if handler is None:
@@ -561,6 +566,25 @@ class FakeSlack:
         if method == "oauth.v2.access" and request.headers.get("Authorization", "").startswith("Basic"):
             args = {**args, "client_id": args.get("client_id", "(basic auth)")}
         return self._answer(method, args, 200, body)
+
+    def _limit_wait(self, rate: float) -> float | None:
+        """None if one more limited call may go now, else about how long until one may."""
+        now = time.monotonic()
+        if not self.limit_bucket:
+            while self._limited and now - self._limited[0] >= 1.0:
+                self._limited.popleft()
+            if len(self._limited) >= rate:
+                return 1.0
+            self._limited.append(now)
+            return None
+        if self._refilled is None:  # the bucket starts empty at the first call
+            self._refilled = now
+        self._bucket = min(rate, self._bucket + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._bucket >= 1:
+            self._bucket -= 1
+            return None
+        return (1 - self._bucket) / rate
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         """response_url posts (Bolt's respond()); recorded as calls to "response_url"."""

@@ -7,6 +7,7 @@ dispatcher builds them.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -208,3 +209,18 @@ async def test_many_workspaces_each_use_their_own_installation(
     with pytest.raises(PermanentSendError, match="token_revoked"):
         await messenger.send_followup(delivery(core, fake_slack, workspace="T0SECOND01"))
     assert "T0SECOND01" not in messenger._tokens  # asked again next time, in case it was reinstalled
+
+
+async def test_the_fakes_token_bucket_starts_empty_and_names_the_wait(
+    messenger: SlackMessenger, core: Core, fake_slack: FakeSlack
+) -> None:
+    """The benchmark's limit (`limit_bucket`): refilled at the rate, empty at first; 429s carry Retry-After."""
+    fake_slack.limit_per_second, fake_slack.limit_bucket = 4, True
+    with pytest.raises(RateLimited) as limited:
+        await messenger.send_followup(delivery(core, fake_slack))
+    assert limited.value.retry_after == 1
+    await asyncio.sleep(0.3)  # about one token
+    await messenger.send_followup(delivery(core, fake_slack))
+    with pytest.raises(RateLimited):
+        await messenger.send_followup(delivery(core, fake_slack))
+    assert len(fake_slack.dms_to(USER)) == 1
