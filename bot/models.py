@@ -269,3 +269,14 @@ class TeamsReference(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     reference: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WellbeingOfficer(SQLModel, table=True):
+    """An officer added by another officer (besides DEBRIEF_WELLBEING_OFFICERS); adds and removals are audited."""
+
+    __tablename__ = "wellbeing_officers"
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    identity: str = Field(max_length=255, unique=True, description="platform user id or e-mail, lower case")
+    added_by: str = Field(max_length=255)
+    added_at: datetime = Field(sa_type=UTCDateTime)

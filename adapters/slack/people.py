@@ -18,9 +18,9 @@ log = logging.getLogger("debrief.slack")
 
 
 async def is_officer(core: Core, client: AsyncWebClient, user: str) -> bool:
-    if core.is_officer(user):
+    if await core.is_officer_async(user):
         return True
-    if not any("@" in officer for officer in core.settings.debrief_wellbeing_officers):
+    if not await core.officers.any_email():
         return False
     try:
         info = await client.users_info(user=user)
@@ -28,4 +28,4 @@ async def is_officer(core: Core, client: AsyncWebClient, user: str) -> bool:
         log.warning("could not look up a user's e-mail to check the officer list: %s", cause(error))
         return False
     email = ((info.get("user") or {}).get("profile") or {}).get("email")
-    return core.is_officer(user, email)
+    return await core.is_officer_async(user, email)

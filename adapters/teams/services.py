@@ -57,12 +57,12 @@ class Services:
     async def is_officer(self, turn_context: TurnContext) -> bool:
         """A wellbeing officer, by Teams id, Azure AD object id or (looked up only if needed) e-mail."""
         sender = turn_context.activity.from_property
-        if self.core.is_officer(sender.id, sender.aad_object_id):
+        if await self.core.is_officer_async(sender.id, sender.aad_object_id):
             return True
-        if not any("@" in officer for officer in self.core.settings.debrief_wellbeing_officers):
+        if not await self.core.officers.any_email():
             return False
         account = await roster.member(turn_context, sender.id)
-        return self.core.is_officer(roster.email_of(account))
+        return await self.core.is_officer_async(roster.email_of(account))
 
     async def identities(self, turn_context: TurnContext) -> list[str]:
         """Every id of the sender that a list of supporters may use (e-mail looked up only if needed)."""

@@ -6,6 +6,7 @@ so `ack()` and `views.open` happen before any database work.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
@@ -17,6 +18,7 @@ from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
 from adapters.slack.render.summary import summary_blocks
 from bot.core import Core
+from bot.errors import NotAllowed
 
 COMMAND = "/debrief"
 SUMMARY_DAYS = 30
@@ -54,6 +56,9 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     elif word == "summary":
         await ack()
         await _summary(body, client, core, respond)
+    elif word == "officers" and await is_officer(core, client, body["user_id"]):
+        await ack()
+        await _officers(body, core, respond)
     elif word == "help":
         await ack(blocks=to_dicts([section(HELP)]), text="How /debrief works", response_type="ephemeral")
     else:
@@ -71,6 +76,38 @@ async def _summary(body: dict, client, core: Core, respond) -> None:
     until = core.clock.now()
     summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=body.get("team_id"))
     await respond(blocks=to_dicts(summary_blocks(summary, SUMMARY_DAYS)), text="Wellbeing summary", response_type="ephemeral")
+
+
+MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[UW][A-Z0-9]+)$")
+OFFICERS_HELP = "`/debrief officers add @someone`, `/debrief officers remove @someone`, or `/debrief officers` to list them."
+
+
+async def _officers(body: dict, core: Core, respond) -> None:
+    """`/debrief officers [add|remove @user]`: officers only (a non-officer was told the command is unknown)."""
+    words = (body.get("text") or "").split()
+    verb = words[1].lower() if len(words) > 1 else "list"
+    if verb == "list":
+        configured = ", ".join(core.settings.debrief_wellbeing_officers) or "none"
+        added = ", ".join(f"<@{who.upper()}>" if "@" not in who else who for who in await core.officers.added()) or "none"
+        await respond(text=f"Wellbeing officers. From the configuration: {configured}. Added here: {added}.\n{OFFICERS_HELP}",
+                      response_type="ephemeral")
+        return
+    match = MENTION.search(" ".join(words[2:])) if len(words) > 2 else None
+    if verb not in ("add", "remove") or match is None:
+        await respond(text=OFFICERS_HELP, response_type="ephemeral")
+        return
+    who = match.group(1) or match.group(2)
+    actor = body["user_id"]
+    try:
+        if verb == "add":
+            changed = await core.officers.add([actor], actor, who)
+            text = f"{who} is now a wellbeing officer." if changed else f"{who} is already a wellbeing officer."
+        else:
+            changed = await core.officers.remove([actor], actor, who)
+            text = f"{who} is no longer a wellbeing officer." if changed else f"{who} was not an added officer."
+    except NotAllowed as refused:
+        text = refused.message
+    await respond(text=text, response_type="ephemeral")
 
 
 def register(app: AsyncApp) -> None:
