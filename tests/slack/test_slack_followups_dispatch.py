@@ -10,6 +10,7 @@ the reason recorded; quiet hours follow the person's Slack time zone.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,6 +62,11 @@ class AnswerLost(SlackMessenger):
         await super().send_followup(delivery)
         raise TransientSendError("no answer from Slack (TimeoutError)")
 
+
+@pytest.fixture(autouse=True)
+def _slack_would_accept_everything(fake_slack: FakeSlack) -> Iterator[None]:
+    yield
+    assert fake_slack.violations == [], "the bot sent Slack something it would refuse or that pings people"
 
 @pytest.fixture
 def clock() -> FakeClock:

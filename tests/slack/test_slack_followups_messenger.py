@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -28,6 +28,12 @@ from bot.support import resources_for_person
 
 USER = "U0NURSE001"
 
+
+
+@pytest.fixture(autouse=True)
+def _slack_would_accept_everything(fake_slack: FakeSlack) -> Iterator[None]:
+    yield
+    assert fake_slack.violations == [], "the bot sent Slack something it would refuse or that pings people"
 
 @pytest.fixture
 async def core(fake_slack: FakeSlack, db: Database) -> AsyncIterator[Core]:
