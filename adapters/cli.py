@@ -26,6 +26,14 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return asyncio.run(upgrade_command())
 
 
+def _export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.export import export_command
+
+    return asyncio.run(export_command(args.since, args.format, args.workspace))
+
+
 def _scripts_check(args: argparse.Namespace) -> int:
     from bot.scripts import check_command
 
@@ -62,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="bring the database in DATABASE_URL up to date").set_defaults(handler=_db_upgrade)
+
+    export = commands.add_parser("export", help="the wellbeing report as CSV: aggregates only, suppressed")
+    export.add_argument("--since", default="30d", help="7d, 30d or 90d (default 30d)")
+    export.add_argument("--format", default="csv", choices=["csv"], help="csv")
+    export.add_argument("--workspace", help="one Slack workspace or Teams tenant only")
+    export.set_defaults(handler=_export)
 
     scripts = commands.add_parser("scripts", help="debrief scripts").add_subparsers(dest="scripts_command", required=True)
     check = scripts.add_parser("check", help="validate the shipped scripts, or those in DIR")

@@ -1,0 +1,88 @@
+"""`debrief-bot export`: the wellbeing report as CSV, aggregates only.
+
+Rows are (figure, period or week, team, column, count): counts of debriefs,
+answers and requests, every one already suppressed by `bot.wellbeing`.
+Nothing per person, no user ids, no labels of events and no free text is
+read at all, so none can be written. Team is the channel or Teams team id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from datetime import datetime
+from typing import TextIO
+
+from bot.suppression import ALL
+from bot.wellbeing import CUTOFFS, PERIODS, WEEKS, Report, period_name, week_name
+
+FIELDS = ("until", "figure", "period", "team", "column", "count", "suppressed")
+
+
+def parse_since(value: str) -> int:
+    """`30d` -> 30; only the report's own periods (sums of the same suppressed buckets)."""
+    days = value.strip().lower().removesuffix("d")
+    if not days.isdigit() or int(days) not in PERIODS:
+        raise ValueError(f"--since: one of {', '.join(period_name(p) for p in PERIODS)}, not {value!r}")
+    return int(days)
+
+
+def _weeks_within(days: int) -> list[str]:
+    weeks = []
+    for week in range(WEEKS):
+        cutoffs = [c for c in CUTOFFS if 7 * week < c <= 7 * week + 7]
+        if cutoffs and max(cutoffs) <= days:
+            weeks.append(week_name(week))
+    return weeks
+
+
+def write_csv(report: Report, days: int, out: TextIO) -> int:
+    """Write the rows of one period (and the weeks inside it); return how many."""
+    wanted = {period_name(days), *_weeks_within(days)}
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELDS)
+    count = 0
+    until = report.until.isoformat(timespec="minutes")
+    for figure, when, team, column, value in report.rows():
+        if when not in wanted:
+            continue
+        writer.writerow(
+            (until, figure, when, "all" if team == ALL else team, "all" if column == ALL else column,
+             "" if value is None else value, "yes" if value is None else "")
+        )
+        count += 1
+    return count
+
+
+def to_csv(report: Report, days: int) -> str:
+    out = io.StringIO()
+    write_csv(report, days, out)
+    return out.getvalue()
+
+
+async def export_command(since: str, fmt: str, workspace: str | None, now: datetime | None = None) -> int:
+    from datetime import UTC
+
+    from bot.db import Database
+    from bot.settings import Settings, SettingsError
+    from bot.wellbeing import Wellbeing
+
+    if fmt != "csv":
+        print(f"--format: only csv is supported, not {fmt!r}", file=sys.stderr)
+        return 2
+    try:
+        days = parse_since(since)
+        settings = Settings.load()
+    except (ValueError, SettingsError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    database = Database(settings.database_url)
+    try:
+        report = await Wellbeing(database, settings.debrief_min_group).report(now or datetime.now(UTC), workspace)
+    finally:
+        await database.dispose()
+    write_csv(report, days, sys.stdout)
+    for note in report.notes:
+        print(note, file=sys.stderr)
+    return 0
