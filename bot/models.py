@@ -52,6 +52,7 @@ class Debrief(SQLModel, table=True):
     """One debrief after one event, owned by one platform workspace."""
 
     __tablename__ = "debriefs"
+    __table_args__ = (Index("ix_debriefs_started_at_team", "started_at", "team", "id"),)  # the officers' report
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     platform: str = Field(max_length=16)
@@ -100,7 +101,10 @@ class Answer(SQLModel, table=True):
     """One anonymous answer to one question. No person, no time, no order."""
 
     __tablename__ = "answers"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        Index("ix_answers_debrief_question", "debrief_id", "question", "stage", "number"),  # the officers' report
+        {"sqlite_with_rowid": False},
+    )
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
@@ -118,6 +122,7 @@ class AnswerReceipt(SQLModel, table=True):
     __tablename__ = "answer_receipts"
     __table_args__ = (
         UniqueConstraint("debrief_id", "stage", "digest"),
+        Index("ix_answer_receipts_debrief_stage", "debrief_id", "stage"),  # the officers' report
         {"sqlite_with_rowid": False},
     )
 

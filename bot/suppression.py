@@ -25,8 +25,6 @@ derived combination and the equations that tie them together.
 
 from __future__ import annotations
 
-import itertools
-from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -50,124 +48,197 @@ class Dimension:
 
 @dataclass
 class Cube:
-    values: dict[Key, int]
-    equations: list[tuple[Key, ...]]
-    """(total, part, part, ...): total = sum of the parts."""
+    """Every combination of members as an integer id (mixed radix), its count, and the sums.
+
+    `equations[i]` is (total, part, part, ...) as ids, each id once.
+    """
+
+    dimensions: Sequence[Dimension]
+    members: list[tuple[Hashable, ...]]
+    counts: list[int]
+    equations: list[tuple[int, ...]]
+
+    def key(self, ident: int) -> Key:
+        out = []
+        for members in reversed(self.members):
+            ident, position = divmod(ident, len(members))
+            out.append(members[position])
+        return tuple(reversed(out))
+
+    def ident(self, key: Key) -> int:
+        ident = 0
+        for members, member in zip(self.members, key, strict=True):
+            ident = ident * len(members) + members.index(member)
+        return ident
+
+    @property
+    def values(self) -> dict[Key, int]:
+        return {self.key(i): n for i, n in enumerate(self.counts)}
 
 
 def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
     """Every combination of base and derived members, with the sums that tie them."""
-    values: dict[Key, int] = {
-        key: int(counts.get(key, 0)) for key in itertools.product(*(d.base for d in dimensions))
-    }
-    for key in counts:
-        if key not in values:
+    members = [d.members for d in dimensions]
+    sizes = [len(m) for m in members]
+    strides = [1] * len(dimensions)
+    for d in range(len(dimensions) - 2, -1, -1):
+        strides[d] = strides[d + 1] * sizes[d + 1]
+    total = strides[0] * sizes[0] if dimensions else 1
+    position = [{member: i for i, member in enumerate(m)} for m in members]
+    parts = [  # per dimension, per position: positions of the parts, or None for a base member
+        [None] * len(d.base) + [tuple(position[k][p] for p in d.sums()[name]) for name in d.sums()]
+        for k, d in enumerate(dimensions)
+    ]
+    value: list[int | None] = [None] * total
+    for key, count in counts.items():
+        try:
+            ident = sum(position[d][member] * strides[d] for d, member in enumerate(key))
+        except KeyError:
+            raise ValueError(f"{key!r} is not a combination of base members") from None
+        if any(parts[d][position[d][member]] is not None for d, member in enumerate(key)):
             raise ValueError(f"{key!r} is not a combination of base members")
-    equations: list[tuple[Key, ...]] = []
-    for index, dimension in enumerate(dimensions):
-        sums = dimension.sums()
-        grown = dict(values)
-        others = {key[:index] + key[index + 1 :] for key in values}
-        for name, parts in sums.items():
-            for rest in others:
-                total = rest[:index] + (name,) + rest[index:]
-                members = [rest[:index] + (part,) + rest[index:] for part in parts]
-                grown[total] = sum(values[m] for m in members)
-                equations.append((total, *members))
-        values = grown
-    # A derived member of one dimension combined with derived members of the
-    # next is summed over the later dimension above; the earlier dimension's
-    # sums hold for it too, so add those equations as well.
-    for index, dimension in enumerate(dimensions):
-        for name, parts in dimension.sums().items():
-            for key in values:
-                if key[index] != name:
-                    continue
-                if all(key[j] in dimensions[j].base for j in range(index + 1, len(dimensions))):
-                    continue  # already written above
-                equations.append((key, *(key[:index] + (part,) + key[index + 1 :] for part in parts)))
-    return Cube(values=values, equations=equations)
+        value[ident] = int(count)
+    equations: list[tuple[int, ...]] = []
+    coords = [0] * len(dimensions)
+    for ident in range(total):
+        rest = ident
+        for d in range(len(dimensions) - 1, -1, -1):
+            rest, coords[d] = divmod(rest, sizes[d])
+        for d in range(len(dimensions)):
+            these = parts[d][coords[d]]
+            if these is not None:
+                base = ident - coords[d] * strides[d]
+                equations.append((ident, *(base + p * strides[d] for p in these)))
+
+    def fill(ident: int) -> int:
+        known = value[ident]
+        if known is not None:
+            return known
+        rest = ident
+        for d in range(len(dimensions) - 1, -1, -1):
+            rest, coord = divmod(rest, sizes[d])
+            these = parts[d][coord]
+            if these is not None:
+                base = ident - coord * strides[d]
+                known = sum(fill(base + p * strides[d]) for p in these)
+                break
+        else:
+            known = 0
+        value[ident] = known
+        return known
+
+    for ident in range(total):
+        fill(ident)
+    return Cube(dimensions=dimensions, members=members, counts=value, equations=equations)  # type: ignore[arg-type]
 
 
 def _closure(
-    equations: Sequence[tuple[Key, ...]], by_key: Mapping[Key, list[int]], known: set[Key]
-) -> tuple[set[Key], dict[Key, int]]:
-    """What a reader can work out from `known`, one sum at a time, and from which sum."""
-    known = set(known)
-    via: dict[Key, int] = {}
-    missing = [sum(member not in known for member in set(eq)) for eq in equations]
+    equations: Sequence[tuple[int, ...]], by_id: Sequence[list[int]], known: bytearray, missing: list[int] | None = None
+) -> tuple[bytearray, dict[int, int]]:
+    """What a reader can work out from `known`, one sum at a time, and from which sum.
+
+    `missing`: per equation, how many members are not in `known` (computed if not given; consumed).
+    """
+    known = bytearray(known)
+    via: dict[int, int] = {}
+    if missing is None:
+        missing = [sum(not known[m] for m in eq) for eq in equations]
     queue = [i for i, count in enumerate(missing) if count == 1]
     while queue:
         i = queue.pop()
         if missing[i] != 1:
             continue
-        member = next(m for m in equations[i] if m not in known)
-        known.add(member)
+        member = next(m for m in equations[i] if not known[m])
+        known[member] = 1
         via[member] = i
-        for j in by_key[member]:
+        for j in by_id[member]:
             missing[j] -= 1
             if missing[j] == 1:
                 queue.append(j)
     return known, via
 
 
-def suppress(
-    values: Mapping[Key, int],
-    equations: Sequence[tuple[Key, ...]],
-    shown: Iterable[Key],
-    min_group: int,
-) -> set[Key]:
-    """The shown keys to hide so that no count in 1..min_group-1 can be seen or derived."""
-    shown = set(shown)
+def derivable(data: Cube, visible: Iterable[Key]) -> set[Key]:
+    """Every key a reader can work out from the visible ones (for tests and audits)."""
+    by_id: list[list[int]] = [[] for _ in data.counts]
+    for i, eq in enumerate(data.equations):
+        for member in eq:
+            by_id[member].append(i)
+    start = bytearray(len(data.counts))
+    for key in visible:
+        start[data.ident(key)] = 1
+    known, _ = _closure(data.equations, by_id, start)
+    return {data.key(i) for i, flag in enumerate(known) if flag}
 
-    def small(key: Key) -> bool:
-        return 0 < values[key] < min_group
 
-    hidden = {key for key in shown if small(key)}
-    if not any(small(key) for key in values):
-        return hidden  # nothing small anywhere: nothing to protect
-    by_key: dict[Key, list[int]] = defaultdict(list)
-    for i, eq in enumerate(equations):
-        for member in set(eq):
-            by_key[member].append(i)
-    while True:
-        known, via = _closure(equations, by_key, shown - hidden)
-        leaks = [key for key in known if small(key)]
-        if not leaks:
-            return hidden
-        before = len(hidden)
-        for leak in sorted(leaks, key=repr):
-            _hide_a_partner(leak, equations, via, values, shown, hidden, known)
-        if len(hidden) == before:  # cannot happen; never loop forever on a privacy rule
-            hidden |= {m for leak in leaks for i in by_key[leak] for m in equations[i] if m in shown}
-            hidden |= {leak for leak in leaks if leak in shown}
-            if len(hidden) == before:
-                return hidden | shown
+def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key]:
+    """The shown keys to hide so that no count in 1..min_group-1 can be seen or derived.
+
+    `shown`: the keys published (None: every key).
+    """
+    counts = data.counts
+    shown_ids = set(range(len(counts))) if shown is None else {data.ident(key) for key in shown}
+    small = [0 < n < min_group for n in counts]
+    hidden = {i for i in shown_ids if small[i]}
+    if any(small):
+        by_id: list[list[int]] = [[] for _ in counts]
+        for i, eq in enumerate(data.equations):
+            for member in eq:
+                by_id[member].append(i)
+        visible = bytearray(len(counts))
+        for i in shown_ids:
+            visible[i] = 1
+        unseen = [sum(not visible[m] for m in eq) for eq in data.equations]
+        while True:
+            start = bytearray(visible)
+            missing = list(unseen)
+            for i in hidden:
+                start[i] = 0
+                for j in by_id[i]:
+                    missing[j] += 1
+            known, via = _closure(data.equations, by_id, start, missing)
+            leaks = [i for i, flag in enumerate(known) if flag and small[i]]
+            if not leaks:
+                break
+            before = len(hidden)
+            for leak in leaks:
+                _hide_a_partner(leak, data.equations, via, counts, shown_ids, hidden, known)
+            if len(hidden) == before:  # cannot happen; never loop forever on a privacy rule
+                hidden |= {m for leak in leaks for i in by_id[leak] for m in data.equations[i] if m in shown_ids}
+                hidden |= {leak for leak in leaks if leak in shown_ids}
+                if len(hidden) == before:
+                    hidden = set(shown_ids)
+                    break
+    return {data.key(i) for i in hidden}
 
 
 def _hide_a_partner(
-    leak: Key,
-    equations: Sequence[tuple[Key, ...]],
-    via: Mapping[Key, int],
-    values: Mapping[Key, int],
-    shown: set[Key],
-    hidden: set[Key],
-    known: set[Key],
+    leak: int,
+    equations: Sequence[tuple[int, ...]],
+    via: Mapping[int, int],
+    counts: Sequence[int],
+    shown: set[int],
+    hidden: set[int],
+    known: bytearray,
 ) -> None:
     """Hide one more count of the sum that revealed `leak` (the smallest non-zero one)."""
-    seen: set[Key] = set()
+    seen: set[int] = set()
     target = leak
+
+    def order(m: int) -> tuple[bool, int, int]:
+        return (counts[m] == 0, counts[m], m)
+
     while target in via and target not in seen:
         seen.add(target)
-        partners = [m for m in set(equations[via[target]]) if m != target and m in known]
+        partners = [m for m in equations[via[target]] if m != target and known[m]]
         visible = [m for m in partners if m in shown and m not in hidden]
         if visible:
-            hidden.add(min(visible, key=lambda m: (values[m] == 0, values[m], repr(m))))
+            hidden.add(min(visible, key=order))
             return
         derived = [m for m in partners if m in via and m not in seen]
         if not derived:
-            return
-        target = min(derived, key=lambda m: (values[m] == 0, values[m], repr(m)))
+            break
+        target = min(derived, key=order)
     if target in shown:
         hidden.add(target)
 
@@ -186,5 +257,5 @@ def suppress_table(
         {(r, c): n for r, row in rows.items() for c, n in row.items()},
         [Dimension(row_names), Dimension(columns)],
     )
-    hidden = suppress(table.values, table.equations, table.values, min_group)
+    hidden = suppress(table, None, min_group)
     return {key: (None if key in hidden else value) for key, value in table.values.items()}

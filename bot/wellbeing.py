@@ -223,9 +223,10 @@ class Wellbeing:
             counts[key] = counts.get(key, 0) + int(count)
         columns = tuple(extra)
         data = cube(counts, [Dimension(teams), time, Dimension(columns)])
-        shown = [key for key in data.values if key[1] in time.derived]
-        hidden = suppress(data.values, data.equations, shown, self.min_group)
-        cells = {key: (None if key in hidden else data.values[key]) for key in shown}
+        values = data.values
+        shown = [key for key in values if key[1] in time.derived]
+        hidden = suppress(data, shown, self.min_group)
+        cells = {key: (None if key in hidden else values[key]) for key in shown}
         return Figure(name=name, teams=teams, columns=columns, cells=cells)
 
 

@@ -1,0 +1,208 @@
+"""The wellbeing report on a large database: 100,000 debriefs, 1,000,000 answers.
+
+    python bench/summary_bench.py [--database sqlite|postgresql|both] [--runs 7]
+
+Seeds, on SQLite (a file under /tmp) and on PostgreSQL (a database of its
+own, default `summary_bench` on 127.0.0.1, created if missing; never the
+test database):
+
+* 100,000 debriefs over the last 365 days in 40 teams, 4 people each
+  (400,000 participants), about a quarter of them in the report's 90 days;
+* 1,000,000 answers (debrief stage and 24h/7d check-ins; a third of them the
+  0-10 distress rating) and 300,000 receipts; 20,000 action points,
+  5,000 skipped debriefs, 2,000 support requests.
+
+Bulk insert: COPY through asyncpg on PostgreSQL, executemany on SQLite.
+Then times `Wellbeing.report` (every figure for 7, 30 and 90 days, overall
+and per team, suppressed) `--runs` times and prints the median, the
+fastest, and the number of SQL statements per report (counted with a
+`before_cursor_execute` event). Goals: at most 200 ms on PostgreSQL and
+500 ms on SQLite. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import event, insert  # noqa: E402
+
+from bot.db import Database  # noqa: E402
+from bot.models import (  # noqa: E402
+    ActionPoint,
+    Answer,
+    AnswerReceipt,
+    Debrief,
+    Participant,
+    SkippedDebrief,
+    SupportRequest,
+)
+from bot.schema import upgrade  # noqa: E402
+from bot.wellbeing import Wellbeing  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+TEAMS = [f"C-TEAM{n:02d}" for n in range(40)]
+STAGES = ("debrief", "24h", "7d")
+
+
+def naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def rows(debriefs: int, answers: int, rng: random.Random) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every table's columns and rows (naive UTC times, as UTCDateTime stores them)."""
+    d_rows, p_rows, r_rows, a_rows, ap_rows, s_rows, sr_rows = [], [], [], [], [], [], []
+    ids = []
+    receipts_per_debrief = 3
+    answers_per_receipt = answers // (debriefs * receipts_per_debrief)
+    extra = answers - debriefs * receipts_per_debrief * answers_per_receipt
+    for n in range(debriefs):
+        did = uuid.uuid4()
+        ids.append(did)
+        started = naive(NOW - timedelta(seconds=rng.randrange(365 * 86400)))
+        team = TEAMS[n % len(TEAMS)]
+        d_rows.append((did, "slack", "T1", team, f"U{n}", "stop5", 1, "24h,7d", started, started, "closed", 0))
+        for p in range(4):
+            p_rows.append((uuid.uuid4(), did, f"U{n}-{p}", False))
+        for r in range(receipts_per_debrief):
+            stage = STAGES[r % 3]
+            r_rows.append((uuid.uuid4(), did, stage, uuid.uuid4().hex))
+            count = answers_per_receipt + (1 if extra > 0 else 0)
+            extra -= 1 if extra > 0 else 0
+            for q in range(count):
+                if q == 0:
+                    a_rows.append((uuid.uuid4(), did, stage, "distress", rng.randint(0, 10), None, None, False))
+                else:
+                    a_rows.append((uuid.uuid4(), did, stage, f"q{q}", None, "reacting", None, False))
+    for n in range(20_000):
+        ap_rows.append((uuid.uuid4(), rng.choice(ids), "a change", "UOWNER", rng.choice(["open", "done"]), "ULEAD",
+                        naive(NOW - timedelta(days=rng.randrange(365)))))
+    for n in range(5_000):
+        s_rows.append((uuid.uuid4(), "slack", "T1", rng.choice(TEAMS), "ULEAD", rng.choice(["not_needed", "no_time", "other"]),
+                       naive(NOW - timedelta(seconds=rng.randrange(365 * 86400)))))
+    for n in range(2_000):
+        sr_rows.append((uuid.uuid4(), "slack", "T1", f"U{n}", rng.choice(ids), rng.choice(["open", "claimed", "closed"]),
+                        naive(NOW - timedelta(seconds=rng.randrange(365 * 86400)))))
+    return {
+        "debriefs": (["id", "platform", "workspace", "team", "lead", "script_id", "script_version", "schedule",
+                      "started_at", "key_expires_at", "status", "shown_count"], d_rows),
+        "participants": (["id", "debrief_id", "user", "followups_stopped"], p_rows),
+        "answer_receipts": (["id", "debrief_id", "stage", "digest"], r_rows),
+        "answers": (["id", "debrief_id", "stage", "question", "number", "choice", "text", "shared_with_team"], a_rows),
+        "action_points": (["id", "debrief_id", "text", "owner", "status", "created_by", "created_at"], ap_rows),
+        "skipped_debriefs": (["id", "platform", "workspace", "team", "lead", "reason", "created_at"], s_rows),
+        "support_requests": (["id", "platform", "workspace", "user", "debrief_id", "status", "created_at"], sr_rows),
+    }
+
+
+TABLES = {
+    "debriefs": Debrief, "participants": Participant, "answer_receipts": AnswerReceipt, "answers": Answer,
+    "action_points": ActionPoint, "skipped_debriefs": SkippedDebrief, "support_requests": SupportRequest,
+}
+
+
+async def seed(database: Database, data: dict) -> None:
+    if database.is_sqlite:
+        async with database.engine.begin() as conn:
+            for name, (columns, values) in data.items():
+                table = TABLES[name].__table__
+                # executemany through the driver, with SQLAlchemy's own bind processing (UUIDs as hex)
+                await conn.execute(insert(table), [dict(zip(columns, _sqlite(row), strict=True)) for row in values])
+        return
+    async with database.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        for name, (columns, values) in data.items():
+            await raw.copy_records_to_table(name, records=values, columns=columns)
+        await conn.exec_driver_sql("ANALYZE")
+        await conn.commit()
+
+
+def _sqlite(row: tuple) -> tuple:
+    return tuple(v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in row)
+
+
+async def prepare_postgres(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def bench(url: str, data: dict, runs: int) -> tuple[float, float, int, float]:
+    if url.startswith("postgresql"):
+        await prepare_postgres(url)
+    else:
+        Path(url.split("///", 1)[1]).unlink(missing_ok=True)
+    database = Database(url)
+    try:
+        await upgrade(database)
+        started = time.perf_counter()
+        await seed(database, data)
+        seeded = time.perf_counter() - started
+        statements = [0]
+
+        def count(*_args: object) -> None:
+            statements[0] += 1
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+        wellbeing = Wellbeing(database, 5)
+        await wellbeing.report(NOW)  # warm: connection, statement caches
+        statements[0] = 0
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            report = await wellbeing.report(NOW)
+            times.append(time.perf_counter() - started)
+        per_report = statements[0] // runs
+        assert report.figures["debriefs held"].get("90d") is not None
+        return statistics.median(times), min(times), per_report, seeded
+    finally:
+        await database.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--postgres", default="postgresql+asyncpg://root@127.0.0.1:5432/summary_bench")
+    parser.add_argument("--sqlite", default="sqlite+aiosqlite:////tmp/summary_bench.db")
+    parser.add_argument("--debriefs", type=int, default=100_000)
+    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    if args.postgres.rsplit("/", 1)[-1] == "test":
+        parser.error("--postgres: not the test database")
+    data = rows(args.debriefs, args.answers, random.Random(6))
+    print(f"seeded rows: {', '.join(f'{name} {len(values):,}' for name, (_, values) in data.items())}")
+    goals = {"sqlite": (args.sqlite, 0.5), "postgresql": (args.postgres, 0.2)}
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    ok = True
+    for kind in kinds:
+        url, goal = goals[kind]
+        median, best, statements, seeded = asyncio.run(bench(url, data, args.runs))
+        ok &= median <= goal
+        print(
+            f"{kind:10} report median {median * 1000:6.0f} ms  fastest {best * 1000:6.0f} ms  "
+            f"goal {goal * 1000:.0f} ms {'met' if median <= goal else 'MISSED'}  "
+            f"SQL statements per report: {statements}  (seeded in {seeded:.0f} s)"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
