@@ -322,11 +322,7 @@ class Debriefs:
             ).one_or_none()
             if found is None:
                 raise NotFound()
-            script = self.script(found.script_id)
-            try:
-                questions = self._questions(script, found.schedule, stage)
-            except (KeyError, ValueError):
-                raise NotFound("That check-in doesn't exist any more.") from None
+            questions, _ = self.stage_form(found.script_id, found.schedule, stage)
             if stage == DEBRIEF_STAGE and found.status != DebriefStatus.OPEN:
                 raise NoLongerOpen()
             if found.key is None or self.clock.now() >= found.key_expires_at:
@@ -346,13 +342,23 @@ class Debriefs:
                 await session.execute(insert(Answer.__table__), answers)
         return Recorded(escalate=escalate)
 
-    def _questions(self, script: Script, schedule: str, stage: str) -> list[Question]:
-        """The questions of the debrief itself, or of a follow-up stage as the dispatcher sent it."""
+    def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
+        """What a stage asks, and the check-in's message (None at the debrief itself).
+
+        A check-in's questions are found the way the dispatcher found its
+        message (by delay, then by position), so the form always matches what
+        the person was sent, whatever the schedule.
+        """
+        script = self.script(script_id)
         if stage == DEBRIEF_STAGE:
-            return list(script.questions)
+            return list(script.questions), None
         from bot.followups.content import stage_content  # here: bot.followups imports this module
 
-        return list(stage_content(self.library, script.id, schedule, stage)[0].questions)
+        try:
+            content, _ = stage_content(self.library, script.id, schedule, stage)
+        except (KeyError, ValueError):
+            raise NotFound("That check-in doesn't exist any more.") from None
+        return list(content.questions), content.message
 
     def _validate(
         self, questions: list[Question], values: Mapping[str, object], shared: set[str]

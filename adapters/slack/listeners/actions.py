@@ -20,8 +20,7 @@ from adapters.slack.metadata import DebriefRef, StaleRequest
 from adapters.slack.render.forms import action_point_modal, already_answered, answer_modal
 from adapters.slack.render.support import resources_modal
 from bot.core import Core
-from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed, NotFound
-from bot.followups.content import stage_content
+from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed
 from bot.models import Debrief, DebriefStatus
 from bot.scripts import DEBRIEF_STAGE
 
@@ -72,14 +71,7 @@ async def answer(ack, body, client, core: Core) -> None:
         return
     if not member:
         raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
-    if ref.stage == DEBRIEF_STAGE:
-        questions, intro = core.library.questions(core.debriefs.script(debrief.script_id), ref.stage), None
-    else:  # a check-in: its questions as the dispatcher sent them (by delay, then by position)
-        try:
-            content, _ = stage_content(core.library, debrief.script_id, debrief.schedule, ref.stage)
-        except (KeyError, ValueError):
-            raise NotFound("That check-in doesn't exist any more.") from None
-        questions, intro = list(content.questions), content.message
+    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, ref.stage)
     await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(ref, questions, intro))
 
 

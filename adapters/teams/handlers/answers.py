@@ -48,16 +48,8 @@ async def fetch(services: Services, turn_context: TurnContext, data: ButtonData,
         return respond.notice(TITLE, NoLongerOpen.message)
     if not member:
         return respond.notice(TITLE, NOT_INVITED)
-    questions, intro = _questions(services, debrief.script_id, data.stage)
+    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
     return respond.show(answer_dialog(questions, data.ref(), intro), TITLE, "large")
-
-
-def _questions(services: Services, script_id: str, stage: str) -> tuple[list[Question], str | None]:
-    core = services.core
-    script = core.debriefs.script(script_id)
-    questions = core.library.questions(script, stage)
-    intro = None if stage == DEBRIEF_STAGE else core.library.stage(script, stage).message
-    return list(questions), intro
 
 
 def read_answers(questions: list[Question], values: dict[str, str]) -> tuple[dict[str, object], set[str]]:
@@ -81,7 +73,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     debrief_id = data.need_debrief()
     user = turn_context.activity.from_property.id
     debrief = await core.debriefs.get(debrief_id)
-    questions, intro = _questions(services, debrief.script_id, data.stage)
+    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
     answers, shared = read_answers(questions, values)
     try:
         recorded = await core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared)
