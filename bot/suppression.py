@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 Key = tuple[Hashable, ...]
 ALL = "*"
@@ -65,10 +66,14 @@ class Cube:
             out.append(members[position])
         return tuple(reversed(out))
 
+    @cached_property
+    def _positions(self) -> list[dict[Hashable, int]]:
+        return [{member: i for i, member in enumerate(members)} for members in self.members]
+
     def ident(self, key: Key) -> int:
         ident = 0
-        for members, member in zip(self.members, key, strict=True):
-            ident = ident * len(members) + members.index(member)
+        for members, positions, member in zip(self.members, self._positions, key, strict=True):
+            ident = ident * len(members) + positions[member]
         return ident
 
     @property

@@ -14,6 +14,8 @@ not recorded (`EVENT_TIME_NOTE`) rather than guessed.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -130,65 +132,69 @@ class Wellbeing:
         fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
         band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
 
-        async with self.database.session() as session:
+        # each query in its own session, all at once: the report waits for the slowest one only
 
-            async def rows(query: Any) -> list[Any]:
-                return list((await session.execute(query)).all())
+        def rows(query: Any) -> asyncio.Task[list[Any]]:
+            return asyncio.ensure_future(self._rows(query))
 
-            held = await rows(
-                select(Debrief.team, coarse, literal("held"), func.count()).where(*in_window).group_by(Debrief.team, coarse)
-            )
-            skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
-            skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
-            if workspace:
-                skipped_where.append(SkippedDebrief.workspace == workspace)
-            skipped = await rows(
-                select(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason, func.count())
-                .where(*skipped_where)
-                .group_by(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason)
-            )
-            invited = await rows(
-                select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
-                .join(Participant, Participant.debrief_id == Debrief.id)
-                .where(*in_window)
-                .group_by(Debrief.team, coarse)
-            )
-            invited += await rows(
-                select(Debrief.team, coarse, Followup.stage, func.count())
-                .join(Followup, Followup.debrief_id == Debrief.id)
-                .where(*in_window, Followup.status == FollowupStatus.SENT)
-                .group_by(Debrief.team, coarse, Followup.stage)
-            )
-            responses = await rows(
-                select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
-                .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
-                .where(*in_window)
-                .group_by(Debrief.team, coarse, AnswerReceipt.stage)
-            )
-            distress = await rows(
-                select(Debrief.team, fine, Answer.stage, band, func.count())
-                .join(Answer, Answer.debrief_id == Debrief.id)
-                .where(*in_window, Answer.question == DISTRESS, Answer.number.is_not(None))
-                .group_by(Debrief.team, fine, Answer.stage, band)
-            )
-            actions = await rows(
-                select(Debrief.team, coarse, ActionPoint.status, func.count())
-                .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
-                .where(*in_window)
-                .group_by(Debrief.team, coarse, ActionPoint.status)
-            )
-            support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
-            support_bucket = _bucket(SupportRequest.created_at, until, COARSE_CUTOFFS).label("bucket")
-            support_where = [SupportRequest.created_at >= since, SupportRequest.created_at < until]
-            if workspace:
-                support_where.append(SupportRequest.workspace == workspace)
-            support = await rows(
-                select(support_team, support_bucket, SupportRequest.status, func.count())
-                .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
-                .where(*support_where)
-                .group_by(support_team, support_bucket, SupportRequest.status)
-            )
+        held = rows(
+            select(Debrief.team, coarse, literal("held"), func.count()).where(*in_window).group_by(Debrief.team, coarse)
+        )
+        skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
+        skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
+        if workspace:
+            skipped_where.append(SkippedDebrief.workspace == workspace)
+        skipped = rows(
+            select(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason, func.count())
+            .where(*skipped_where)
+            .group_by(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason)
+        )
+        invited = rows(
+            select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
+            .join(Participant, Participant.debrief_id == Debrief.id)
+            .where(*in_window)
+            .group_by(Debrief.team, coarse)
+        )
+        sent = rows(
+            select(Debrief.team, coarse, Followup.stage, func.count())
+            .join(Followup, Followup.debrief_id == Debrief.id)
+            .where(*in_window, Followup.status == FollowupStatus.SENT)
+            .group_by(Debrief.team, coarse, Followup.stage)
+        )
+        responses = rows(
+            select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
+            .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
+            .where(*in_window)
+            .group_by(Debrief.team, coarse, AnswerReceipt.stage)
+        )
+        distress = rows(
+            select(Debrief.team, fine, Answer.stage, band, func.count())
+            .join(Answer, Answer.debrief_id == Debrief.id)
+            .where(*in_window, Answer.question == DISTRESS, Answer.number.is_not(None))
+            .group_by(Debrief.team, fine, Answer.stage, band)
+        )
+        actions = rows(
+            select(Debrief.team, coarse, ActionPoint.status, func.count())
+            .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
+            .where(*in_window)
+            .group_by(Debrief.team, coarse, ActionPoint.status)
+        )
+        support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
+        support_bucket = _bucket(SupportRequest.created_at, until, COARSE_CUTOFFS).label("bucket")
+        support_where = [SupportRequest.created_at >= since, SupportRequest.created_at < until]
+        if workspace:
+            support_where.append(SupportRequest.workspace == workspace)
+        support = rows(
+            select(support_team, support_bucket, SupportRequest.status, func.count())
+            .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
+            .where(*support_where)
+            .group_by(support_team, support_bucket, SupportRequest.status)
+        )
 
+        held, skipped, invited, sent, responses, distress, actions, support = await asyncio.gather(
+            held, skipped, invited, sent, responses, distress, actions, support
+        )
+        invited += sent
         every = [held, skipped, invited, responses, distress, actions, support]
         teams = tuple(sorted({str(row[0]) for table in every for row in table}))
         stages = tuple(
@@ -208,6 +214,10 @@ class Wellbeing:
         add("support requests", self._figure("support requests", support, teams, ("open", "claimed", "closed"), COARSE))
         return report
 
+    async def _rows(self, query: Any) -> list[Any]:
+        async with self.database.session() as session:
+            return list((await session.execute(query)).all())
+
     def _figure(
         self, name: str, rows: Sequence[Any], teams: tuple[str, ...], columns: tuple[str, ...], time: Dimension
     ) -> Figure:
@@ -223,10 +233,9 @@ class Wellbeing:
             counts[key] = counts.get(key, 0) + int(count)
         columns = tuple(extra)
         data = cube(counts, [Dimension(teams), time, Dimension(columns)])
-        values = data.values
-        shown = [key for key in values if key[1] in time.derived]
+        shown = list(itertools.product(data.members[0], tuple(time.derived), data.members[2]))
         hidden = suppress(data, shown, self.min_group)
-        cells = {key: (None if key in hidden else values[key]) for key in shown}
+        cells = {key: (None if key in hidden else data.counts[data.ident(key)]) for key in shown}
         return Figure(name=name, teams=teams, columns=columns, cells=cells)
 
 
