@@ -194,6 +194,7 @@ def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key
         for i in shown_ids:
             visible[i] = 1
         unseen = [sum(not visible[m] for m in eq) for eq in data.equations]
+        last_leaks = len(counts) + 1
         while True:
             start = bytearray(visible)
             missing = list(unseen)
@@ -206,8 +207,12 @@ def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key
             if not leaks:
                 break
             before = len(hidden)
+            # One more cell per leak; when the last round did not shrink what a reader
+            # knows (the partner was derivable another way), every visible partner.
+            stuck = len(leaks) >= last_leaks
+            last_leaks = len(leaks)
             for leak in leaks:
-                _hide_a_partner(leak, data.equations, via, counts, shown_ids, hidden, known)
+                _hide_a_partner(leak, data.equations, via, counts, shown_ids, hidden, known, every=stuck)
             if len(hidden) == before:  # cannot happen; never loop forever on a privacy rule
                 hidden |= {m for leak in leaks for i in by_id[leak] for m in data.equations[i] if m in shown_ids}
                 hidden |= {leak for leak in leaks if leak in shown_ids}
@@ -225,6 +230,7 @@ def _hide_a_partner(
     shown: set[int],
     hidden: set[int],
     known: bytearray,
+    every: bool = False,
 ) -> None:
     """Hide one more count of the sum that revealed `leak` (the smallest non-zero one)."""
     seen: set[int] = set()
@@ -238,7 +244,7 @@ def _hide_a_partner(
         partners = [m for m in equations[via[target]] if m != target and known[m]]
         visible = [m for m in partners if m in shown and m not in hidden]
         if visible:
-            hidden.add(min(visible, key=order))
+            hidden.update(visible if every else [min(visible, key=order)])
             return
         derived = [m for m in partners if m in via and m not in seen]
         if not derived:
