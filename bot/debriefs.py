@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.errors import AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.identifiers import screen
+from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
     ActionPoint,
     ActionStatus,
@@ -152,6 +153,7 @@ class Debriefs:
             if request_key and (existing := await self.find_by_request(request_key)):
                 return existing
             raise
+        DEBRIEFS_STARTED.labels(platform).inc()
         return debrief
 
     async def find_by_request(self, request_key: str) -> Debrief | None:

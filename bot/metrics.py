@@ -1,9 +1,11 @@
-"""Prometheus counters for `/metrics`. Labels never carry a person, a debrief or a team."""
+"""Prometheus counters for `/metrics`. Labels never carry a person, a debrief or a team.
 
-from prometheus_client import Counter, Histogram
+Answers are deliberately not counted here: a counter scraped every few
+seconds would time each answer far more finely than the batched counter in
+the channel allows, which is exactly what the anonymity model forbids.
+"""
+
+from prometheus_client import Counter
 
 DEBRIEFS_STARTED = Counter("debrief_debriefs_started", "Debriefs started", ["platform"])
-ANSWERS_RECORDED = Counter("debrief_answers_recorded", "Anonymous answer sets stored", ["platform"])
-REQUEST_ERRORS = Counter("debrief_request_errors", "Requests that failed, by cause", ["platform", "cause"])
 FOLLOWUPS_SENT = Counter("debrief_followups_sent", "Follow-up messages delivered", ["platform"])
-REQUEST_SECONDS = Histogram("debrief_request_seconds", "Time to answer platform requests", ["platform"])
