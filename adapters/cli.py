@@ -34,6 +34,14 @@ def _export(args: argparse.Namespace) -> int:
     return asyncio.run(export_command(args.since, args.format, args.workspace))
 
 
+def _purge(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.retention import purge_command
+
+    return asyncio.run(purge_command(args.dry_run))
+
+
 def _scripts_check(args: argparse.Namespace) -> int:
     from bot.scripts import check_command
 
@@ -76,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", default="csv", choices=["csv"], help="csv")
     export.add_argument("--workspace", help="one Slack workspace or Teams tenant only")
     export.set_defaults(handler=_export)
+
+    purge = commands.add_parser("purge", help="clear free text older than DEBRIEF_RETENTION_DAYS (default 90)")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would go")
+    purge.set_defaults(handler=_purge)
 
     scripts = commands.add_parser("scripts", help="debrief scripts").add_subparsers(dest="scripts_command", required=True)
     check = scripts.add_parser("check", help="validate the shipped scripts, or those in DIR")
