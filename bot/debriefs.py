@@ -117,14 +117,9 @@ class Debriefs:
         A retried request (Slack's X-Slack-Retry-Num, a double tap) carries the
         same key and gets the debrief the first one created.
         """
-        label = (label or "").strip() or None
-        if label and len(label) > LABEL_LENGTH:
-            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
-        screen({"label": label})
-        script = self.script(script_id)
         people = _unique([lead, *participants])
-        if len(people) > MAX_PARTICIPANTS:
-            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        label = self.check_setup(label, len(people))
+        script = self.script(script_id)
         if request_key and (existing := await self.find_by_request(request_key)):
             return existing
         now = self.clock.now()
@@ -155,6 +150,21 @@ class Debriefs:
             raise
         DEBRIEFS_STARTED.labels(platform).inc()
         return debrief
+
+    def check_setup(self, label: str | None, people: int) -> str | None:
+        """The checks a set-up form gets before anything is stored; returns the tidied label.
+
+        Adapters call this first, because a form must be answered at once
+        (Slack's 3 seconds) with its errors on the right field; `start` calls
+        it again, so nothing unchecked is ever stored.
+        """
+        label = (label or "").strip() or None
+        if label and len(label) > LABEL_LENGTH:
+            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
+        if people > MAX_PARTICIPANTS:
+            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        screen({"label": label})
+        return label
 
     async def find_by_request(self, request_key: str) -> Debrief | None:
         async with self.database.session() as session:

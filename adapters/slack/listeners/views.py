@@ -23,9 +23,8 @@ from adapters.slack.render.forms import already_answered, setup_modal, skipped, 
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
 from bot.core import Core
-from bot.debriefs import LABEL_LENGTH, MAX_PARTICIPANTS, SKIP_REASON_LABELS, SkipReason
+from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
-from bot.identifiers import screen
 
 log = logging.getLogger("debrief.slack")
 
@@ -49,11 +48,7 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
     bot_user = context.get("bot_user_id")
     choice.participants = [user for user in choice.participants if user not in (lead, bot_user)]
     try:
-        screen({"label": choice.label})
-        if choice.label and len(choice.label) > LABEL_LENGTH:
-            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
-        if len(choice.participants) + 1 > MAX_PARTICIPANTS:
-            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        core.debriefs.check_setup(choice.label, len(choice.participants) + 1)
     except (IdentifierFound, InvalidAnswer) as error:
         blocks = {"label": SetupBlock.LABEL, "participants": SetupBlock.PARTICIPANTS}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, SetupBlock.LABEL))

@@ -30,9 +30,7 @@ from adapters.teams.ids import SetupInput
 from adapters.teams.metadata import ButtonData
 from adapters.teams.references import reference_of, tenant_of
 from adapters.teams.services import PLATFORM, Services, workspace_of
-from bot.debriefs import LABEL_LENGTH, MAX_PARTICIPANTS
 from bot.errors import IdentifierFound, InvalidAnswer
-from bot.identifiers import screen
 
 log = logging.getLogger("debrief.teams")
 
@@ -85,11 +83,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
         return respond.show(card, TITLE, "large")
 
     try:
-        screen({"label": choice.label})
-        if choice.label and len(choice.label) > LABEL_LENGTH:
-            raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
-        if len(choice.participants) + 1 > MAX_PARTICIPANTS:
-            raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        core.debriefs.check_setup(choice.label, len(choice.participants) + 1)
         core.debriefs.script(choice.script_id)
     except (IdentifierFound, InvalidAnswer) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
