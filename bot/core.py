@@ -13,6 +13,7 @@ from bot.scripts import Library, ResourceSet
 from bot.settings import Settings
 from bot.summary import Summaries
 from bot.support import Support
+from bot.wellbeing import Wellbeing
 
 
 @dataclass
@@ -48,6 +49,11 @@ class Core:
     def resources(self) -> ResourceSet:
         """The support resources for the configured region (DEBRIEF_RESOURCES)."""
         return self.library.resources_for(self.settings.debrief_resources)
+
+    @cached_property
+    def wellbeing(self) -> Wellbeing:
+        """The officers' report: 7, 30 and 90 days, per team, suppressed."""
+        return Wellbeing(self.database, self.settings.debrief_min_group)
 
     @cached_property
     def officers(self) -> Officers:

@@ -33,3 +33,17 @@ async def test_a_non_officer_gets_nothing(slack_app: SlackApp) -> None:
     assert OFFICER not in str(listing.json())
     assert not await core.is_officer_async(STAFF[0])
     assert await core.officers.added() == []
+
+
+async def test_the_summary_lists_teams_with_small_groups_hidden(slack_app: SlackApp) -> None:
+    from test_slack_flow import LEAD, WARD, start_debrief
+
+    fake, slack = slack_app.fake, slack_app.slack
+    await start_debrief(slack_app)
+    await slack.command("/debrief", "summary", user_id=OFFICER)
+    await fake.wait_for("response_url")
+    shown = texts(fake.last("response_url")["blocks"])
+    assert "By team, last 30 days" in shown and f"<#{WARD}>" in shown
+    # one debrief, five people: fewer than the minimum, so hidden
+    assert "debriefs –" in shown and "answers – of 5" not in shown
+    assert LEAD not in shown and not any(person in shown for person in STAFF)

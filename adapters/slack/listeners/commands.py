@@ -16,7 +16,7 @@ from adapters.slack.metadata import Origin
 from adapters.slack.people import is_officer
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
-from adapters.slack.render.summary import summary_blocks
+from adapters.slack.render.summary import summary_blocks, team_blocks
 from bot.core import Core
 from bot.errors import NotAllowed
 
@@ -75,7 +75,9 @@ async def _summary(body: dict, client, core: Core, respond) -> None:
         return
     until = core.clock.now()
     summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=body.get("team_id"))
-    await respond(blocks=to_dicts(summary_blocks(summary, SUMMARY_DAYS)), text="Wellbeing summary", response_type="ephemeral")
+    report = await core.wellbeing.report(until, workspace=body.get("team_id"))
+    blocks = summary_blocks(summary, SUMMARY_DAYS) + team_blocks(report, SUMMARY_DAYS)
+    await respond(blocks=to_dicts(blocks), text="Wellbeing summary", response_type="ephemeral")
 
 
 MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[UW][A-Z0-9]+)$")

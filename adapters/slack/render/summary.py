@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from adapters.slack.render.common import Blocks, context, section
 from bot.summary import Summary
+from bot.suppression import ALL
+from bot.wellbeing import Report, period_name
 from bot.wording import day, plural, skip_reason, stage_name
 
 
@@ -38,3 +40,36 @@ def summary_blocks(summary: Summary, days: int) -> Blocks:
         context(f"Groups smaller than {minimum} are not broken down, so that nobody can be recognised by their answers.")
     )
     return blocks
+
+
+TEAMS_SHOWN = 15
+"""Teams listed in the message; the export has them all."""
+
+
+def _cell(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def team_blocks(report: Report, days: int) -> Blocks:
+    """Per team over `days`: debriefs, answers of the debrief itself, distress bands; hidden cells read "–"."""
+    period = period_name(days)
+    held, responses, invited = (report.figures[name] for name in ("debriefs held", "responses", "invited"))
+    distress = report.figures.get("distress debrief")
+    lines = []
+    for team in (ALL, *report.teams[:TEAMS_SHOWN]):
+        name = "*All teams*" if team == ALL else f"<#{team}>" if team.startswith("C") else team
+        line = (
+            f"• {name}: debriefs {_cell(held.get(period, team))}, "
+            f"answers {_cell(responses.get(period, team, 'debrief'))} of {_cell(invited.get(period, team, 'debrief'))}"
+        )
+        if distress is not None:
+            line += " · distress " + " / ".join(f"{band} {_cell(distress.get(period, team, band))}" for band in distress.columns)
+        lines.append(line)
+    text = f"*By team, last {days} days*\n" + "\n".join(lines)
+    return [
+        section(text[:2900]),
+        context(
+            f"– : hidden, because it is below {report.min_group} or would let someone work out a smaller group "
+            "from the totals. `debrief-bot export` has every team, period and week."
+        ),
+    ]
