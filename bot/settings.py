@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = None
     microsoft_app_password: str | None = None
     microsoft_app_tenant_id: str | None = None
+    microsoft_graph_enabled: bool = False
+    """Create a private channel per debrief through Microsoft Graph (needs the app id, password and tenant)."""
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
 
     debrief_followups: str = "24h,7d"
     debrief_min_group: int = 5
@@ -199,6 +202,13 @@ class Settings(BaseSettings):
             raise SettingsError("MICROSOFT_APP_ID: set it with MICROSOFT_APP_PASSWORD, or leave both blank for local mode")
         if self.microsoft_app_id and not self.microsoft_app_password:
             raise SettingsError("MICROSOFT_APP_PASSWORD: set the client secret of the app id in MICROSOFT_APP_ID")
+        if self.microsoft_graph_enabled:
+            for name in ("microsoft_app_id", "microsoft_app_password", "microsoft_app_tenant_id"):
+                if not getattr(self, name):
+                    raise SettingsError(
+                        f"{name.upper()}: MICROSOFT_GRAPH_ENABLED=true needs MICROSOFT_APP_ID, "
+                        "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID (or set MICROSOFT_GRAPH_ENABLED=false)"
+                    )
         if self.is_postgres and not self.debrief_secret:
             raise SettingsError(
                 "DEBRIEF_SECRET: with PostgreSQL set the same long random value on every replica "

@@ -74,6 +74,10 @@ def build(core: Core) -> tuple[CloudAdapter, DebriefBot, Services]:
     references = References(core.database, core.clock)
     app_id = settings.microsoft_app_id
     services = Services(core, adapter, references, Messaging(core, adapter, references, app_id), app_id)
+    if settings.microsoft_graph_enabled:
+        from adapters.teams.graph import Graph, msal_token_provider
+
+        services.graph = Graph(settings.microsoft_graph_url, msal_token_provider(settings))
     return adapter, DebriefBot(services), services
 
 

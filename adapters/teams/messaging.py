@@ -108,6 +108,35 @@ class Messaging:
 
         return str(await self.run_in(reference, send))
 
+    async def say(self, reference: ConversationReference, text: str) -> None:
+        async def send(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(MessageFactory.text(text))
+
+        await self.run_in(reference, send)
+
+    async def start_thread(self, seen_in: ConversationReference, channel_id: str, card: dict[str, Any],
+                           fallback: str) -> tuple[str, str]:
+        """Post `card` as a new conversation (thread) in a team's channel; its conversation id and activity id."""
+        tenant = seen_in.conversation.tenant_id if seen_in.conversation else None
+        bot = seen_in.bot or ChannelAccount(id=None)
+        parameters = ConversationParameters(
+            is_group=True,
+            bot=ChannelAccount(id=bot.id, name=bot.name),
+            tenant_id=tenant,
+            channel_data={"channel": {"id": channel_id}, **({"tenant": {"id": tenant}} if tenant else {})},
+            activity=self.activity(card, fallback),
+        )
+        opened: dict[str, str] = {}
+
+        async def created(turn_context: TurnContext) -> None:
+            opened["conversation"] = str(turn_context.activity.conversation.id)
+            opened["activity"] = str(turn_context.activity.id or "")
+
+        await self.adapter.create_conversation(
+            self.app_id, created, parameters, seen_in.channel_id or CHANNEL_ID, seen_in.service_url, None
+        )
+        return opened["conversation"], opened["activity"]
+
     async def update(self, reference: ConversationReference, activity_id: str, card: dict[str, Any], fallback: str) -> None:
         async def update(turn_context: TurnContext) -> None:
             activity = self.activity(card, fallback)

@@ -11,6 +11,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.teams import roster
+from adapters.teams.graph import Graph
 from adapters.teams.messaging import Messaging
 from adapters.teams.references import References
 from bot.core import Core
@@ -25,6 +26,8 @@ class Services:
     references: References
     messaging: Messaging
     app_id: str | None
+    graph: Graph | None = None
+    """Private channels through Microsoft Graph, when MICROSOFT_GRAPH_ENABLED."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def in_background(self, work: Coroutine[Any, Any, Any]) -> None:

@@ -115,6 +115,7 @@ def setup_dialog(
     choice: SetupChoice | None = None,
     problems: Problems | None = None,
     roster_note: str | None = None,
+    private_channel: bool = False,
 ) -> dict[str, Any]:
     """The set-up form: script, people (from this conversation's roster), optional label."""
     choice = choice or SetupChoice()
@@ -164,8 +165,12 @@ def setup_dialog(
     )
     body.append(text("Something only the team will recognise. No patient names, numbers or dates of birth.",
                      subtle=True, spacing="Small"))
-    body.append(text("It runs here, in this conversation (a private channel needs Microsoft Graph permissions "
-                     "that aren't set up). I'll post the steps; each person answers privately.", subtle=True))
+    if private_channel:
+        body.append(text("I'll make a private channel for the people picked and post the steps there; "
+                         "each person answers privately.", subtle=True))
+    else:
+        body.append(text("It runs here, in this conversation (a private channel needs Microsoft Graph permissions "
+                         "that aren't set up). I'll post the steps; each person answers privately.", subtle=True))
     return card(body, [submit("Start", Verb.SETUP, style="positive", k=request_key)])
 
 
@@ -323,8 +328,11 @@ def skipped_dialog(reason_label: str) -> dict[str, Any]:
                          "If anyone would still like to talk, support contacts are there any time: type **help**.")
 
 
-def setup_done_dialog(unknown: int = 0) -> dict[str, Any]:
-    paragraphs = ["\u2705 Done: the debrief is posted in this conversation. Start with the steps at the top."]
+def setup_done_dialog(unknown: int = 0, channel: str | None = None, note: str | None = None) -> dict[str, Any]:
+    where = f"in a new private channel, {channel}, for the people picked" if channel else "in this conversation"
+    paragraphs = [f"\u2705 Done: the debrief is posted {where}. Start with the steps at the top."]
+    if note:
+        paragraphs.append(note)
     if unknown:
         paragraphs.append(f"{unknown} of the people you picked are no longer here, so I left them out.")
     return notice_dialog(*paragraphs)

@@ -40,6 +40,10 @@ WHERE = (
     "This debrief runs here, in this conversation: a private channel needs Microsoft Graph permissions "
     "that aren't set up. Answers never appear here; each person gives them privately."
 )
+WHERE_PRIVATE = (
+    "This debrief runs in this private channel: only the people picked can see it. "
+    "Answers never appear here; each person gives them privately."
+)
 MAX_LISTED_POINTS = 20
 MAX_NOTES = 40
 NOTES_BUDGET = 8000
@@ -51,8 +55,15 @@ def script_fallback(script: Script) -> str:
     return f"Debrief: {script.title}"
 
 
-def script_card(debrief: Debrief, script: Script, min_group: int, shown: int | None = None) -> dict[str, Any]:
+def in_private_channel(debrief: Debrief) -> bool:
+    """Run in a channel made for it (through Graph) rather than where it was started."""
+    return bool(debrief.space) and str(debrief.space).split(";")[0] != debrief.team
+
+
+def script_card(debrief: Debrief, script: Script, min_group: int, shown: int | None = None,
+                private: bool | None = None) -> dict[str, Any]:
     """The script with its live counter and buttons; a closed debrief keeps only support."""
+    private = in_private_channel(debrief) if private is None else private
     shown = debrief.shown_count if shown is None else shown
     ref = {"d": debrief.id}
     body: list[Element] = [heading(script.title)]
@@ -70,7 +81,7 @@ def script_card(debrief: Debrief, script: Script, min_group: int, shown: int | N
     body.append(container([subheading("What stays private"), bullets(PRIVACY)], separator=True, spacing="Medium"))
     body.append(text(describe_count(shown, min_group).capitalize() + ".", subtle=True, element_id=COUNTER_ID))
     if debrief.status == DebriefStatus.OPEN:
-        body.append(text(WHERE, subtle=True, size="Small"))
+        body.append(text(WHERE_PRIVATE if private else WHERE, subtle=True, size="Small"))
         actions = [
             dialog_button("Answer anonymously", Verb.ANSWER, style="positive", **ref),
             dialog_button("Add an action point", Verb.ACTION_POINT, **ref),

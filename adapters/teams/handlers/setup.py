@@ -20,15 +20,17 @@ import logging
 import secrets
 
 from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsInfo
 
 from adapters.teams import roster as rosters
 from adapters.teams.cards.forms import SetupChoice, setup_dialog, setup_done_dialog
 from adapters.teams.cards.script import script_card, script_fallback
 from adapters.teams.errors import explain
+from adapters.teams.graph import NOT_A_TEAM, GraphRefused
 from adapters.teams.handlers import respond
 from adapters.teams.ids import SetupInput
 from adapters.teams.metadata import ButtonData
-from adapters.teams.references import reference_of, tenant_of
+from adapters.teams.references import reference_of, tenant_of, with_conversation
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import IdentifierFound, InvalidAnswer
 
@@ -56,7 +58,8 @@ async def fetch(services: Services, turn_context: TurnContext, data: ButtonData,
     members, note = await _roster(turn_context)
     lead = turn_context.activity.from_property.id
     choices = rosters.choices(members, leave_out=lead)
-    card = setup_dialog(services.core.library, choices, secrets.token_urlsafe(12), roster_note=note)
+    card = setup_dialog(services.core.library, choices, secrets.token_urlsafe(12), roster_note=note,
+                        private_channel=_private(services, turn_context))
     return respond.show(card, TITLE, "large")
 
 
@@ -79,7 +82,8 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
 
     async def again(problems: dict[str, str]) -> InvokeResponse:
         members, note = await _roster(turn_context)
-        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems, note)
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems, note,
+                            _private(services, turn_context))
         return respond.show(card, TITLE, "large")
 
     try:
@@ -111,7 +115,9 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
         members = await rosters.roster(turn_context) if choice.participants else []
     except Exception as error:
         explain(error, "set-up: checking the people picked")
-        return respond.show(setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW}), TITLE, "large")
+        card = setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW},
+                            private_channel=_private(services, turn_context))
+        return respond.show(card, TITLE, "large")
     here = {member.id: member for member in members}
     picked = [user for user in choice.participants if user in here]
     left_out = len(choice.participants) - len(picked)
@@ -134,15 +140,71 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
         if lead in here:
             await services.references.remember_roster(reference, tenant, [here[lead]])
         script = core.debriefs.script(debrief.script_id)
-        card = script_card(debrief, script, core.settings.debrief_min_group, shown=0)
-        posted = await services.messaging.post(reference, card, script_fallback(script))
+        channel = note = None
+        if _private(services, turn_context):
+            try:
+                card = script_card(debrief, script, core.settings.debrief_min_group, shown=0, private=True)
+                channel, space, posted = await _in_private_channel(
+                    services, turn_context, [here[user] for user in picked], card, script_fallback(script))
+            except GraphRefused as refused:
+                note = refused.message
+                await services.messaging.say(reference, note)
+        if channel is None:
+            card = script_card(debrief, script, core.settings.debrief_min_group, shown=0, private=False)
+            posted = await services.messaging.post(reference, card, script_fallback(script))
         await core.debriefs.set_space(debrief.id, space, posted)
     except (IdentifierFound, InvalidAnswer) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
-        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems)
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems,
+                            private_channel=_private(services, turn_context))
         return respond.show(card, TITLE, "large")
     except Exception as error:
         message = explain(error, "set-up")
-        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, {"": message})
+        card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, {"": message},
+                            private_channel=_private(services, turn_context))
         return respond.show(card, TITLE, "large")
-    return respond.show(setup_done_dialog(left_out), TITLE, "small")
+    return respond.show(setup_done_dialog(left_out, channel, note), TITLE, "small")
+
+
+def _private(services: Services, turn_context: TurnContext) -> bool:
+    """Whether set-up will try a private channel: Graph is on and this is a team's channel."""
+    return services.graph is not None and bool(((turn_context.activity.channel_data or {}).get("team") or {}).get("id"))
+
+
+async def _team_group_id(turn_context: TurnContext) -> str | None:
+    """The team's Azure AD group id (Graph's team id); None outside a team channel."""
+    team = (turn_context.activity.channel_data or {}).get("team") or {}
+    if not team.get("id"):
+        return None
+    if team.get("aadGroupId"):
+        return str(team["aadGroupId"])
+    connector = await TeamsInfo.get_teams_connector_client(turn_context)
+    details = await asyncio.to_thread(connector.teams.get_team_details, team["id"])  # msrest blocks
+    return details.aad_group_id
+
+
+async def _in_private_channel(services: Services, turn_context: TurnContext, people: list, card: dict,
+                              fallback: str) -> tuple[str, str, str]:
+    """Create the private channel (lead as owner), post the script card there, remember it.
+
+    Returns (channel name, the new conversation's id, the card's activity id); `GraphRefused` when the
+    debrief must run here instead."""
+    assert services.graph is not None
+    activity = turn_context.activity
+    lead = activity.from_property
+    try:
+        group = await _team_group_id(turn_context)
+    except Exception as error:
+        explain(error, "set-up: reading the team's details")
+        raise GraphRefused(NOT_A_TEAM) from error
+    if not group or not lead.aad_object_id:
+        raise GraphRefused(NOT_A_TEAM)
+    members = [person.aad_object_id for person in people if person.aad_object_id]
+    channel_id, name = await services.graph.create_private_channel(
+        group, lead.aad_object_id, members, services.core.clock.now().date())
+    reference = reference_of(activity)
+    conversation, posted = await services.messaging.start_thread(reference, channel_id, card, fallback)
+    tenant = tenant_of(activity)
+    thread = with_conversation(reference, conversation, "channel")
+    await services.references.remember_conversation(conversation, thread, tenant)
+    return name, conversation, posted
