@@ -317,9 +317,9 @@ class Debriefs:
         member = (
             select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user).exists()
         )
-        async with self.database.session() as session:
+        async with self.database.engine.begin() as connection:  # Core only: no ORM session on the hot path
             found = (
-                await session.execute(
+                await connection.execute(
                     select(
                         Debrief.script_id,
                         Debrief.schedule,
@@ -345,13 +345,13 @@ class Debriefs:
             digest = receipt_digest(self._secret, found.key, stage, user)
             receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
             try:
-                await session.execute(insert(AnswerReceipt.__table__), [receipt])
+                await connection.execute(insert(AnswerReceipt.__table__), [receipt])
             except IntegrityError:
                 raise AlreadyAnswered() from None
             if answers:
                 for answer in answers:
                     answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
-                await session.execute(insert(Answer.__table__), answers)
+                await connection.execute(insert(Answer.__table__), answers)
         return Recorded(escalate=escalate)
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
