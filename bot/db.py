@@ -7,7 +7,8 @@ SQLite gets WAL (readers never wait for the one writer), foreign keys on
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 
 from sqlalchemy import event
@@ -66,6 +67,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock() if url.startswith("sqlite") else None
+
+    def writer(self) -> AbstractAsyncContextManager[object]:
+        """Take turns for a hot write on SQLite, which has one writer per file anyway.
+
+        Waiting here costs nothing; waiting inside SQLite means its busy
+        handler sleeping in growing steps (that was the slow tail of the
+        answer path). PostgreSQL needs no turns.
+        """
+        return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
 
     @property
     def is_sqlite(self) -> bool:

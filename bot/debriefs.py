@@ -317,7 +317,7 @@ class Debriefs:
         member = (
             select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user).exists()
         )
-        async with self.database.engine.begin() as connection:  # Core only: no ORM session on the hot path
+        async with self.database.writer(), self.database.engine.begin() as connection:  # Core only: no ORM session
             found = (
                 await connection.execute(
                     select(
