@@ -55,3 +55,15 @@ def skip_reason(value: str) -> str:
         return SKIP_REASON_LABELS[SkipReason(value)]
     except ValueError:
         return value
+
+
+def answered(responses: int, minimum: int) -> str:
+    """`7 answers`, or `fewer than 5 answers` below the minimum group (never the small number)."""
+    return plural(responses, "answer") if responses >= minimum else f"fewer than {minimum} answers"
+
+
+def distress_bands(bands: dict[str, int]) -> str:
+    """A distress distribution in words, with what the scale means."""
+    return "how people are (0 fine, 10 extremely distressed): " + " \u00b7 ".join(
+        f"{band}: {count}" for band, count in bands.items()
+    )

@@ -10,7 +10,7 @@ from adapters.slack.render.common import Blocks, context, section
 from bot.summary import Summary
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
-from bot.wording import day, plural, skip_reason, stage_name
+from bot.wording import answered, day, distress_bands, skip_reason, stage_name
 
 
 def summary_blocks(summary: Summary, days: int) -> Blocks:
@@ -28,11 +28,9 @@ def summary_blocks(summary: Summary, days: int) -> Blocks:
     blocks: Blocks = [section("\n".join(lines))]
     stage_lines = []
     for stage in summary.stages:
-        answered = plural(stage.responses, "answer") if stage.responses >= minimum else f"fewer than {minimum} answers"
-        line = f"• *{stage_name(stage.stage)}:* {answered}"
+        line = f"• *{stage_name(stage.stage)}:* {answered(stage.responses, minimum)}"
         if stage.distress:
-            bands = " · ".join(f"{band}: {count}" for band, count in stage.distress.items())
-            line += f"; how people are (0 fine, 10 extremely distressed): {bands}"
+            line += f"; {distress_bands(stage.distress)}"
         stage_lines.append(line)
     if stage_lines:
         blocks.append(section("*How people are doing*\n" + "\n".join(stage_lines)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.teams.cards.common import Element, bullets, card, subheading, text
 from bot.summary import Summary
-from bot.wording import day, plural, skip_reason, stage_name
+from bot.wording import answered, day, distress_bands, skip_reason, stage_name
 
 
 def summary_card(summary: Summary, days: int) -> dict[str, Any]:
@@ -29,11 +29,9 @@ def summary_card(summary: Summary, days: int) -> dict[str, Any]:
     ]
     stage_lines = []
     for stage in summary.stages:
-        answered = plural(stage.responses, "answer") if stage.responses >= minimum else f"fewer than {minimum} answers"
-        line = f"**{stage_name(stage.stage)}:** {answered}"
+        line = f"**{stage_name(stage.stage)}:** {answered(stage.responses, minimum)}"
         if stage.distress:
-            bands = " \u00b7 ".join(f"{band}: {count}" for band, count in stage.distress.items())
-            line += f"; how people are (0 fine, 10 extremely distressed): {bands}"
+            line += f"; {distress_bands(stage.distress)}"
         stage_lines.append(line)
     if stage_lines:
         body += [subheading("How people are doing"), bullets(stage_lines)]
