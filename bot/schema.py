@@ -193,10 +193,11 @@ async def upgrade(database: Database) -> str:
 async def ensure_schema(database: Database) -> str:
     """For start-up: upgrade an empty or older database, refuse a newer one.
 
-    A database already at the newest revision costs a read of its revision, no lock.
+    A database already at the newest revision costs a read of its revision, no database lock.
     """
-    async with database.engine.connect() as conn:
-        found = await conn.run_sync(_stamped)
+    async with _turn():  # within a process, even the first connection (it may switch the file to WAL) waits
+        async with database.engine.connect() as conn:
+            found = await conn.run_sync(_stamped)
     _check_known(found)
     if set(found) == set(_script().get_heads()):
         return head_revision()
