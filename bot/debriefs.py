@@ -36,6 +36,7 @@ from bot.models import (
     Followup,
     FollowupStatus,
     Participant,
+    SinceEvent,
     SkippedDebrief,
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
@@ -64,6 +65,16 @@ SKIP_REASON_LABELS = {
     SkipReason.TEAM_DISPERSED: "The team has already dispersed",
     SkipReason.HELD_ELSEWHERE: "Held in person or elsewhere",
     SkipReason.OTHER: "Another reason",
+}
+
+
+SINCE_EVENT_LABELS = {
+    SinceEvent.UNDER_1H: "Less than an hour ago",
+    SinceEvent.HOURS_1_4: "1 to 4 hours ago",
+    SinceEvent.HOURS_4_12: "4 to 12 hours ago",
+    SinceEvent.HOURS_12_24: "12 to 24 hours ago",
+    SinceEvent.DAYS_1_3: "1 to 3 days ago",
+    SinceEvent.OVER_3D: "More than 3 days ago",
 }
 
 
@@ -110,15 +121,17 @@ class Debriefs:
         script_id: str,
         participants: Iterable[str],
         label: str | None = None,
+        since_event: str | None = None,
         request_key: str | None = None,
     ) -> Debrief:
         """Start a debrief and schedule its follow-ups; idempotent on `request_key`.
 
         A retried request (Slack's X-Slack-Retry-Num, a double tap) carries the
-        same key and gets the debrief the first one created.
+        same key and gets the debrief the first one created. `since_event`
+        is a `SinceEvent` value, or None when the lead left it blank.
         """
         people = _unique([lead, *participants])
-        label = self.check_setup(label, len(people))
+        label = self.check_setup(label, len(people), since_event)
         script = self.script(script_id)
         if request_key and (existing := await self.find_by_request(request_key)):
             return existing
@@ -132,6 +145,7 @@ class Debriefs:
             script_id=script.id,
             script_version=script.version,
             label=label,
+            since_event=_since_event(since_event),
             schedule=",".join(name for name, _ in stages),
             started_at=now,
             key_expires_at=now + _answer_window([delay for _, delay in stages]),
@@ -151,7 +165,7 @@ class Debriefs:
         DEBRIEFS_STARTED.labels(platform).inc()
         return debrief
 
-    def check_setup(self, label: str | None, people: int) -> str | None:
+    def check_setup(self, label: str | None, people: int, since_event: str | None = None) -> str | None:
         """The checks a set-up form gets before anything is stored; returns the tidied label.
 
         Adapters call this first, because a form must be answered at once
@@ -163,6 +177,7 @@ class Debriefs:
             raise InvalidAnswer({"label": f"Please keep the label under {LABEL_LENGTH} characters."})
         if people > MAX_PARTICIPANTS:
             raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
+        _since_event(since_event)
         screen({"label": label})
         return label
 
@@ -554,6 +569,15 @@ def _answer_row(
 ) -> dict[str, object]:
     """One `answers` row: the question and its value, nothing about who or when."""
     return {"question": question, "number": number, "choice": choice, "text": text, "shared_with_team": shared_with_team}
+
+
+def _since_event(value: str | None) -> SinceEvent | None:
+    if not value:
+        return None
+    try:
+        return SinceEvent(value)
+    except ValueError:
+        raise InvalidAnswer({"since_event": "Please pick one of the choices."}) from None
 
 
 def _unique(users: Iterable[str]) -> list[str]:

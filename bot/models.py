@@ -48,6 +48,23 @@ class DebriefStatus(StrEnum):
     CLOSED = "closed"
 
 
+class SinceEvent(StrEnum):
+    """How long after the event the debrief starts, as the lead picks it: a band, never a time.
+
+    "Time from event to debrief" is what the wellbeing report needs, and hot
+    debrief guidance speaks of it in hours. A band is one tap on a phone,
+    and unlike an exact event time it cannot be matched against the
+    incident log to say which event (and so which patient) a debrief was about.
+    """
+
+    UNDER_1H = "under_1h"
+    HOURS_1_4 = "1_4h"
+    HOURS_4_12 = "4_12h"
+    HOURS_12_24 = "12_24h"
+    DAYS_1_3 = "1_3d"
+    OVER_3D = "over_3d"
+
+
 class Debrief(SQLModel, table=True):
     """One debrief after one event, owned by one platform workspace."""
 
@@ -64,6 +81,9 @@ class Debrief(SQLModel, table=True):
     script_id: str = Field(max_length=64)
     script_version: int
     label: str | None = Field(default=None, max_length=150)
+    since_event: SinceEvent | None = Field(
+        default=None, sa_type=_status(SinceEvent), description="how long after the event it started, as a band"
+    )
     schedule: str = Field(max_length=64, description="follow-up delays at the start, e.g. 24h,7d")
     started_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

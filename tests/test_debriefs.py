@@ -20,6 +20,7 @@ from bot.models import (
     Followup,
     FollowupStatus,
     Participant,
+    SinceEvent,
     SkippedDebrief,
 )
 from bot.settings import Settings
@@ -78,6 +79,16 @@ async def test_a_label_with_a_patient_identifier_is_refused_and_nothing_is_store
         await start(core, label="Bed 4, NHS 943 476 5919")
     assert caught.value.by_field().keys() == {"label"}
     assert await count(core, Debrief) == 0 and await count(core, AuditEvent) == 0
+
+
+async def test_how_long_since_the_event_is_kept_as_a_band_and_anything_else_is_refused(core):
+    with pytest.raises(InvalidAnswer) as caught:
+        await start(core, since_event="last tuesday at 14:05")
+    assert caught.value.problems == {"since_event": "Please pick one of the choices."}
+    assert await count(core, Debrief) == 0
+    debrief = await start(core, since_event="1_4h")
+    assert debrief.since_event == SinceEvent.HOURS_1_4
+    assert (await start(core, request_key="V2")).since_event is None
 
 
 async def test_an_unknown_script_is_a_kind_not_found(core):

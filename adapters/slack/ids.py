@@ -44,6 +44,7 @@ class Callback(StrEnum):
 class SetupBlock(StrEnum):
     SCRIPT = "setup.script"
     PARTICIPANTS = "setup.participants"
+    SINCE_EVENT = "setup.since_event"
     LABEL = "setup.label"
     WHERE = "setup.where"
 

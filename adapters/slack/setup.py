@@ -115,6 +115,7 @@ async def _space_then_start(core: Core, client: AsyncWebClient, request: SetupRe
             script_id=request.choice.script_id,
             participants=request.choice.participants,
             label=request.choice.label,
+            since_event=request.choice.since_event,
             request_key=request.view_id,
         )
         if debrief.space and debrief.space != channel:

@@ -51,6 +51,7 @@ def read_setup(view: Mapping[str, Any]) -> SetupChoice:
         script_id=text(view, SetupBlock.SCRIPT) or DEFAULT_SCRIPT,
         participants=[str(user) for user in participants] if isinstance(participants, list) else [],
         label=(text(view, SetupBlock.LABEL) or "").strip() or None,
+        since_event=text(view, SetupBlock.SINCE_EVENT),
         where=Where.THIS_CHANNEL if where == Where.THIS_CHANNEL else Where.NEW_CHANNEL,
     )
 

@@ -25,6 +25,8 @@ class Verb(StrEnum):
     SKIP = "debrief.skip"
     TALK = "support.talk"
     CLAIM = "support.claim"
+    CLOSE_REQUEST = "support.close"
+    """"Done" on a request in the wellbeing team's queue."""
     STOP = "followup.stop"
     DONE = "dialog.done"
     """Closes a dialog that only says something."""
@@ -34,6 +36,7 @@ class SetupInput(StrEnum):
     SCRIPT = "setup.script"
     PARTICIPANTS = "setup.participants"
     LABEL = "setup.label"
+    SINCE_EVENT = "setup.since_event"
 
 
 class ActionPointInput(StrEnum):

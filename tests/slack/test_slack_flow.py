@@ -15,7 +15,7 @@ from fake_slack import FakeSlack
 from harness import SlackApp
 
 from adapters.slack.ids import Action, ActionPointBlock, Callback, SetupBlock, Where, question_block, share_block
-from bot.models import Answer
+from bot.models import Answer, SinceEvent
 
 LEAD = "ULEAD00001"
 STAFF = ["USTAFF0001", "USTAFF0002", "USTAFF0003", "USTAFF0004"]
@@ -57,7 +57,8 @@ async def start_debrief(slack_app: SlackApp, label: str = "Resus 2, Tuesday nigh
     picked = [*STAFF, fake.bot_user_id]  # someone picks the bot too: it is never invited or followed up
     reply = await slack.submit(
         setup,
-        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: picked, SetupBlock.LABEL: label, SetupBlock.WHERE: where},
+        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: picked, SetupBlock.LABEL: label, SetupBlock.WHERE: where,
+         SetupBlock.SINCE_EVENT: SinceEvent.HOURS_1_4},
         user_id=LEAD,
     )
     assert reply.status == 200, reply
@@ -94,9 +95,9 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
     channel = fake.channel_named(created["name"])
     invited = fake.last("conversations.invite")["users"].split(",")
     assert set(invited) == {LEAD, *STAFF} and fake.bot_user_id not in invited
-    participants = await slack_app.core.debriefs.participants(
-        (await slack_app.core.debriefs.find_by_request(fake.calls_to("views.update")[0]["view_id"])).id
-    )
+    debrief = await slack_app.core.debriefs.find_by_request(fake.calls_to("views.update")[0]["view_id"])
+    assert debrief.since_event == SinceEvent.HOURS_1_4
+    participants = await slack_app.core.debriefs.participants(debrief.id)
     assert {participant.user for participant in participants} == {LEAD, *STAFF}
     assert "fewer than 5 anonymous answers" in texts(script["blocks"]).lower()
     assert "Resus 2, Tuesday night" in texts(script["blocks"])

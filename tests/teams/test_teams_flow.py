@@ -75,7 +75,8 @@ async def test_the_whole_debrief_in_a_channel(teams_app: TeamsApp) -> None:
 
     # Started: the script card is posted in the channel thread, with the label shown literally.
     done = await teams.submit_dialog(lead, CHANNEL, refused.card, {
-        "setup.participants": [p.id for p in staff], "setup.label": "Resus 2, Tuesday night"})
+        "setup.participants": [p.id for p in staff], "setup.label": "Resus 2, Tuesday night",
+        "setup.since_event": "under_1h"})
     assert "Done" in card_text(done.card)
     script_post = connector.sent_to(CHANNEL.id)[-1]
     script = script_post.card
@@ -86,6 +87,7 @@ async def test_the_whole_debrief_in_a_channel(teams_app: TeamsApp) -> None:
         "Answer anonymously", "Add an action point", "Support resources", "Close the debrief"]
     debrief = (await core.debriefs.find_by_request(action(refused.card, "Start")["data"]["k"]))
     assert debrief is not None and debrief.space == CHANNEL.id and debrief.script_message == script_post.activity_id
+    assert debrief.since_event == "under_1h"
     assert sorted(p.user for p in await core.debriefs.participants(debrief.id)) == sorted([lead.id, *(p.id for p in staff)])
 
     # A double tap of Start gets the same debrief, and posts nothing twice.

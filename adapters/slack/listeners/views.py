@@ -48,9 +48,9 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
     bot_user = context.get("bot_user_id")
     choice.participants = [user for user in choice.participants if user not in (lead, bot_user)]
     try:
-        core.debriefs.check_setup(choice.label, len(choice.participants) + 1)
+        core.debriefs.check_setup(choice.label, len(choice.participants) + 1, choice.since_event)
     except (IdentifierFound, InvalidAnswer) as error:
-        blocks = {"label": SetupBlock.LABEL, "participants": SetupBlock.PARTICIPANTS}
+        blocks = {"label": SetupBlock.LABEL, "participants": SetupBlock.PARTICIPANTS, "since_event": SetupBlock.SINCE_EVENT}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, SetupBlock.LABEL))
         return
     view_id = str(view["id"])

@@ -38,7 +38,7 @@ from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.common import Blocks, context, notice, plain, section, view
 from adapters.slack.render.support import resource_lines
 from adapters.slack.text import MAX_OPTION, channel_link, clip, escape, mention
-from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SKIP_REASON_LABELS
+from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.scripts import ChoiceQuestion, Library, Question, Resource, ScaleQuestion, Script, TextQuestion
 
 DEFAULT_SCRIPT = "stop5"
@@ -60,6 +60,7 @@ class SetupChoice:
     participants: list[str] = field(default_factory=list)
     label: str | None = None
     where: Where = Where.NEW_CHANNEL
+    since_event: str | None = None
 
 
 def _script_option(script: Script) -> Option:
@@ -92,6 +93,7 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
     options = [_script_option(script) for script in scripts[:100]]
     initial = next((option for option in options if option.value == choice.script_id), options[0] if options else None)
     where = [_option(value, text) for value, text in WHERE_OPTIONS.items()]
+    since = [_option(value, text) for value, text in SINCE_EVENT_LABELS.items()]
     blocks: Blocks = []
     if problem:
         blocks.append(section(f"⚠️ {escape(problem)}"))
@@ -111,6 +113,18 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
                 placeholder=plain("Pick the people involved"),
                 initial_users=choice.participants or None,
                 max_selected_items=MAX_PARTICIPANTS - 1,
+            ),
+        ),
+        InputBlock(
+            block_id=SetupBlock.SINCE_EVENT,
+            label=plain("When did it happen?"),
+            optional=True,
+            hint=plain("Roughly is fine. It helps the wellbeing team see how soon debriefs happen."),
+            element=StaticSelectElement(
+                action_id=VALUE,
+                placeholder=plain("Pick one"),
+                options=since,
+                initial_option=next((option for option in since if option.value == choice.since_event), None),
             ),
         ),
         InputBlock(

@@ -36,7 +36,7 @@ from adapters.teams.ids import (
     question_input,
     share_input,
 )
-from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SKIP_REASON_LABELS
+from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.port import ShownResource
 from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 
@@ -106,6 +106,7 @@ class SetupChoice:
     script_id: str = DEFAULT_SCRIPT
     participants: list[str] = field(default_factory=list)
     label: str | None = None
+    since_event: str | None = None
 
 
 def setup_dialog(
@@ -152,6 +153,19 @@ def setup_dialog(
                          "Start it in your team's channel or group chat to include them.", subtle=True))
     if roster_note:
         body.append(text(roster_note, subtle=True, spacing="Small"))
+    if problem := problems.get("since_event"):
+        body.append(warning(problem))
+    body.append(
+        choice_input(
+            SetupInput.SINCE_EVENT,
+            "When did it happen? (optional)",
+            [(label, value.value) for value, label in SINCE_EVENT_LABELS.items()],
+            value=choice.since_event,
+            placeholder="Pick one",
+        )
+    )
+    body.append(text("Roughly is fine. It helps the wellbeing team see how soon debriefs happen.",
+                     subtle=True, spacing="Small"))
     if problem := problems.get("label"):
         body.append(warning(problem))
     body.append(

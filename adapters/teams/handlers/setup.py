@@ -69,6 +69,7 @@ def read_choice(values: dict[str, str]) -> SetupChoice:
         script_id=values.get(SetupInput.SCRIPT) or "stop5",
         participants=list(dict.fromkeys(people)),
         label=(values.get(SetupInput.LABEL) or "").strip() or None,
+        since_event=values.get(SetupInput.SINCE_EVENT) or None,
     )
 
 
@@ -87,7 +88,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
         return respond.show(card, TITLE, "large")
 
     try:
-        core.debriefs.check_setup(choice.label, len(choice.participants) + 1)
+        core.debriefs.check_setup(choice.label, len(choice.participants) + 1, choice.since_event)
         core.debriefs.script(choice.script_id)
     except (IdentifierFound, InvalidAnswer) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
@@ -133,6 +134,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
             script_id=choice.script_id,
             participants=picked,
             label=choice.label,
+            since_event=choice.since_event,
             request_key=key,
         )
         await services.references.remember_conversation(space, reference, tenant)
