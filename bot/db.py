@@ -6,16 +6,19 @@ SQLite gets WAL (readers never wait for the one writer), foreign keys on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import asyncio
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,6 +43,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Under WAL, NORMAL cannot corrupt the file; a power cut (not a crash of the bot) may undo
+    # the last commits before a checkpoint. SQLite is the single-machine install; PostgreSQL
+    # is the durable choice at scale.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -67,16 +73,19 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        self._sqlite_writer = asyncio.Lock() if url.startswith("sqlite") else None
+        self._sqlite_writer = SQLiteWriter(url) if url.startswith("sqlite") else None
 
-    def writer(self) -> AbstractAsyncContextManager[object]:
-        """Take turns for a hot write on SQLite, which has one writer per file anyway.
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` as one short transaction: its result once committed, or its exception after a rollback.
 
-        Waiting here costs nothing; waiting inside SQLite means its busy
-        handler sleeping in growing steps (that was the slow tail of the
-        answer path). PostgreSQL needs no turns.
+        For the hot writes (an answer). `work` is plain synchronous Core code
+        on a `Connection`; on PostgreSQL it runs on the async engine
+        (`run_sync`), on SQLite see `SQLiteWriter`.
         """
-        return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
+        if self._sqlite_writer is not None:
+            return await self._sqlite_writer.run(work)
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work)
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,7 +99,58 @@ class Database:
                 yield session
 
     async def dispose(self) -> None:
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.dispose()
         await self.engine.dispose()
+
+
+class SQLiteWriter:
+    """Hot SQLite writes, one after another, each a whole transaction in one hop to a thread of its own.
+
+    Through aiosqlite every statement is a hop to its thread and back through
+    the event loop, and while one answer holds the file's single write lock,
+    each of its hops waits behind whatever else the loop is doing: under load
+    the lock was held for the loop's latency several times over. Here the
+    transaction (BEGIN IMMEDIATE, the statements, COMMIT) runs straight
+    through on a synchronous connection, so the lock is held only for
+    SQLite's own work; the queue of this one thread is where writes take
+    turns (as the asyncio lock did), and a write from elsewhere that holds
+    the file makes this thread wait in SQLite's busy handler, not the loop.
+    IMMEDIATE takes the write lock before the first read, so a read and the
+    writes that depend on it see the same database.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "connect", _begin_explicitly)
+        event.listen(self.engine, "begin", _begin_immediate)
+        self._thread: ThreadPoolExecutor | None = None  # started by the first write, ended by `dispose`
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+
+    def _transaction(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.begin() as connection:
+            return work(connection)
+
+    async def dispose(self) -> None:
+        """Close the connection (in the thread that made it) and end the thread; a later write starts both again."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(thread, self.engine.dispose)
+            thread.shutdown()
+
+
+def _begin_explicitly(dbapi_connection: object, _record: object) -> None:
+    # SQLAlchemy's documented recipe for choosing the BEGIN: the sqlite3 module emits none itself.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sync_engine_listener(engine: Engine) -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +48,27 @@ LABEL_LENGTH = 150
 ACTION_LENGTH = 500
 LAST_STAGE_WINDOW = timedelta(days=3)
 """How long the last follow-up stage stays open for answers, at most."""
+
+
+_answering_debrief = bindparam("debrief", type_=Debrief.__table__.c.id.type)
+_ANSWERING = (
+    select(
+        Debrief.script_id,
+        Debrief.schedule,
+        Debrief.status,
+        Debrief.key_expires_at,
+        DebriefKey.key,
+        select(Participant.id)
+        .where(Participant.debrief_id == _answering_debrief, Participant.user == bindparam("user"))
+        .exists()
+        .label("member"),
+    )
+    .outerjoin(DebriefKey, DebriefKey.debrief_id == Debrief.id)
+    .where(Debrief.id == _answering_debrief)
+)
+"""What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
+_NEW_RECEIPT = insert(AnswerReceipt.__table__)
+_NEW_ANSWERS = insert(Answer.__table__)
 
 
 class SkipReason(StrEnum):
@@ -327,26 +349,13 @@ class Debriefs:
         """
         # The hot path of the product (every answer, often many at once): one read
         # that brings the debrief, its key and the person's membership together,
-        # then two plain INSERTs. The unique receipt is what refuses a second
-        # answer, so a double tap racing itself still stores exactly one.
-        member = (
-            select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user).exists()
-        )
-        async with self.database.writer(), self.database.engine.begin() as connection:  # Core only: no ORM session
-            found = (
-                await connection.execute(
-                    select(
-                        Debrief.script_id,
-                        Debrief.schedule,
-                        Debrief.status,
-                        Debrief.key_expires_at,
-                        DebriefKey.key,
-                        member.label("member"),
-                    )
-                    .outerjoin(DebriefKey, DebriefKey.debrief_id == Debrief.id)
-                    .where(Debrief.id == debrief_id)
-                )
-            ).one_or_none()
+        # then two plain INSERTs, as one synchronous piece of work that the database
+        # runs in a single step (see `Database.write`). The unique receipt is what
+        # refuses a second answer, so a double tap racing itself still stores exactly one.
+        shared_ids = set(shared)
+
+        def answering(connection: Connection) -> Recorded:
+            found = connection.execute(_ANSWERING, {"debrief": debrief_id, "user": user}).one_or_none()
             if found is None:
                 raise NotFound()
             questions, _ = self.stage_form(found.script_id, found.schedule, stage)
@@ -356,18 +365,21 @@ class Debriefs:
                 raise NoLongerOpen()
             if not found.member:
                 raise NotAllowed("Only the people invited to this debrief can answer it.")
-            answers, escalate = self._validate(questions, values, set(shared))
+            answers, escalate = self._validate(questions, values, shared_ids)
             digest = receipt_digest(self._secret, found.key, stage, user)
-            receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
             try:
-                await connection.execute(insert(AnswerReceipt.__table__), [receipt])
+                connection.execute(
+                    _NEW_RECEIPT, {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
+                )
             except IntegrityError:
                 raise AlreadyAnswered() from None
             if answers:
                 for answer in answers:
                     answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
-                await connection.execute(insert(Answer.__table__), answers)
-        return Recorded(escalate=escalate)
+                connection.execute(_NEW_ANSWERS, answers)  # one executemany
+            return Recorded(escalate=escalate)
+
+        return await self.database.write(answering)
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
         """What a stage asks, and the check-in's message (None at the debrief itself).

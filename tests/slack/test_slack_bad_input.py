@@ -37,12 +37,13 @@ def database_down(core: Core) -> Iterator[None]:
         else "postgresql+asyncpg://root@127.0.0.1:1/test"
     )
     dead = Database(dead_url)
-    saved = core.database.engine, core.database._sessions
-    core.database.engine, core.database._sessions = dead.engine, dead._sessions
+    database = core.database
+    saved = database.engine, database._sessions, database._sqlite_writer
+    database.engine, database._sessions, database._sqlite_writer = dead.engine, dead._sessions, dead._sqlite_writer
     try:
         yield
     finally:
-        core.database.engine, core.database._sessions = saved
+        database.engine, database._sessions, database._sqlite_writer = saved
 
 
 async def count(core: Core, model: type) -> int:
