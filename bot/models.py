@@ -161,7 +161,18 @@ class FollowupStatus(StrEnum):
     STOPPED = "stopped"
 
 
-class Followup(SQLModel, table=True):
+class Leased(SQLModel):
+    """The columns an outbox row is claimed, leased, fenced and marked by (`bot.followups.outbox`)."""
+
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ref: str | None = Field(default=None, max_length=255)
+
+
+class Followup(Leased, table=True):
     """The outbox: one row per (debrief, participant, stage), due at a set time.
 
     Due times count from the start of the debrief, never from an answer, so
@@ -180,12 +191,6 @@ class Followup(SQLModel, table=True):
     stage: str = Field(max_length=16)
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus), index=True)
-    attempts: int = 0
-    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    leased_by: str | None = Field(default=None, max_length=64)
-    last_error: str | None = Field(default=None, max_length=500)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    message_ref: str | None = Field(default=None, max_length=255)
     late: bool = Field(default=False, description="sent as the stage's gentler late version")
 
 
@@ -305,3 +310,28 @@ class WellbeingOfficer(SQLModel, table=True):
     identity: str = Field(max_length=255, unique=True, description="platform user id or e-mail, lower case")
     added_by: str = Field(max_length=255)
     added_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Digest(Leased, table=True):
+    """The weekly digest's outbox: one row per officer, platform, workspace and week.
+
+    The unique key makes enqueueing idempotent across replicas (INSERT .. ON
+    CONFLICT DO NOTHING); the lease columns are the follow-ups' (`Leased`),
+    so one dispatcher delivers both, once each.
+    It holds no figures: the digest is computed from the suppressed report
+    when it is sent.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "recipient", "week"),
+        Index("ix_digests_status_due_at", "status", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64)
+    recipient: str = Field(max_length=255, description="an officer's id or e-mail, as configured or added")
+    week: date = Field(description="the local date of the week's digest slot")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))

@@ -2,11 +2,12 @@
 
 Everything the bot does on a platform because a person clicked something is
 driven by the adapter. A few things start in the core instead: a follow-up
-falling due, a support request that must reach the wellbeing team. For
-those the core calls a `Messenger`, one per platform, which each adapter
-implements and renders natively (Block Kit on Slack, an Adaptive Card on
-Teams). The core never formats platform UI; it hands over a
-`FollowupDelivery` or a `SupportNotice` with everything needed to render it.
+falling due, a support request that must reach the wellbeing team, the
+officers' weekly digest. For those the core calls a `Messenger`, one per
+platform, which each adapter implements and renders natively (Block Kit on
+Slack, an Adaptive Card on Teams). The core never formats platform UI; it
+hands over a `FollowupDelivery`, a `SupportNotice` or a `WeeklyDigest` with
+everything needed to render it.
 
 Errors: a messenger raises `TransientSendError` for what may work later
 (5xx, timeouts, connection errors), `RateLimited` (a kind of transient
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.scripts import Question, Resource, Stage
@@ -133,6 +135,37 @@ class SupportNotice:
     """"wellbeing officer" or "peer supporter"."""
 
 
+@dataclass(frozen=True)
+class WeeklyDigest:
+    """A wellbeing officer's weekly digest: the last 7 days of one workspace, suppressed.
+
+    Every figure comes from `bot.wellbeing.Wellbeing.report` for all teams
+    together; None means the report hides it (below `min_group`, or it would
+    let someone work out a smaller group): render it as hidden, never as a
+    number. It names nobody and no team. Point to the `requests` command when
+    requests are open, and to `summary` for more.
+    """
+
+    digest_id: uuid.UUID
+    platform: str
+    workspace: str
+    recipient: str
+    """The officer's id or e-mail, as configured or added."""
+    since: datetime
+    until: datetime
+    min_group: int
+    debriefs_held: int | None
+    debriefs_skipped: int | None
+    invited: int | None
+    """People invited to the debriefs themselves."""
+    answers: int | None
+    """Of them, how many answered the debrief's own questions."""
+    distress: tuple[tuple[str, int | None], ...]
+    """(band, count) of the debriefs' distress ratings; empty when nobody rated."""
+    support_open: int | None
+    """Requests to talk made in these 7 days and not yet taken on."""
+
+
 @runtime_checkable
 class Messenger(Protocol):
     """What an adapter implements for the messages the core initiates."""
@@ -172,5 +205,15 @@ class Messenger(Protocol):
         Return False when `recipient` is not someone on this platform (an id
         of another platform, an unknown e-mail), True once delivered. Raise
         `TransientSendError` or `PermanentSendError` otherwise.
+        """
+        ...
+
+    async def send_digest(self, digest: WeeklyDigest) -> str | None:
+        """Send the weekly digest to `digest.recipient` by direct message; return the message reference.
+
+        Return None when the recipient is not someone on this platform (an
+        id of another platform, an unknown e-mail). Raise `RateLimited`,
+        `TransientSendError` or `PermanentSendError` (no conversation with an
+        officer the bot cannot open one with) as for follow-ups.
         """
         ...

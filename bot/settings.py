@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     """The organisation's time zone, for quiet hours of people whose own zone is unknown."""
     debrief_distress_threshold: int = Field(default=7, ge=0, le=10)
     debrief_retention_days: int = Field(default=90, ge=1)
+    debrief_digest: str = "mon 09:00"
+    """When each wellbeing officer gets the weekly digest, in DEBRIEF_TIMEZONE (`fri 16:30`), or `off`."""
 
     host: str = "0.0.0.0"
     port: int = Field(default=3978, ge=1, le=65535)
@@ -152,6 +154,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/London or America/New_York") from None
         return value
+
+    @field_validator("debrief_digest")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        parse_digest(value)
+        return value.strip().lower()
 
     @field_validator("debrief_quiet_hours")
     @classmethod
@@ -239,6 +247,11 @@ class Settings(BaseSettings):
         return parse_schedule(self.debrief_followups)
 
     @property
+    def digest(self) -> tuple[int, time] | None:
+        """(weekday, local time) of the officers' weekly digest, or None when it is off."""
+        return parse_digest(self.debrief_digest)
+
+    @property
     def quiet_hours(self) -> tuple[time, time]:
         return parse_quiet_hours(self.debrief_quiet_hours)
 
@@ -269,6 +282,21 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return path.read_text().strip().encode()
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_digest(text: str) -> tuple[int, time] | None:
+    """`mon 09:00` into (weekday, time), Monday being 0; `off` into None."""
+    words = text.strip().lower().split()
+    if words == ["off"]:
+        return None
+    try:
+        day, at = words
+        return WEEKDAYS.index(day[:3]), time.fromisoformat(at)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day and time such as mon 09:00, or off") from None
 
 
 def parse_quiet_hours(text: str) -> tuple[time, time]:

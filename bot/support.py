@@ -10,9 +10,9 @@ not for them; nobody has to disclose anything to see the right line.
 Support requests: a person chose "I'd like to talk to someone". This is the
 only place the bot links a person to the wellbeing team by name, and only
 because they asked: `request` stores a `SupportRequest` (audited) and sends
-a direct message to each wellbeing officer (DEBRIEF_WELLBEING_OFFICERS) and
-peer supporter (DEBRIEF_PEER_SUPPORTERS) with the person's id and preferred
-time. Officers and peer supporters list, claim and close requests; claiming
+a direct message to each wellbeing officer (DEBRIEF_WELLBEING_OFFICERS and
+those added with `/debrief officers add`) and peer supporter
+(DEBRIEF_PEER_SUPPORTERS) with the person's id and preferred time. Officers and peer supporters list, claim and close requests; claiming
 and closing are audited. Nothing here touches answers.
 """
 
@@ -31,6 +31,7 @@ from bot.db import Database
 from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.models import AuditEvent, Debrief, Participant, SupportRequest, SupportStatus
+from bot.officers import Officers
 from bot.port import Messenger, PermanentSendError, ShownResource, SupportNotice, TransientSendError
 from bot.scripts import ResourceSet
 from bot.settings import Settings
@@ -92,6 +93,22 @@ class SupportRequested:
         return self.notified > 0
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A request in the wellbeing team's queue, with the label of the debrief it came from."""
+
+    request: SupportRequest
+    label: str | None
+
+
+@dataclass(frozen=True)
+class ClosedRequest:
+    """What `close` did: `newly_closed` is False when someone had already closed it."""
+
+    request: SupportRequest
+    newly_closed: bool
+
+
 class Support:
     """Support requests, for one database and one set of messengers."""
 
@@ -106,19 +123,22 @@ class Support:
         self.settings = settings
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.clock = clock or SystemClock()
+        self.officers = Officers(database, settings, self.clock)
 
     @property
     def available(self) -> bool:
         """Whether anyone would receive a request (else adapters hide the button)."""
         return bool(self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters)
 
-    def is_supporter(self, *identities: str | None) -> bool:
-        """A wellbeing officer or a peer supporter, by any of their ids or e-mail addresses."""
-        allowed = {
-            person.lower()
-            for person in [*self.settings.debrief_wellbeing_officers, *self.settings.debrief_peer_supporters]
-        }
-        return any(identity and identity.lower() in allowed for identity in identities)
+    async def is_supporter(self, *identities: str | None) -> bool:
+        """A wellbeing officer (configured or added) or a peer supporter, by any of their ids or e-mail addresses.
+
+        The configured lists are checked in memory; only then one query for added officers.
+        """
+        peers = {person.lower() for person in self.settings.debrief_peer_supporters}
+        if any(identity and identity.lower() in peers for identity in identities):
+            return True
+        return await self.officers.is_officer(*identities)
 
     async def request(
         self,
@@ -173,7 +193,8 @@ class Support:
             log.error("support request %s: no messenger for platform %s; it waits in the open list",
                       request.id, request.platform)
             return 0
-        recipients = [(person, "wellbeing officer") for person in self.settings.debrief_wellbeing_officers]
+        officers = [*self.settings.debrief_wellbeing_officers, *await self.officers.added()]
+        recipients = [(person, "wellbeing officer") for person in officers]
         recipients += [(person, "peer supporter") for person in self.settings.debrief_peer_supporters]
         notified = 0
         for recipient, role in _unique_pairs(recipients):
@@ -211,19 +232,37 @@ class Support:
         return False  # pragma: no cover
 
     async def open_requests(self, actor: str, *identities: str) -> list[SupportRequest]:
-        """Open and claimed requests, oldest first; for officers and peer supporters only."""
-        self._require_supporter(actor, *identities)
+        """Open and claimed requests, oldest first, on every platform; for officers and peer supporters only."""
+        return [queued.request for queued in await self.queue(actor, *identities)]
+
+    async def queue(
+        self, actor: str, *identities: str, platform: str | None = None, workspace: str | None = None
+    ) -> list[Queued]:
+        """Open and claimed requests (of one platform and workspace when given), oldest first, with their labels.
+
+        Reading the queue shows who asked, so it is audited like every other
+        step of the one identified path.
+        """
+        await self._require_supporter(actor, *identities)
+        where = [SupportRequest.status.in_([SupportStatus.OPEN, SupportStatus.CLAIMED])]
+        if platform is not None:
+            where.append(SupportRequest.platform == platform)
+        if workspace is not None:
+            where.append(SupportRequest.workspace == workspace)
         async with self.database.session() as session:
             rows = await session.execute(
-                select(SupportRequest)
-                .where(SupportRequest.status.in_([SupportStatus.OPEN, SupportStatus.CLAIMED]))
+                select(SupportRequest, Debrief.label)
+                .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
+                .where(*where)
                 .order_by(SupportRequest.created_at)
             )
-            return list(rows.scalars())
+            queued = [Queued(request, label) for request, label in rows]
+            session.add(AuditEvent(at=self.clock.now(), actor=actor, action="support.listed", detail=str(len(queued))))
+            return queued
 
     async def claim(self, request_id: uuid.UUID, actor: str, *identities: str) -> SupportRequest:
         """Take a request on; exactly one person wins. Claiming one's own claim again is harmless."""
-        self._require_supporter(actor, *identities)
+        await self._require_supporter(actor, *identities)
         now = self.clock.now()
         async with self.database.session() as session:
             result = await session.execute(
@@ -243,25 +282,26 @@ class Support:
                                    detail=str(request_id)))
             return request
 
-    async def close(self, request_id: uuid.UUID, actor: str, *identities: str) -> SupportRequest:
+    async def close(self, request_id: uuid.UUID, actor: str, *identities: str) -> ClosedRequest:
         """Mark a request done. Anyone on the wellbeing team may close it; closing twice is harmless."""
-        self._require_supporter(actor, *identities)
+        await self._require_supporter(actor, *identities)
         now = self.clock.now()
         async with self.database.session() as session:
             request = await session.get(SupportRequest, request_id)
             if request is None:
                 raise NotFound("I couldn't find that support request.")
-            if request.status != SupportStatus.CLOSED:
+            newly_closed = request.status != SupportStatus.CLOSED
+            if newly_closed:
                 request.status = SupportStatus.CLOSED
                 request.closed_at = now
                 request.claimed_by = request.claimed_by or actor
                 session.add(request)
                 session.add(AuditEvent(at=now, actor=actor, action="support.closed", debrief_id=request.debrief_id,
                                        detail=str(request_id)))
-            return request
+            return ClosedRequest(request, newly_closed)
 
-    def _require_supporter(self, actor: str, *identities: str) -> None:
-        if not self.is_supporter(actor, *identities):
+    async def _require_supporter(self, actor: str, *identities: str) -> None:
+        if not await self.is_supporter(actor, *identities):
             raise NotAllowed("Only the wellbeing team can see support requests.")
 
 

@@ -122,10 +122,14 @@ async def test_claim_and_close_by_the_wellbeing_team_only(core):
     with pytest.raises(AlreadyClaimed):
         await core.support.claim(request_id, PEER)
     closed = await core.support.close(request_id, PEER)
-    assert closed.status == SupportStatus.CLOSED and closed.closed_at is not None
-    assert (await core.support.close(request_id, PEER)).status == SupportStatus.CLOSED
+    assert closed.newly_closed and closed.request.status == SupportStatus.CLOSED and closed.request.closed_at is not None
+    again = await core.support.close(request_id, PEER)
+    assert not again.newly_closed and again.request.status == SupportStatus.CLOSED
     assert await core.support.open_requests(OFFICER) == []
-    assert await audit(core) == [(ALEX, "support.requested"), ("U0TEAMSID", "support.claimed"), (PEER, "support.closed")]
+    assert await audit(core) == [
+        (ALEX, "support.requested"), ("U0TEAMSID", "support.claimed"), (PEER, "support.closed"),
+        (OFFICER, "support.listed"),
+    ]
 
 
 async def test_without_a_messenger_the_request_waits_in_the_list(db):

@@ -1,4 +1,4 @@
-"""The Slack side of the core's port (`bot.port.Messenger`): check-ins and support notices by direct message.
+"""The Slack side of the core's port (`bot.port.Messenger`): check-ins, support notices and digests by direct message.
 
 Sending
 -------
@@ -63,9 +63,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.ids import FOLLOWUP_EVENT
 from adapters.slack.render.checkin import checkin_blocks, checkin_text, support_notice_blocks, support_notice_text
-from adapters.slack.render.common import to_dicts
+from adapters.slack.render.common import Blocks, to_dicts
+from adapters.slack.render.digest import digest_blocks, digest_text
 from bot.core import Core
-from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SendError, SupportNotice, TransientSendError
+from bot.port import (
+    FollowupDelivery,
+    PermanentSendError,
+    RateLimited,
+    SendError,
+    SupportNotice,
+    TransientSendError,
+    WeeklyDigest,
+)
 
 log = logging.getLogger("debrief.slack.messenger")
 
@@ -215,27 +224,31 @@ class SlackMessenger:
         return str(tz) if tz else None
 
     async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
-        client = await self._client(notice.workspace)
+        sent = await self._dm_listed(notice.workspace, recipient, support_notice_text(), support_notice_blocks(notice))
+        return sent is not None
+
+    async def send_digest(self, digest: WeeklyDigest) -> str | None:
+        return await self._dm_listed(digest.workspace, digest.recipient, digest_text(digest), digest_blocks(digest))
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    async def _dm_listed(self, workspace: str, recipient: str, text: str, blocks: Blocks) -> str | None:
+        """A DM to someone on a wellbeing list (by id or e-mail); None when they are not someone on this Slack."""
+        client = await self._client(workspace)
         try:
             user = await self._slack_user(client, recipient)
             if user is None:
-                return False
-            await client.chat_postMessage(
-                channel=user,
-                text=support_notice_text(),
-                blocks=to_dicts(support_notice_blocks(notice)),
-                unfurl_links=False,
-                unfurl_media=False,
+                return None
+            response = await client.chat_postMessage(
+                channel=user, text=text, blocks=to_dicts(blocks), unfurl_links=False, unfurl_media=False
             )
         except SlackApiError as error:
             if slack_error(error) in ("user_not_found", "users_not_found"):
-                return False  # an id of another workspace, or someone no longer here
-            raise self._failed(notice.workspace, error) from None
+                return None  # an id of another workspace, or someone no longer here
+            raise self._failed(workspace, error) from None
         except Exception as error:
-            raise self._failed(notice.workspace, error) from None
-        return True
-
-    # -- helpers ----------------------------------------------------------------------------------
+            raise self._failed(workspace, error) from None
+        return _ref(str(response.get("channel") or user), str(response.get("ts") or ""))
 
     async def _slack_user(self, client: AsyncWebClient, recipient: str) -> str | None:
         """A Slack user id for an officer listed by id or e-mail; None for ids of other platforms."""
@@ -243,7 +256,8 @@ class SlackMessenger:
         if "@" in recipient:
             found = await client.users_lookupByEmail(email=recipient)
             return str((found.get("user") or {}).get("id") or "") or None
-        return recipient if SLACK_ID.match(recipient) else None
+        user = recipient.upper()  # officers added with `/debrief officers add` are stored in lower case
+        return user if SLACK_ID.match(user) else None
 
     async def _oldest(self, debrief_id: uuid.UUID) -> str | None:
         """Slack's `oldest` for the history search: shortly before the debrief started."""

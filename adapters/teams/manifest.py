@@ -34,6 +34,7 @@ COMMANDS = [
     ("debrief", "Start a debrief after a hard event: pick the people, I post the steps"),
     ("skip", "Record that there was no debrief this time, and why"),
     ("summary", "The anonymised 30-day overview, for the wellbeing team"),
+    ("requests", "Who asked to talk: take requests on and close them, for the wellbeing team"),
     ("help", "What I do, and how answers stay anonymous"),
 ]
 

@@ -1,4 +1,4 @@
-"""The Teams side of the core's port (`bot.port.Messenger`): check-ins and support notices, proactively.
+"""The Teams side of the core's port (`bot.port.Messenger`): check-ins, support notices and digests, proactively.
 
 Each message goes to the person's personal chat with the bot through
 `CloudAdapter.continue_conversation(reference, callback, app_id)` with the
@@ -26,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from adapters.teams.cards.digest import digest_card, digest_fallback
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
 from adapters.teams.cards.support import resources_card, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
 from bot.wording import humanise
-from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError
+from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError, WeeklyDigest
 from bot.support import resources_for_person
 
 log = logging.getLogger("debrief.teams")
@@ -97,6 +98,17 @@ class TeamsMessenger:
         except Exception as error:
             raise classify(error) from None
         return True
+
+    async def send_digest(self, digest: WeeklyDigest) -> str | None:
+        person = await self.services.references.find(digest.recipient)
+        if person is None:
+            return None  # not someone the bot has met on Teams
+        try:
+            return await self.services.messaging.send_private(person.key, digest_card(digest), digest_fallback(digest))
+        except Unreachable as unreachable:
+            raise PermanentSendError(f"no personal chat with an officer: {unreachable}") from None
+        except Exception as error:
+            raise classify(error) from None
 
     async def _unreached(self, delivery: FollowupDelivery) -> None:
         """Once per debrief and stage: tell the lead privately, post support for everyone. Never raises."""

@@ -72,7 +72,7 @@ class Services:
         sender = turn_context.activity.from_property
         ids = [sender.id, sender.aad_object_id or ""]
         people = [*self.core.settings.debrief_wellbeing_officers, *self.core.settings.debrief_peer_supporters]
-        if any("@" in person for person in people):
+        if any("@" in person for person in people) or await self.core.officers.any_email():
             ids.append(roster.email_of(await roster.member(turn_context, sender.id)) or "")
         return [identity for identity in ids if identity]
 

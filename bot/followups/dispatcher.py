@@ -3,6 +3,14 @@
 Every `serve` process runs one. They share nothing but the database and
 the platform, and between them every follow-up is delivered once.
 
+The officers' weekly digest (`bot.followups.digest`) goes through the same
+machinery from its own outbox table (`digests`): each loop enqueues the
+week's rows once the slot has come (idempotently), and a digest row is
+claimed, leased, fenced, retried, rate limited and failed exactly as a
+follow-up is (steps 1, 2, 5 and 6 below). It has no quiet hours (its time
+is the organisation's choice) and no `find_delivered`: a digest whose send
+timed out may, rarely, arrive twice; one is never lost.
+
 How one follow-up moves
 -----------------------
 1. **Claim** (one transaction). PostgreSQL: `SELECT id ... FOR UPDATE SKIP
@@ -83,19 +91,22 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 
 from bot.core import Core
 from bot.followups import schedule
 from bot.followups.content import stage_content
-from bot.followups.outbox import Claim, Outbox, default_worker_id
+from bot.followups.digest import Digests, latest_slot, week_of, weekly_digest
+from bot.followups.outbox import Claim, DigestOutbox, FollowupOutbox, Outbox, default_worker_id
 from bot.metrics import FOLLOWUPS_SENT
-from bot.models import Debrief, Followup, FollowupStatus, Participant
+from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
+from bot.wellbeing import Report
 from bot.scripts import Stage
 from bot.support import resources_for_person
 
@@ -122,11 +133,42 @@ class _Gate:
 
 @dataclass
 class _Job:
+    """A claimed follow-up."""
+
     claim: Claim
     followup: Followup
     participant: Participant
     debrief: Debrief
     rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.debrief.platform
+
+    @property
+    def name(self) -> str:
+        """How logs name it: never the person."""
+        return f"follow-up {self.claim.id} ({self.platform}, stage {self.followup.stage})"
+
+
+@dataclass
+class _DigestJob:
+    """A claimed weekly digest."""
+
+    claim: Claim
+    digest: Digest
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.digest.platform
+
+    @property
+    def name(self) -> str:
+        return f"digest {self.claim.id} ({self.platform})"
+
+
+NOT_HERE = "skipped: not someone on this platform"
 
 
 class Dispatcher:
@@ -161,7 +203,9 @@ class Dispatcher:
         self.messengers = dict(messengers)
         self.worker_id = (worker_id or default_worker_id())[:64]
         self.lease = lease
-        self.outbox = Outbox(core.database, core.clock, self.worker_id, lease)
+        self.outbox = FollowupOutbox(core.database, core.clock, self.worker_id, lease)
+        self.digest_outbox = DigestOutbox(core.database, core.clock, self.worker_id, lease)
+        self.digests = Digests(core.database, core.officers)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
         self.max_attempts = max(1, max_attempts)
@@ -180,11 +224,16 @@ class Dispatcher:
         self._support_available = bool(
             self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters
         )
+        self._digest_at = self.settings.digest
+        self._digest_zone = schedule.zone(self.settings.debrief_timezone)
+        self._digest_enqueued: datetime | None = None
+        self._reports: dict[tuple[str, datetime], asyncio.Future[Report]] = {}
 
     # -- running -------------------------------------------------------------
 
     async def run_once(self) -> int:
         """Claim up to one batch of due rows, deal with all of them, return how many."""
+        await self._enqueue_digests()
         jobs = await self._claim_jobs(min(self.batch, self.concurrency))
         if not jobs:
             return 0
@@ -212,6 +261,7 @@ class Dispatcher:
                 claimed = 0
                 if free >= max(1, min(self.batch, self.concurrency) // 2) or not running:
                     try:
+                        await self._enqueue_digests()
                         jobs = await self._claim_jobs(min(free, self.batch))
                         failing = False
                     except Exception as exc:  # a database outage: keep trying
@@ -238,22 +288,46 @@ class Dispatcher:
 
     # -- claiming and leases (the database side is bot.followups.outbox) ----------
 
-    async def _claim_jobs(self, limit: int) -> list[_Job]:
-        claims = await self.outbox.claim(limit, list(self.messengers))
+    async def _claim_jobs(self, limit: int) -> list[_Job | _DigestJob]:
+        """Follow-ups first, then digests with what is left of `limit`."""
+        jobs: list[_Job | _DigestJob] = [
+            _Job(*row) for row in await self._claim(self.outbox, limit, self.outbox.load)
+        ]
+        if len(jobs) < limit:
+            jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
+                                                                   self.digest_outbox.load)]
+        return jobs
+
+    async def _claim(self, outbox: Outbox, limit: int, load: Callable[[list[Claim]], Awaitable[list[Any]]]) -> list[Any]:
+        """Claim rows of one outbox and load them; the claims are held (renewed) until their job ends."""
+        claims = await outbox.claim(limit, list(self.messengers))
         if not claims:
             return []
         for held in claims:
             self._held[held.id] = held
         try:
-            loaded = await self.outbox.load(claims)
+            loaded = await load(claims)
         except BaseException:
             for held in claims:  # their leases expire and someone claims them again
                 self._held.pop(held.id, None)
             raise
-        jobs = [_Job(claim, followup, participant, debrief) for claim, followup, participant, debrief in loaded]
-        for missing in {held.id for held in claims} - {job.claim.id for job in jobs}:
+        for missing in {held.id for held in claims} - {row[0].id for row in loaded}:
             self._held.pop(missing, None)  # deleted with its debrief meanwhile
-        return jobs
+        return loaded
+
+    async def _enqueue_digests(self) -> None:
+        """Once the week's digest slot has come, enqueue its rows (idempotent across replicas)."""
+        if self._digest_at is None or not self.messengers:
+            return
+        slot = latest_slot(self.clock.now(), *self._digest_at, self._digest_zone)
+        if slot == self._digest_enqueued:
+            return
+        try:
+            await self.digests.enqueue(slot, week_of(slot, self._digest_zone), list(self.messengers))
+        except Exception as exc:  # a database outage: the next loop tries again
+            log.warning("cannot enqueue the weekly digests: %s", _cause(exc))
+            return
+        self._digest_enqueued = slot
 
     async def _heartbeat_forever(self) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)
@@ -266,15 +340,16 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for claim in await self.outbox.renew(held):
-            if claim.id in self._held:
-                claim.lost = True
+        for outbox in (self.outbox, self.digest_outbox):
+            for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
+                if claim.id in self._held:
+                    claim.lost = True
 
     def _holds(self, claim: Claim) -> bool:
         return self.outbox.holds(claim)
 
     async def _write(self, claim: Claim, **values: object) -> bool:
-        return await self.outbox.write(claim, **values)
+        return await (claim.outbox or self.outbox).write(claim, **values)
 
     async def _release_unsent(self) -> None:
         """On shutdown, give back rows not yet being sent, so nobody waits for their lease."""
@@ -289,9 +364,12 @@ class Dispatcher:
 
     # -- one row ---------------------------------------------------------------
 
-    async def _run_job(self, job: _Job) -> None:
+    async def _run_job(self, job: _Job | _DigestJob) -> None:
         try:
-            await self._deliver(job)
+            if isinstance(job, _DigestJob):
+                await self._deliver_digest(job)
+            else:
+                await self._deliver(job)
         except asyncio.CancelledError:
             # Shutting down. A row not yet being sent stays held so that
             # `_release_unsent` gives it back at once; one mid-send is let go,
@@ -300,7 +378,7 @@ class Dispatcher:
                 self._held.pop(job.claim.id, None)
             raise
         except Exception:
-            log.exception("follow-up %s: unexpected error; it will be retried when its lease expires", job.claim.id)
+            log.exception("%s: unexpected error; it will be retried when its lease expires", job.name)
             self._held.pop(job.claim.id, None)
         else:
             self._held.pop(job.claim.id, None)
@@ -355,20 +433,37 @@ class Dispatcher:
             return
         if decision.late != delivery.late:
             delivery = self._delivery(job, content, title, late=decision.late)
-        await self._send(job, messenger, delivery)
+        await self._send(job, lambda: messenger.send_followup(delivery), delivery.late)
 
-    async def _send(self, job: _Job, messenger: Messenger, delivery: FollowupDelivery) -> None:
+    async def _deliver_digest(self, job: _DigestJob) -> None:
+        """The week's figures from the report ending at the slot (one report per workspace and week)."""
+        digest = job.digest
+        key = (digest.workspace, digest.due_at)
+        if key not in self._reports:  # shared by the officers' digests running at once
+            self._reports = {k: v for k, v in self._reports.items() if k[1] == digest.due_at}  # this week's only
+            self._reports[key] = asyncio.ensure_future(self.core.wellbeing.report(digest.due_at, digest.workspace))
+        try:
+            report = await asyncio.shield(self._reports[key])
+        except Exception as exc:  # a database hiccup: the next attempt asks again
+            self._reports.pop(key, None)
+            await self._retry_later(job, f"could not read the report: {_cause(exc)}", None)
+            return
+        delivery = weekly_digest(digest, report)
+        await self._send(job, lambda: self.messengers[digest.platform].send_digest(delivery), None)
+
+    async def _send(self, job: _Job | _DigestJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
+        """Send through `send` under the platform's rate-limit gate; `late` is None for a digest."""
         claim = job.claim
-        gate = self._gates[delivery.platform]
+        gate = self._gates[job.platform]
         loop = asyncio.get_running_loop()
         while True:
             await gate.wait()
             if not self._holds(claim):
-                log.warning("follow-up %s: lease lost before sending; leaving it to whoever holds it", claim.id)
+                log.warning("%s: lease lost before sending; leaving it to whoever holds it", job.name)
                 return
             claim.sending = True
             try:
-                ref = await asyncio.wait_for(messenger.send_followup(delivery), self.send_timeout)
+                ref = await asyncio.wait_for(send(), self.send_timeout)
             except RateLimited as exc:
                 claim.sending = False
                 gate.close_for(exc.retry_after or 1.0)
@@ -376,8 +471,8 @@ class Dispatcher:
                 if loop.time() - job.rate_limited_since > self.rate_limit_patience:
                     later = self.clock.now() + timedelta(seconds=exc.retry_after or 1.0)
                     await self._release(job, later)
-                    log.warning("follow-up %s: rate limited for over %.0fs; put back until %s",
-                                claim.id, self.rate_limit_patience, later.isoformat(timespec="seconds"))
+                    log.warning("%s: rate limited for over %.0fs; put back until %s",
+                                job.name, self.rate_limit_patience, later.isoformat(timespec="seconds"))
                     return
                 continue
             except PermanentSendError as exc:
@@ -392,46 +487,46 @@ class Dispatcher:
             except Exception as exc:
                 await self._retry_later(job, _cause(exc), None)
                 return
-            await self._sent(job, ref, delivery.late)
+            if ref is None:  # a digest for someone on another platform
+                await self._finish(job, FollowupStatus.SKIPPED, NOT_HERE)
+                return
+            await self._sent(job, ref, late)
             return
 
     # -- outcomes --------------------------------------------------------------
 
-    async def _sent(self, job: _Job, ref: str, late: bool, found: bool = False) -> None:
-        marked = await self._write(
-            job.claim,
-            status=FollowupStatus.SENT,
-            sent_at=self.clock.now(),
-            message_ref=(ref or "")[:255] or None,
-            late=late,
-            lease_until=None,
-            last_error=None,
-        )
-        if not found:
-            FOLLOWUPS_SENT.labels(job.debrief.platform).inc()
+    async def _sent(self, job: _Job | _DigestJob, ref: str, late: bool | None, found: bool = False) -> None:
+        values: dict[str, object] = dict(
+            status=FollowupStatus.SENT, sent_at=self.clock.now(), message_ref=(ref or "")[:255] or None,
+            lease_until=None, last_error=None,
+        )  # fmt: skip
+        if late is not None:
+            values["late"] = late
+        marked = await self._write(job.claim, **values)
+        if not found and isinstance(job, _Job):
+            FOLLOWUPS_SENT.labels(job.platform).inc()
         if found and marked:
             log.info("follow-up %s was already delivered by an earlier attempt; marked sent, not sent again",
                      job.claim.id)
         if not marked:
-            log.warning("follow-up %s was delivered, but its lease had passed to another process, "
-                        "which will find the delivery before sending", job.claim.id)
+            log.warning("%s was delivered, but its lease had passed to another process, "
+                        "which will find the delivery before sending", job.name)
 
-    async def _finish(self, job: _Job, status: FollowupStatus, reason: str) -> None:
+    async def _finish(self, job: _Job | _DigestJob, status: FollowupStatus, reason: str) -> None:
         await self._write(job.claim, status=status, lease_until=None, last_error=reason[:ERROR_LENGTH])
 
-    async def _release(self, job: _Job, until: datetime) -> None:
+    async def _release(self, job: _Job | _DigestJob, until: datetime) -> None:
         """Back to pending until `until`, and this claim does not count as an attempt."""
         await self._write(
             job.claim, status=FollowupStatus.PENDING, due_at=until, lease_until=None, attempts=job.claim.attempts - 1
         )
 
-    async def _fail(self, job: _Job, cause: str, *, permanent: bool) -> None:
+    async def _fail(self, job: _Job | _DigestJob, cause: str, *, permanent: bool) -> None:
         text = f"permanent: {cause}" if permanent else cause
         await self._write(job.claim, status=FollowupStatus.FAILED, lease_until=None, last_error=text[:ERROR_LENGTH])
-        log.error("follow-up %s (%s, stage %s) failed for good: %s",
-                  job.claim.id, job.debrief.platform, job.followup.stage, text)
+        log.error("%s failed for good: %s", job.name, text)
 
-    async def _retry_later(self, job: _Job, cause: str, retry_after: float | None) -> None:
+    async def _retry_later(self, job: _Job | _DigestJob, cause: str, retry_after: float | None) -> None:
         claim = job.claim
         if claim.attempts >= self.max_attempts:
             await self._fail(job, f"gave up after {claim.attempts} attempts: {cause}", permanent=False)
@@ -444,8 +539,8 @@ class Dispatcher:
             lease_until=None,
             last_error=cause[:ERROR_LENGTH],
         )
-        log.warning("follow-up %s (%s, stage %s): attempt %d failed, retrying in %.0fs: %s",
-                    claim.id, job.debrief.platform, job.followup.stage, claim.attempts, delay.total_seconds(), cause)
+        log.warning("%s: attempt %d failed, retrying in %.0fs: %s",
+                    job.name, claim.attempts, delay.total_seconds(), cause)
 
     def backoff_delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
         """Exponential backoff with 'equal jitter', never sooner than the platform's Retry-After."""

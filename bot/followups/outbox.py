@@ -1,7 +1,11 @@
-"""The outbox table's side of dispatching: claims, leases and fenced writes.
+"""The outbox tables' side of dispatching: claims, leases and fenced writes.
 
 `bot.followups.dispatcher` explains the protocol and why it loses nothing
-and sends nothing twice; this module holds the SQL it rests on.
+and sends nothing twice; this module holds the SQL it rests on. Two tables
+share it: `followups` (check-ins) and `digests` (the officers' weekly
+digest). They have the same lease columns; `Outbox` is written once against
+`self.model`, and each subclass says only how a row's platform is found and
+what is loaded with a claimed row.
 
 * `claim`: PostgreSQL `SELECT id ... FOR UPDATE SKIP LOCKED` over due rows,
   then `UPDATE ... SET status='sending', lease_until, leased_by,
@@ -22,14 +26,15 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.models import Debrief, Followup, FollowupStatus, Participant
+from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant
 
 log = logging.getLogger("debrief.followups")
 
@@ -48,10 +53,15 @@ class Claim:
     lease_until: datetime
     lost: bool = False
     sending: bool = False
+    outbox: Outbox | None = field(default=None, repr=False, compare=False)
+    """The table the row is in: renewals and writes go there."""
 
 
 class Outbox:
-    """Claims, lease renewals and fenced updates for one worker."""
+    """Claims, lease renewals and fenced updates for one worker, on one outbox table."""
+
+    model: ClassVar[Any]
+    """The table's model: `Followup` or `Digest` (the same lease columns)."""
 
     def __init__(self, database: Database, clock: Clock, worker_id: str, lease: timedelta) -> None:
         self.database = database
@@ -61,74 +71,62 @@ class Outbox:
         self.margin = lease / 3
         """A send starts only while more than this is left of the lease."""
 
-    @staticmethod
-    def due(now: datetime):  # type: ignore[no-untyped-def]
+    def due(self, now: datetime):  # type: ignore[no-untyped-def]
+        model = self.model
         return or_(
-            and_(Followup.status == FollowupStatus.PENDING, Followup.due_at <= now),
-            and_(Followup.status == FollowupStatus.SENDING, Followup.lease_until < now),
+            and_(model.status == FollowupStatus.PENDING, model.due_at <= now),
+            and_(model.status == FollowupStatus.SENDING, model.lease_until < now),
         )
 
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        """`query` over this table, narrowed to rows of `platforms`."""
+        raise NotImplementedError
+
     async def claim(self, limit: int, platforms: Sequence[str]) -> list[Claim]:
-        """Claim up to `limit` due rows of debriefs on `platforms`, oldest due first."""
+        """Claim up to `limit` due rows on `platforms`, oldest due first."""
         if limit <= 0 or not platforms:
             return []
+        model = self.model
         now = self.clock.now()
         until = now + self.lease
         due = self.due(now)
-        pick = (
-            select(Followup.id)
-            .join(Debrief, Debrief.id == Followup.debrief_id)
-            .where(due, Debrief.platform.in_(list(platforms)))
-            .order_by(Followup.due_at)
-            .limit(limit)
-        )
-        claim = update(Followup).values(
+        pick = self.on_platforms(select(model.id), list(platforms)).where(due).order_by(model.due_at).limit(limit)
+        claim = update(model).values(
             status=FollowupStatus.SENDING,
             lease_until=until,
             leased_by=self.worker_id,
-            attempts=Followup.attempts + 1,
+            attempts=model.attempts + 1,
         )
         async with self.database.session() as session:
             if self.database.is_sqlite:
-                statement = claim.where(Followup.id.in_(pick), due)
+                statement = claim.where(model.id.in_(pick), due)
             else:
-                ids = list((await session.execute(pick.with_for_update(skip_locked=True, of=Followup))).scalars())
+                ids = list((await session.execute(pick.with_for_update(skip_locked=True, of=model))).scalars())
                 if not ids:
                     return []
-                statement = claim.where(Followup.id.in_(ids))
+                statement = claim.where(model.id.in_(ids))
             rows = await session.execute(
-                statement.returning(Followup.id, Followup.attempts),
+                statement.returning(model.id, model.attempts),
                 execution_options={"synchronize_session": False},
             )
-            return [Claim(id=row.id, attempts=row.attempts, lease_until=until) for row in rows]
-
-    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Followup, Participant, Debrief]]:
-        """Each claimed row with its participant and debrief (rows deleted meanwhile are left out)."""
-        by_id = {claim.id: claim for claim in claims}
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(Followup, Participant, Debrief)
-                .join(Participant, Participant.id == Followup.participant_id)
-                .join(Debrief, Debrief.id == Followup.debrief_id)
-                .where(Followup.id.in_(list(by_id)))
-            )
-            return [(by_id[followup.id], followup, participant, debrief) for followup, participant, debrief in rows]
+            return [Claim(id=row.id, attempts=row.attempts, lease_until=until, outbox=self) for row in rows]
 
     async def renew(self, claims: Sequence[Claim]) -> list[Claim]:
         """Extend the leases of `claims`; return those this worker no longer holds."""
         if not claims:
             return []
         until = self.clock.now() + self.lease
+        model = self.model
         async with self.database.session() as session:
             rows = await session.execute(
-                update(Followup)
+                update(model)
                 .where(
-                    Followup.id.in_([claim.id for claim in claims]),
-                    Followup.status == FollowupStatus.SENDING,
-                    Followup.leased_by == self.worker_id,
+                    model.id.in_([claim.id for claim in claims]),
+                    model.status == FollowupStatus.SENDING,
+                    model.leased_by == self.worker_id,
                 )
                 .values(lease_until=until)
-                .returning(Followup.id, Followup.attempts),
+                .returning(model.id, model.attempts),
                 execution_options={"synchronize_session": False},
             )
             renewed = {row.id: row.attempts for row in rows}
@@ -145,11 +143,12 @@ class Outbox:
         return not claim.lost and self.clock.now() < claim.lease_until - self.margin
 
     def fenced(self, claim: Claim):  # type: ignore[no-untyped-def]
+        model = self.model
         return and_(
-            Followup.id == claim.id,
-            Followup.status == FollowupStatus.SENDING,
-            Followup.leased_by == self.worker_id,
-            Followup.attempts == claim.attempts,
+            model.id == claim.id,
+            model.status == FollowupStatus.SENDING,
+            model.leased_by == self.worker_id,
+            model.attempts == claim.attempts,
         )
 
     async def write(self, claim: Claim, **values: object) -> bool:
@@ -158,18 +157,55 @@ class Outbox:
             try:
                 async with self.database.session() as session:
                     result = await session.execute(
-                        update(Followup).where(self.fenced(claim)).values(**values),
+                        update(self.model).where(self.fenced(claim)).values(**values),
                         execution_options={"synchronize_session": False},
                     )
                     return bool(result.rowcount)
             except Exception as exc:
                 if attempt == 2:
                     log.warning(
-                        "follow-up %s: cannot record its state (%s); its lease will expire and "
+                        "%s %s: cannot record its state (%s); its lease will expire and "
                         "another attempt will check the platform first",
+                        self.model.__tablename__.removesuffix("s"),
                         claim.id,
                         type(exc).__name__,
                     )
                     return False
                 await asyncio.sleep(0.2 * (attempt + 1))
         return False  # pragma: no cover
+
+
+class FollowupOutbox(Outbox):
+    """Check-ins: a row's platform is its debrief's."""
+
+    model = Followup
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.join(Debrief, Debrief.id == Followup.debrief_id).where(Debrief.platform.in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Followup, Participant, Debrief]]:
+        """Each claimed row with its participant and debrief (rows deleted meanwhile are left out)."""
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(Followup, Participant, Debrief)
+                .join(Participant, Participant.id == Followup.participant_id)
+                .join(Debrief, Debrief.id == Followup.debrief_id)
+                .where(Followup.id.in_(list(by_id)))
+            )
+            return [(by_id[followup.id], followup, participant, debrief) for followup, participant, debrief in rows]
+
+
+class DigestOutbox(Outbox):
+    """The officers' weekly digests: a row names its platform."""
+
+    model = Digest
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.where(Digest.platform.in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Digest]]:
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(select(Digest).where(Digest.id.in_(list(by_id))))
+            return [(by_id[digest.id], digest) for digest in rows.scalars()]

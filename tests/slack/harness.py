@@ -62,6 +62,7 @@ def make_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "debrief_secret": DEBRIEF_SECRET,
         "debrief_wellbeing_officers": OFFICER,
         "host": "127.0.0.1",
+        "debrief_digest": "off",  # the weekly digest only where a test turns it on
     }
     values.update(overrides)
     return Settings.load(**values)

@@ -145,6 +145,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "debrief_secret": DEBRIEF_SECRET,
         "host": "127.0.0.1",
+        "debrief_digest": "off",  # the weekly digest only where a test turns it on
     }
     values.update(overrides)
     return Settings.load(**values)

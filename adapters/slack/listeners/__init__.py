@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, commands, events, fallback, followups, views
+from adapters.slack.listeners import actions, commands, events, fallback, followups, queue, views
 
 
 def register(app: AsyncApp) -> None:
@@ -13,4 +13,5 @@ def register(app: AsyncApp) -> None:
     views.register(app)
     events.register(app)
     followups.register(app)
+    queue.register(app)
     fallback.register(app)

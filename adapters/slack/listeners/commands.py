@@ -12,6 +12,7 @@ from datetime import timedelta
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import listener
+from adapters.slack.listeners import queue
 from adapters.slack.metadata import Origin
 from adapters.slack.people import is_officer
 from adapters.slack.render.common import section, to_dicts
@@ -29,6 +30,7 @@ HELP = (
     "• `/debrief`: start one (takes under a minute)\n"
     "• `/debrief skip`: record that there was no debrief this time, and why\n"
     "• `/debrief summary`: the anonymised 30-day overview, for the wellbeing team\n"
+    "• `/debrief requests`: the people who asked to talk, to take on and close, for the wellbeing team\n"
     "• `/debrief help`: this message\n"
     "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
     "Support contacts are in my *Home* tab at any time."
@@ -56,6 +58,9 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     elif word == "summary":
         await ack()
         await _summary(body, client, core, respond)
+    elif word == "requests":
+        await ack()
+        await queue.show(body, client, core, respond)
     elif word == "officers" and await is_officer(core, client, body["user_id"]):
         await ack()
         await _officers(body, core, respond)

@@ -116,8 +116,8 @@ async def stop_followups(ack, body, client, core: Core) -> None:
 
 async def identities(core: Core, client, user: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The ids the wellbeing lists may name this person by: the Slack id, and the e-mail when a list holds one."""
-    listed = [*core.settings.debrief_wellbeing_officers, *core.settings.debrief_peer_supporters]
-    if not any("@" in person for person in listed):
+    peers = core.settings.debrief_peer_supporters
+    if not any("@" in person for person in peers) and not await core.officers.any_email():
         return []
     try:
         info = await client.users_info(user=user)
@@ -151,7 +151,7 @@ async def claim(ack, body, client, core: Core) -> None:
         user=request.user,
         preferred_time=request.preferred_time,
         debrief_label=label,
-        recipient_role="wellbeing officer" if core.is_officer(user, *known) else "peer supporter",
+        recipient_role="wellbeing officer" if await core.is_officer_async(user, *known) else "peer supporter",
     )
     container = body.get("container") or {}
     channel, ts = container.get("channel_id") or (body.get("channel") or {}).get("id"), container.get("message_ts")

@@ -74,6 +74,7 @@ HELP = [
     "**debrief**: start one (takes under a minute)",
     "**skip**: record that there was no debrief this time, and why",
     "**summary**: the anonymised 30-day overview, for the wellbeing team",
+    "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
     "**help**: this message",
 ]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
 
-from adapters.teams.handlers import inline, support
+from adapters.teams.cards.queue import QUEUE_KEY
+from adapters.teams.handlers import inline, queue, support
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest
 from adapters.teams.services import Services
@@ -31,8 +32,12 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     data = ButtonData.read(value)
     if data.verb == Verb.STOP:
         await support.stop(services, turn_context, data)
+    elif data.verb == Verb.CLAIM and data.key == QUEUE_KEY:
+        await queue.take(services, turn_context, data)
     elif data.verb == Verb.CLAIM:
         await support.claim(services, turn_context, data)
+    elif data.verb == Verb.CLOSE_REQUEST:
+        await queue.done(services, turn_context, data)
     elif data.verb == Verb.DONE:
         return
     else:

@@ -1,4 +1,4 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `help`.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `help`.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
+from adapters.teams.handlers import queue
 from adapters.teams.messaging import Unreachable
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
@@ -67,6 +68,8 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
     elif words == "summary":
         await summary(services, turn_context, personal)
+    elif words == "requests":
+        await queue.show(services, turn_context, personal)
     elif words in ("help", "hi", "hello", ""):
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
     else:
