@@ -25,6 +25,7 @@ derived combination and the equations that tie them together.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -76,13 +77,29 @@ class Cube:
             ident = ident * len(members) + positions[member]
         return ident
 
+    def product(self, *members: Sequence[Hashable]) -> tuple[list[Key], list[int]]:
+        """Every combination of the given members (one sequence per dimension) and its id, in order.
+
+        What a report publishes is such a product; its ids come from the radix, not a lookup per key.
+        """
+        keys = list(itertools.product(*members))
+        ids = [0]
+        for chosen, positions, size in zip(members, self._positions, map(len, self.members), strict=True):
+            ids = [i * size + positions[member] for i in ids for member in chosen]
+        return keys, ids
+
     @property
     def values(self) -> dict[Key, int]:
         return {self.key(i): n for i, n in enumerate(self.counts)}
 
 
 def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
-    """Every combination of base and derived members, with the sums that tie them."""
+    """Every combination of base and derived members, with the sums that tie them.
+
+    Built a derived member at a time over whole slices of the cube (every
+    combination of the other dimensions at once), not a cell at a time: the
+    report's distress tables have thousands of cells each.
+    """
     members = [d.members for d in dimensions]
     sizes = [len(m) for m in members]
     strides = [1] * len(dimensions)
@@ -94,85 +111,90 @@ def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
         [None] * len(d.base) + [tuple(position[k][p] for p in d.sums()[name]) for name in d.sums()]
         for k, d in enumerate(dimensions)
     ]
-    value: list[int | None] = [None] * total
+    for k, d in enumerate(dimensions):
+        if any(parts[k][p] is not None for these in parts[k] if these for p in these):
+            raise ValueError(f"a derived member of {d!r} sums a derived member")
+    value = [0] * total
     for key, count in counts.items():
         try:
             ident = sum(position[d][member] * strides[d] for d, member in enumerate(key))
         except KeyError:
             raise ValueError(f"{key!r} is not a combination of base members") from None
-        if any(parts[d][position[d][member]] is not None for d, member in enumerate(key)):
+        if len(key) != len(dimensions) or any(parts[d][position[d][m]] is not None for d, m in enumerate(key)):
             raise ValueError(f"{key!r} is not a combination of base members")
         value[ident] = int(count)
-    equations: list[tuple[int, ...]] = []
-    coords = [0] * len(dimensions)
-    for ident in range(total):
-        rest = ident
-        for d in range(len(dimensions) - 1, -1, -1):
-            rest, coords[d] = divmod(rest, sizes[d])
-        for d in range(len(dimensions)):
-            these = parts[d][coords[d]]
-            if these is not None:
-                base = ident - coords[d] * strides[d]
-                equations.append((ident, *(base + p * strides[d] for p in these)))
-
-    def fill(ident: int) -> int:
-        known = value[ident]
-        if known is not None:
-            return known
-        rest = ident
-        for d in range(len(dimensions) - 1, -1, -1):
-            rest, coord = divmod(rest, sizes[d])
-            these = parts[d][coord]
-            if these is not None:
-                base = ident - coord * strides[d]
-                known = sum(fill(base + p * strides[d]) for p in these)
-                break
-        else:
-            known = 0
-        value[ident] = known
-        return known
-
-    for ident in range(total):
-        fill(ident)
-    return Cube(dimensions=dimensions, members=members, counts=value, equations=equations)  # type: ignore[arg-type]
+    # Dimension by dimension: a cell derived in this dimension is the sum of cells that
+    # are base in it, and those are right once every earlier dimension is done (cells
+    # derived in a later dimension too are overwritten when that dimension's turn comes).
+    slots: list[tuple[int, ...] | None] = [None] * (total * len(dimensions))
+    for d, (stride, size) in enumerate(zip(strides, sizes, strict=True)):
+        for position_d, these in enumerate(parts[d]):
+            if these is None:
+                continue
+            starts = range(position_d * stride, total, stride * size)  # every cell at this position
+            ids = [i for start in starts for i in range(start, start + stride)]
+            part_ids = [[i + (p - position_d) * stride for i in ids] for p in these]
+            sums = map(sum, zip(*([value[j] for j in column] for column in part_ids))) if these else itertools.repeat(0)
+            for i, n in zip(ids, sums):
+                value[i] = n
+            for equation in zip(ids, *part_ids, strict=True):
+                slots[equation[0] * len(dimensions) + d] = equation
+    # in the order of (total, dimension), which the closure's choices depend on
+    equations = [equation for equation in slots if equation is not None]
+    return Cube(dimensions=dimensions, members=members, counts=value, equations=equations)
 
 
 def _closure(
-    equations: Sequence[tuple[int, ...]], by_id: Sequence[list[int]], known: bytearray, missing: list[int] | None = None
+    equations: Sequence[tuple[int, ...]],
+    by_id: Sequence[list[int]],
+    known: bytearray,
+    missing: list[int] | None = None,
+    rest: list[int] | None = None,
 ) -> tuple[bytearray, dict[int, int]]:
     """What a reader can work out from `known`, one sum at a time, and from which sum.
 
-    `missing`: per equation, how many members are not in `known` (computed if not given; consumed).
+    `missing`: per equation, how many members are not in `known`; `rest`: the sum of
+    their ids, which is the one unknown member's id once `missing` is 1 (no search).
+    Both computed if not given, and consumed.
     """
     known = bytearray(known)
     via: dict[int, int] = {}
-    if missing is None:
+    if missing is None or rest is None:
         missing = [sum(not known[m] for m in eq) for eq in equations]
+        rest = [sum(m for m in eq if not known[m]) for eq in equations]
     queue = [i for i, count in enumerate(missing) if count == 1]
+    pop, push = queue.pop, queue.append
     while queue:
-        i = queue.pop()
+        i = pop()
         if missing[i] != 1:
             continue
-        member = next(m for m in equations[i] if not known[m])
+        member = rest[i]
         known[member] = 1
         via[member] = i
         for j in by_id[member]:
-            missing[j] -= 1
-            if missing[j] == 1:
-                queue.append(j)
+            left = missing[j] - 1
+            missing[j] = left
+            rest[j] -= member
+            if left == 1:
+                push(j)
     return known, via
 
 
-def derivable(data: Cube, visible: Iterable[Key]) -> set[Key]:
-    """Every key a reader can work out from the visible ones (for tests and audits)."""
+def _equations_of(data: Cube) -> list[list[int]]:
+    """Per id, the equations it is a member of, in order."""
     by_id: list[list[int]] = [[] for _ in data.counts]
     for i, eq in enumerate(data.equations):
         for member in eq:
             by_id[member].append(i)
+    return by_id
+
+
+def derivable(data: Cube, visible: Iterable[Key]) -> set[Key]:
+    """Every key a reader can work out from the visible ones (for tests and audits)."""
     start = bytearray(len(data.counts))
     for key in visible:
         start[data.ident(key)] = 1
-    known, _ = _closure(data.equations, by_id, start)
+    known, _ = _closure(data.equations, _equations_of(data), start)
     return {data.key(i) for i, flag in enumerate(known) if flag}
 
 
@@ -181,29 +203,35 @@ def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key
 
     `shown`: the keys published (None: every key).
     """
+    shown_ids = range(len(data.counts)) if shown is None else [data.ident(key) for key in shown]
+    return {data.key(i) for i in hidden_ids(data, shown_ids, min_group)}
+
+
+def hidden_ids(data: Cube, shown: Iterable[int], min_group: int) -> set[int]:
+    """`suppress` on ids (`Cube.product`): the shown ids to hide."""
     counts = data.counts
-    shown_ids = set(range(len(counts))) if shown is None else {data.ident(key) for key in shown}
-    small = [0 < n < min_group for n in counts]
-    hidden = {i for i in shown_ids if small[i]}
-    if any(small):
-        by_id: list[list[int]] = [[] for _ in counts]
-        for i, eq in enumerate(data.equations):
-            for member in eq:
-                by_id[member].append(i)
+    shown_ids = set(shown)
+    small = [i for i, n in enumerate(counts) if 0 < n < min_group]
+    hidden = shown_ids.intersection(small)
+    if small:
+        equations = data.equations
+        by_id = _equations_of(data)
         visible = bytearray(len(counts))
         for i in shown_ids:
             visible[i] = 1
-        unseen = [sum(not visible[m] for m in eq) for eq in data.equations]
+        unseen = [sum(not visible[m] for m in eq) for eq in equations]
+        unseen_sum = [sum(m for m in eq if not visible[m]) for eq in equations]
         last_leaks = len(counts) + 1
         while True:
             start = bytearray(visible)
-            missing = list(unseen)
+            missing, rest = list(unseen), list(unseen_sum)
             for i in hidden:
                 start[i] = 0
                 for j in by_id[i]:
                     missing[j] += 1
-            known, via = _closure(data.equations, by_id, start, missing)
-            leaks = [i for i, flag in enumerate(known) if flag and small[i]]
+                    rest[j] += i
+            known, via = _closure(equations, by_id, start, missing, rest)
+            leaks = [i for i in small if known[i]]
             if not leaks:
                 break
             before = len(hidden)
@@ -212,14 +240,14 @@ def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key
             stuck = len(leaks) >= last_leaks
             last_leaks = len(leaks)
             for leak in leaks:
-                _hide_a_partner(leak, data.equations, via, counts, shown_ids, hidden, known, every=stuck)
+                _hide_a_partner(leak, equations, via, counts, shown_ids, hidden, known, every=stuck)
             if len(hidden) == before:  # cannot happen; never loop forever on a privacy rule
-                hidden |= {m for leak in leaks for i in by_id[leak] for m in data.equations[i] if m in shown_ids}
+                hidden |= {m for leak in leaks for i in by_id[leak] for m in equations[i] if m in shown_ids}
                 hidden |= {leak for leak in leaks if leak in shown_ids}
                 if len(hidden) == before:
                     hidden = set(shown_ids)
                     break
-    return {data.key(i) for i in hidden}
+    return hidden
 
 
 def _hide_a_partner(

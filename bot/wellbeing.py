@@ -15,7 +15,7 @@ not recorded (`EVENT_TIME_NOTE`) rather than guessed.
 from __future__ import annotations
 
 import asyncio
-import itertools
+import functools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +37,7 @@ from bot.models import (
 )
 from bot.scripts import DEBRIEF_STAGE
 from bot.summary import BANDS, DISTRESS, _stage_order
-from bot.suppression import ALL, Dimension, cube, suppress
+from bot.suppression import ALL, Dimension, cube, hidden_ids
 
 PERIODS = (7, 30, 90)
 WEEKS = 13
@@ -132,48 +132,43 @@ class Wellbeing:
         fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
         band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
 
-        # each query in its own session, all at once: the report waits for the slowest one only
-
-        def rows(query: Any) -> asyncio.Task[list[Any]]:
-            return asyncio.ensure_future(self._rows(query))
-
-        held = rows(
+        held = (
             select(Debrief.team, coarse, literal("held"), func.count()).where(*in_window).group_by(Debrief.team, coarse)
         )
         skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
         skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
         if workspace:
             skipped_where.append(SkippedDebrief.workspace == workspace)
-        skipped = rows(
+        skipped = (
             select(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason, func.count())
             .where(*skipped_where)
             .group_by(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason)
         )
-        invited = rows(
+        invited = (
             select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
             .join(Participant, Participant.debrief_id == Debrief.id)
             .where(*in_window)
             .group_by(Debrief.team, coarse)
         )
-        sent = rows(
+        sent = (
             select(Debrief.team, coarse, Followup.stage, func.count())
             .join(Followup, Followup.debrief_id == Debrief.id)
             .where(*in_window, Followup.status == FollowupStatus.SENT)
             .group_by(Debrief.team, coarse, Followup.stage)
         )
-        responses = rows(
+        responses = (
             select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
             .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
             .where(*in_window)
             .group_by(Debrief.team, coarse, AnswerReceipt.stage)
         )
-        distress = rows(
+        distress = (
             select(Debrief.team, fine, Answer.stage, band, func.count())
             .join(Answer, Answer.debrief_id == Debrief.id)
             .where(*in_window, Answer.question == DISTRESS, Answer.number.is_not(None))
             .group_by(Debrief.team, fine, Answer.stage, band)
         )
-        actions = rows(
+        actions = (
             select(Debrief.team, coarse, ActionPoint.status, func.count())
             .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
             .where(*in_window)
@@ -184,34 +179,47 @@ class Wellbeing:
         support_where = [SupportRequest.created_at >= since, SupportRequest.created_at < until]
         if workspace:
             support_where.append(SupportRequest.workspace == workspace)
-        support = rows(
+        support = (
             select(support_team, support_bucket, SupportRequest.status, func.count())
             .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
             .where(*support_where)
             .group_by(support_team, support_bucket, SupportRequest.status)
         )
 
-        held, skipped, invited, sent, responses, distress, actions, support = await asyncio.gather(
-            held, skipped, invited, sent, responses, distress, actions, support
-        )
-        invited += sent
-        every = [held, skipped, invited, responses, distress, actions, support]
-        teams = tuple(sorted({str(row[0]) for table in every for row in table}))
-        stages = tuple(
-            sorted({str(row[2]) for row in (*invited, *responses)} | {DEBRIEF_STAGE}, key=_stage_order)
-        )
+        # Each query in its own session, all at once, and each table folded as soon as it
+        # and what it needs are in, while the slower queries still run. The teams come
+        # from the three small queries: every other one joins the debriefs of the same
+        # window, so its teams are among the held ones.
+        figures: dict[str, Figure] = {}
+        async with asyncio.TaskGroup() as group:
+            held, skipped, support, actions, invited, sent, responses, distress = (
+                group.create_task(self._rows(query))
+                for query in (held, skipped, support, actions, invited, sent, responses, distress)
+            )
+            held_rows, skipped_rows, support_rows = await held, await skipped, await support
+            teams = tuple(sorted({str(row[0]) for table in (held_rows, skipped_rows, support_rows) for row in table}))
+            figure = functools.partial(self._figure, teams=teams)
+            figures["debriefs held"] = figure("debriefs held", held_rows, ("held",), COARSE)
+            figures["debriefs skipped"] = figure("debriefs skipped", skipped_rows, _columns(skipped_rows), COARSE)
+            statuses = ("open", "claimed", "closed")
+            figures["support requests"] = figure("support requests", support_rows, statuses, COARSE)
+            figures["action points"] = figure("action points", await actions, ("open", "done"), COARSE)
+            invited_rows = await invited + await sent
+            responses_rows = await responses
+            stages = tuple(
+                sorted({str(row[2]) for row in (*invited_rows, *responses_rows)} | {DEBRIEF_STAGE}, key=_stage_order)
+            )
+            figures["invited"] = figure("invited", invited_rows, stages, COARSE)
+            figures["responses"] = figure("responses", responses_rows, stages, COARSE)
+            distress_rows = await distress
+            for stage in stages:
+                mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress_rows if s == stage and b is not None]
+                name = f"distress {stage}"
+                figures[name] = figure(name, mine, tuple(b for b, _, _ in BANDS), FINE)
+        order = ["debriefs held", "debriefs skipped", "invited", "responses"]
+        order += [f"distress {stage}" for stage in stages] + ["action points", "support requests"]
         report = Report(until=until, min_group=self.min_group, teams=teams, stages=stages)
-        add = report.figures.__setitem__
-        add("debriefs held", self._figure("debriefs held", held, teams, ("held",), COARSE))
-        add("debriefs skipped", self._figure("debriefs skipped", skipped, teams, _columns(skipped), COARSE))
-        add("invited", self._figure("invited", invited, teams, stages, COARSE))
-        add("responses", self._figure("responses", responses, teams, stages, COARSE))
-        for stage in stages:
-            mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress if s == stage and b is not None]
-            name = f"distress {stage}"
-            add(name, self._figure(name, mine, teams, tuple(b for b, _, _ in BANDS), FINE))
-        add("action points", self._figure("action points", actions, teams, ("open", "done"), COARSE))
-        add("support requests", self._figure("support requests", support, teams, ("open", "claimed", "closed"), COARSE))
+        report.figures.update((name, figures[name]) for name in order)
         return report
 
     async def _rows(self, query: Any) -> list[Any]:
@@ -219,7 +227,7 @@ class Wellbeing:
             return list((await session.execute(query)).all())
 
     def _figure(
-        self, name: str, rows: Sequence[Any], teams: tuple[str, ...], columns: tuple[str, ...], time: Dimension
+        self, name: str, rows: Sequence[Any], columns: tuple[str, ...], time: Dimension, teams: tuple[str, ...]
     ) -> Figure:
         counts: dict[tuple[Hashable, ...], int] = {}
         extra = list(columns)
@@ -233,9 +241,9 @@ class Wellbeing:
             counts[key] = counts.get(key, 0) + int(count)
         columns = tuple(extra)
         data = cube(counts, [Dimension(teams), time, Dimension(columns)])
-        shown = list(itertools.product(data.members[0], tuple(time.derived), data.members[2]))
-        hidden = suppress(data, shown, self.min_group)
-        cells = {key: (None if key in hidden else data.counts[data.ident(key)]) for key in shown}
+        keys, ids = data.product(data.members[0], tuple(time.derived), data.members[2])
+        hidden = hidden_ids(data, ids, self.min_group)
+        cells = {key: (None if i in hidden else data.counts[i]) for key, i in zip(keys, ids, strict=True)}
         return Figure(name=name, teams=teams, columns=columns, cells=cells)
 
 
