@@ -1,6 +1,6 @@
 """Slack request throughput: our server against a bare Bolt app, side by side, in one run.
 
-    python bench/slack_bench.py [--requests N] [--concurrency C] [--database-url URL] [--profile FILE]
+    python bench/slack_bench.py [--requests N] [--concurrency C] [--rounds R] [--database-url URL] [--profile FILE]
 
 Two paths, each measured from sending a signed request over loopback to
 the end of the HTTP answer:
@@ -11,7 +11,10 @@ the end of the HTTP answer:
   different participant, so every one of them is a real first answer.
 
 The bare app is a Bolt AsyncApp on aiohttp whose command and view listeners
-only `ack()`: the floor that Bolt, signing and aiohttp set. Each app runs in
+only `ack()`: the floor that Bolt, signing and aiohttp set. Each path's
+requests are sent in --rounds slices, bare and ours taking turns (bare first
+in odd rounds, ours first in even ones), so that a change in the machine's
+load during the run (two cores, shared) weighs on both apps alike. Each app runs in
 its own process (the machine has two cores: one serves, one sends), both
 against one FakeSlack (tests/fake_slack.py) in the load generator's process.
 The database is a fresh SQLite file unless --database-url or
@@ -19,7 +22,7 @@ TEST_DATABASE_URL names a PostgreSQL one (it must be a database the bench
 may write to; nothing is dropped).
 
 Goals, printed, not asserted: ack path >= 0.8x bare, answer path >= 0.5x bare
-(throughput, ours/bare). Every phase is bounded by --requests and
+(throughput, ours/bare). Every path and app is bounded by --requests and
 --max-seconds; --profile FILE writes cProfile stats of our server.
 """
 
@@ -221,7 +224,7 @@ async def load(
     result: Result,
     offset: int = 0,
 ) -> Result:
-    """Send `count` requests from `concurrency` workers, stopping early after `max_seconds`."""
+    """Send `count` requests from `concurrency` workers, stopping early after `max_seconds`; add to `result`."""
     counter = iter(range(count))
     started = time.perf_counter()
     deadline = started + max_seconds
@@ -238,7 +241,7 @@ async def load(
                 result.first_error = result.first_error or repr(reply)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.perf_counter() - started
+    result.seconds += time.perf_counter() - started
     return result
 
 
@@ -324,8 +327,8 @@ async def run(args: argparse.Namespace) -> int:
         database_url = normalise_database_url(given or f"sqlite:///{workdir}/bench.db")
         shown = database_url.split("@")[-1] if "@" in database_url else database_url
         print(
-            f"Slack bench: {args.requests} requests per path and app, concurrency {args.concurrency}, "
-            f"at most {args.max_seconds:.0f}s each; database {shown}"
+            f"Slack bench: {args.requests} requests per path and app in {args.rounds} rounds, concurrency "
+            f"{args.concurrency}, at most {args.max_seconds:.0f}s each; database {shown}"
         )
         async with FakeSlack() as fake:
             fake.trigger_ttl = 30.0  # throughput, not Slack's 3-second trigger window, is measured here
@@ -341,7 +344,7 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def measure(args: argparse.Namespace, fake: FakeSlack, database_url: str) -> tuple[list[Result], Answers]:
-    """Warm up, then load each path on the bare app and on ours, in that order."""
+    """Warm up, then load each path on the bare app and on ours, taking turns in rounds."""
     results: list[Result] = []
     ours = Server("ours", fake.api_url, database_url, "", profile=args.profile)
     await ours.start()
@@ -354,16 +357,22 @@ async def measure(args: argparse.Namespace, fake: FakeSlack, database_url: str) 
             timeout = aiohttp.ClientTimeout(total=30)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
                 for path in ("ack", "answer"):
-                    for name, server in (("bare", bare), ("ours", ours)):
+                    apps = [(Result(path, name), server) for name, server in (("bare", bare), ("ours", ours))]
+                    ok = _acked if path == "ack" else _answered
+                    senders = {}
+                    for measured, server in apps:
                         slack = SlackClient(session, server.url, fake)
-                        if path == "ack":
-                            send, ok = _command_sender(slack), _acked
-                        else:
-                            send, ok = _answer_sender(slack, answers.people), _answered
-                        await load(send, ok, WARMUP, args.concurrency, args.max_seconds, Result(path, name))
-                        measured = Result(path, name)
-                        await load(send, ok, args.requests, args.concurrency, args.max_seconds, measured, WARMUP)
-                        results.append(measured)
+                        send = _command_sender(slack) if path == "ack" else _answer_sender(slack, answers.people)
+                        await load(send, ok, WARMUP, args.concurrency, args.max_seconds, Result(path, "warm-up"))
+                        senders[measured.app] = send
+                    done = 0
+                    for round_ in range(args.rounds):
+                        count = min(-(-args.requests // args.rounds), args.requests - done)
+                        for measured, _ in apps if round_ % 2 == 0 else apps[::-1]:
+                            seconds = args.max_seconds / args.rounds
+                            await load(senders[measured.app], ok, count, args.concurrency, seconds, measured, WARMUP + done)
+                        done += count
+                    results.extend(measured for measured, _ in apps)
                 await asyncio.sleep(1.0)  # let ours finish the modals and counters it started after acking
         finally:
             await bare.stop()
@@ -422,14 +431,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="measured requests per path and app (default 1000)")
     parser.add_argument("--concurrency", type=int, default=10, help="requests in flight at once (default 10)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="stop a phase after this long (default 60)")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="slices in which bare and ours take turns on each path (default 10)"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=60.0, help="stop a path's load on one app after this long (default 60)"
+    )
     parser.add_argument(
         "--database-url", help="PostgreSQL or SQLite URL (default: TEST_DATABASE_URL, else a temporary SQLite file)"
     )
     parser.add_argument("--profile", metavar="FILE", help="profile our server with cProfile; write the stats to FILE")
     args = parser.parse_args(argv)
-    if args.requests < 1 or args.concurrency < 1:
-        parser.error("--requests and --concurrency must be at least 1")
+    if args.requests < 1 or args.concurrency < 1 or not 1 <= args.rounds <= args.requests:
+        parser.error("--requests and --concurrency must be at least 1, --rounds from 1 to --requests")
     logging.basicConfig(level=logging.ERROR)
     return asyncio.run(run(args))
 
