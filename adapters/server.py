@@ -67,6 +67,9 @@ def create_app(
     app[STATE] = state = ServerState()
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    from adapters import charts_http
+
+    charts_http.register(app)
 
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack
@@ -76,6 +79,11 @@ def create_app(
         state.enabled.append(
             "Slack: off. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (one workspace), "
             "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (many), to turn it on."
+        )
+    if not settings.debrief_public_url:
+        state.enabled.append(
+            "Officers' charts and export links: off in Slack and in signed-in Teams. "
+            "Set DEBRIEF_PUBLIC_URL to this server's https address to turn them on."
         )
     from adapters.teams import mount as mount_teams
 

@@ -7,6 +7,7 @@ from functools import cached_property
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.links import Links
 from bot.officers import Officers
 from bot.debriefs import Debriefs
 from bot.scripts import Library, ResourceSet
@@ -54,6 +55,11 @@ class Core:
     def wellbeing(self) -> Wellbeing:
         """The officers' report: 7, 30 and 90 days, per team, suppressed."""
         return Wellbeing(self.database, self.settings.debrief_min_group)
+
+    @cached_property
+    def links(self) -> Links:
+        """Signed, expiring links to the officers' charts and export (DEBRIEF_PUBLIC_URL)."""
+        return Links(self.settings.receipt_secret(), self.clock, self.settings.debrief_public_url)
 
     @cached_property
     def officers(self) -> Officers:

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = Field(default=3978, ge=1, le=65535)
+    debrief_public_url: str | None = None
+    """The https address Slack and Teams reach this server at (`https://debrief.example.org`), for the
+    officers' charts and export links; unset, Slack shows no charts and Teams local mode uses 127.0.0.1."""
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -123,6 +126,17 @@ class Settings(BaseSettings):
         url = normalise_database_url(value.strip())
         if not (url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://")):
             raise ValueError("use sqlite:///FILE or postgresql://USER@HOST/DB")
+        return url
+
+    @field_validator("debrief_public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        local = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$", url)
+        if not (re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", url) or local):
+            raise ValueError(f"{url!r} is not an https:// address such as https://debrief.example.org")
         return url
 
     @field_validator("debrief_followups")

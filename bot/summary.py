@@ -3,6 +3,8 @@
 Every number here passes the minimum-group rule: a group of answers smaller
 than `min_group` is reported as "fewer than N", with no count, mean or
 distribution, because with three people in a room a distribution is a name.
+This is one debrief's view; the officers' overview across debriefs is
+`bot.wellbeing` (suppressed report) worded by `bot.overview`.
 Free text appears only when its author chose to share it with the team
 (team view), or in an officer's view only from groups at or above the
 minimum; never beside a name, and sorted, never in the order it arrived.
@@ -11,22 +13,11 @@ minimum; never beside a name, and sorted, never in the order it arrived.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.models import (
-    ActionPoint,
-    ActionStatus,
-    Answer,
-    AnswerReceipt,
-    Debrief,
-    Participant,
-    SkippedDebrief,
-    SupportRequest,
-    SupportStatus,
-)
+from bot.models import Answer, AnswerReceipt, Debrief
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, ScaleQuestion, TextQuestion
 from bot.settings import parse_duration
 
@@ -60,30 +51,6 @@ class StageAggregate:
     @property
     def suppressed(self) -> bool:
         return self.responses < self.min_group
-
-
-@dataclass
-class StageSummary:
-    stage: str
-    responses: int
-    invited: int
-    distress: dict[str, int] | None
-    """Counts per band, or None when suppressed."""
-
-
-@dataclass
-class Summary:
-    since: datetime
-    until: datetime
-    min_group: int
-    debriefs_held: int
-    debriefs_skipped: int
-    skipped_by_reason: dict[str, int]
-    participants: int
-    stages: list[StageSummary]
-    actions_open: int
-    actions_done: int
-    support_open: int
 
 
 class Summaries:
@@ -127,95 +94,6 @@ class Summaries:
             aggregate.questions.append(result)
         return aggregate
 
-    async def summarise(self, since: datetime, until: datetime, workspace: str | None = None) -> Summary:
-        """The officers' overview of a period, every cell suppressed below the minimum."""
-        in_period = [Debrief.started_at >= since, Debrief.started_at < until]
-        if workspace:
-            in_period.append(Debrief.workspace == workspace)
-        period = select(Debrief.id).where(*in_period)
-        async with self.database.session() as session:
-            held = (await session.execute(select(func.count()).select_from(Debrief).where(*in_period))).scalar_one()
-            skipped_filter = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
-            if workspace:
-                skipped_filter.append(SkippedDebrief.workspace == workspace)
-            skipped = dict(
-                (
-                    await session.execute(
-                        select(SkippedDebrief.reason, func.count()).where(*skipped_filter).group_by(SkippedDebrief.reason)
-                    )
-                ).all()
-            )
-            invited = (
-                await session.execute(
-                    select(func.count()).select_from(Participant).where(Participant.debrief_id.in_(period))
-                )
-            ).scalar_one()
-            responses = dict(
-                (
-                    await session.execute(
-                        select(AnswerReceipt.stage, func.count())
-                        .where(AnswerReceipt.debrief_id.in_(period))
-                        .group_by(AnswerReceipt.stage)
-                    )
-                ).all()
-            )
-            band_columns = [
-                func.sum(case((Answer.number.between(low, high), 1), else_=0)).label(name) for name, low, high in BANDS
-            ]
-            distress = {
-                row.stage: {name: int(getattr(row, name) or 0) for name, _, _ in BANDS}
-                for row in (
-                    await session.execute(
-                        select(Answer.stage, *band_columns)
-                        .where(Answer.debrief_id.in_(period), Answer.question == DISTRESS)
-                        .group_by(Answer.stage)
-                    )
-                ).all()
-            }
-            actions = dict(
-                (
-                    await session.execute(
-                        select(ActionPoint.status, func.count())
-                        .where(ActionPoint.debrief_id.in_(period))
-                        .group_by(ActionPoint.status)
-                    )
-                ).all()
-            )
-            support_filter = [SupportRequest.status != SupportStatus.CLOSED]
-            if workspace:
-                support_filter.append(SupportRequest.workspace == workspace)
-            support_open = (
-                await session.execute(select(func.count()).select_from(SupportRequest).where(*support_filter))
-            ).scalar_one()
-        stages = [
-            StageSummary(
-                stage=stage,
-                responses=int(count),
-                invited=int(invited),
-                distress=self._suppress(distress.get(stage)),
-            )
-            for stage, count in sorted(responses.items(), key=lambda item: _stage_order(item[0]))
-        ]
-        return Summary(
-            since=since,
-            until=until,
-            min_group=self.min_group,
-            debriefs_held=int(held),
-            debriefs_skipped=sum(skipped.values()),
-            skipped_by_reason={str(reason): int(count) for reason, count in skipped.items()},
-            participants=int(invited),
-            stages=stages,
-            actions_open=int(actions.get(ActionStatus.OPEN, 0)),
-            actions_done=int(actions.get(ActionStatus.DONE, 0)),
-            support_open=int(support_open),
-        )
-
-    def _suppress(self, bands: dict[str, int] | None) -> dict[str, int] | None:
-        """Whole distribution or nothing: below the minimum no band is shown."""
-        if not bands or sum(bands.values()) < self.min_group:
-            return None
-        return bands
-
 
 def _stage_order(stage: str) -> tuple[int, float]:
     if stage == DEBRIEF_STAGE:
@@ -224,9 +102,3 @@ def _stage_order(stage: str) -> tuple[int, float]:
         return (1, parse_duration(stage).total_seconds())
     except ValueError:
         return (2, 0.0)
-
-
-def period(days: int, until: datetime) -> tuple[datetime, datetime]:
-    return until - timedelta(days=days), until
-
-

@@ -21,6 +21,7 @@ from bot.core import Core
 from bot.errors import AlreadyAnswered, NoLongerOpen
 from bot.models import AnswerReceipt, DebriefKey
 from bot.settings import Settings
+from bot.suppression import ALL
 
 PEOPLE = [f"U0{n}ALICE{n}" for n in range(7)]
 LEAD = "ULEADNURSE"
@@ -161,8 +162,10 @@ async def test_summaries_below_the_minimum_group_show_no_numbers(core, clock):
     officer_view = await core.summaries.stage_aggregate(debrief, for_team=False)
     for view in (team_view, officer_view):
         assert view.suppressed and view.questions == []
-    overview = await core.summaries.summarise(clock.now() - timedelta(days=30), clock.now() + timedelta(seconds=1))
-    assert [stage.distress for stage in overview.stages] == [None]
+    report = await core.wellbeing.report(clock.now() + timedelta(seconds=1))
+    distress = report.figures["distress debrief"]
+    assert distress.get("30d", ALL, "7-10") is None and distress.get("30d", ALL, ALL) is None
+    assert not [value for value in distress.cells.values() if value]  # four answers: no count above zero anywhere
 
     await core.debriefs.record_answer(debrief.id, "debrief", PEOPLE[4], {"distress": 2})
     team_view = await core.summaries.stage_aggregate(debrief, for_team=True)
@@ -170,8 +173,11 @@ async def test_summaries_below_the_minimum_group_show_no_numbers(core, clock):
     assert not team_view.suppressed and distress.counts == {"0-3": 1, "4-6": 0, "7-10": 4}
     notes = next(q for q in team_view.questions if q.id == "team_note")
     assert notes.texts == ["hard night"] * 4
-    overview = await core.summaries.summarise(clock.now() - timedelta(days=30), clock.now() + timedelta(seconds=1))
-    assert overview.stages[0].distress == {"0-3": 1, "4-6": 0, "7-10": 4}
+    report = await core.wellbeing.report(clock.now() + timedelta(seconds=1))
+    distress = report.figures["distress debrief"]
+    # five answers: the total shows, but not the 1 and the 4 it is made of (nor anything that gives them back)
+    assert distress.get("30d", ALL, ALL) == 5
+    assert {band: distress.get("30d", ALL, band) for band in ("0-3", "4-6", "7-10")} == {"0-3": None, "4-6": 0, "7-10": None}
 
 
 async def test_text_kept_for_the_wellbeing_team_never_reaches_the_team_view(core, clock):

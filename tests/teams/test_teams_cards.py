@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from adaptive_cards import validate
 from fake_connector import MAX_ACTIVITY_BYTES
+from reports import crafted_report
 
 from adapters.teams.cards import followup, forms, script, summary, support
 from adapters.teams.cards.common import attachment, without_dialogs
@@ -22,7 +23,7 @@ from adapters.teams.messaging import message
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.port import FollowupDelivery
 from bot.scripts import Library
-from bot.summary import QuestionResult, StageAggregate, StageSummary, Summary
+from bot.summary import QuestionResult, StageAggregate
 from bot.support import resources_for_person
 
 LIBRARY = Library.load()
@@ -95,14 +96,16 @@ def test_support_summary_and_follow_up_cards() -> None:
     fits(support.talk_dialog({"d": uuid.uuid4()}, LONG[:200], "Looks like a phone number."))
     fits(support.talk_sent_dialog(False))
     fits(support.support_notice_card(LONG[:80], LONG[:200], LONG[:150], "peer supporter", str(uuid.uuid4())))
-    fits(summary.summary_card(Summary(since=NOW, until=NOW, min_group=5, debriefs_held=0, debriefs_skipped=0,
-                                      skipped_by_reason={}, participants=0, stages=[], actions_open=0,
-                                      actions_done=0, support_open=0), 30))
-    fits(summary.summary_card(Summary(
-        since=NOW, until=NOW, min_group=5, debriefs_held=9, debriefs_skipped=3,
-        skipped_by_reason={"no_time": 2, "something_new": 1}, participants=40,
-        stages=[StageSummary("debrief", 30, 40, {"0-3": 10, "4-6": 10, "7-10": 10}), StageSummary("24h", 3, 40, None)],
-        actions_open=4, actions_done=5, support_open=1), 30))
+    fits(summary.summary_card(crafted_report(default=0, shares={s: (0, 0) for s in ("debrief", "24h", "7d")}), 30))
+    full = crafted_report(default=None)
+    card = summary.summary_card(full, 30, {"distress": "https://h.example/charts/t.png",
+                                           "participation": "https://h.example/charts/u.png"},
+                                "https://h.example/exports/v.csv")
+    fits(card)
+    images = [element for element in card["body"] if element["type"] == "Image"]
+    assert [bool(image["altText"]) for image in images] == [True, True]
+    assert card["actions"] == [{"type": "Action.OpenUrl", "title": summary.EXPORT_LABEL,
+                                "url": "https://h.example/exports/v.csv"}]
     chosen = LIBRARY.script("stop5")
     for stage, late in [("24h", False), ("7d", True)]:
         content = LIBRARY.stage(chosen, stage)

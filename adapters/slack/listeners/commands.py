@@ -7,22 +7,21 @@ so `ack()` and `views.open` happen before any database work.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import listener
+from adapters.slack.ids import Action
 from adapters.slack.listeners import queue
 from adapters.slack.metadata import Origin
 from adapters.slack.people import is_officer
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
-from adapters.slack.render.summary import summary_blocks, team_blocks
+from adapters.slack.summary import officer_summary
 from bot.core import Core
 from bot.errors import NotAllowed
 
 COMMAND = "/debrief"
-SUMMARY_DAYS = 30
 
 HELP = (
     "*/debrief* starts a short debrief after a hard event: pick the people, I make a private channel, "
@@ -78,11 +77,13 @@ async def _summary(body: dict, client, core: Core, respond) -> None:
     if not await is_officer(core, client, body["user_id"]):
         await respond(text=NOT_AN_OFFICER, response_type="ephemeral")
         return
-    until = core.clock.now()
-    summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=body.get("team_id"))
-    report = await core.wellbeing.report(until, workspace=body.get("team_id"))
-    blocks = summary_blocks(summary, SUMMARY_DAYS) + team_blocks(report, SUMMARY_DAYS)
+    blocks = await officer_summary(core, body.get("team_id"))
     await respond(blocks=to_dicts(blocks), text="Wellbeing summary", response_type="ephemeral")
+
+
+async def export_tapped(ack) -> None:
+    """The export button is a link: the browser fetches the CSV; Slack only wants the tap acknowledged."""
+    await ack()
 
 
 MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|^([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|[UW][A-Z0-9]+)$")
@@ -119,3 +120,4 @@ async def _officers(body: dict, core: Core, respond) -> None:
 
 def register(app: AsyncApp) -> None:
     app.command(COMMAND)(debrief_command)
+    app.action(Action.EXPORT)(export_tapped)

@@ -6,16 +6,13 @@ the same Home view again is harmless, so the handler is idempotent as is.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import cause, explain, listener, log
 from adapters.slack.people import is_officer
 from adapters.slack.render.home import home_view, unavailable_home
+from adapters.slack.summary import officer_summary
 from bot.core import Core
-
-SUMMARY_DAYS = 30
 
 
 @listener
@@ -33,14 +30,11 @@ async def home_opened(body, client, core: Core) -> None:
         return
     summary = None
     if await is_officer(core, client, user):
-        until = core.clock.now()
-        try:
-            summary = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until, workspace=workspace)
+        try:  # fresh chart and export links on every open
+            summary = await officer_summary(core, workspace)
         except Exception as error:  # the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
-    await client.views_publish(
-        user_id=user, view=home_view(debriefs, core.library, core.resources, summary, SUMMARY_DAYS)
-    )
+    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary))
 
 
 def register(app: AsyncApp) -> None:

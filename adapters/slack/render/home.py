@@ -9,13 +9,11 @@ from slack_sdk.models.views import View
 from adapters.slack.metadata import DebriefRef
 from adapters.slack.render.common import Blocks, context, header, section
 from adapters.slack.render.script import answer_button
-from adapters.slack.render.summary import summary_blocks
 from adapters.slack.render.support import resource_blocks
 from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
 from bot.wording import day
 from bot.models import Debrief
 from bot.scripts import Library, ResourceSet
-from bot.summary import Summary
 
 MAX_LISTED = 15
 
@@ -36,9 +34,9 @@ def home_view(
     debriefs: Sequence[Debrief],
     library: Library,
     resources: ResourceSet,
-    summary: Summary | None = None,
-    days: int = 30,
+    summary: Blocks | None = None,
 ) -> dict:
+    """`summary`: the officers' overview (`adapters.slack.summary`), for wellbeing officers only."""
     blocks: Blocks = [header("Your debriefs")]
     if debriefs:
         for debrief in debriefs[:MAX_LISTED]:
@@ -52,7 +50,7 @@ def home_view(
     blocks += resource_blocks(resources, max_blocks=20)
     if summary is not None:
         blocks.append(header("For the wellbeing team"))
-        blocks += summary_blocks(summary, days)
+        blocks += summary
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
 

@@ -1,51 +1,58 @@
-"""The wellbeing officers' anonymised overview (`/debrief summary` and App Home).
+"""The wellbeing officers' anonymised overview (`/debrief summary` and App Home), from the suppressed report.
 
-Every answer count below the minimum group reads "fewer than N"; the core
-already withholds distress bands below it.
+Every figure is a cell `bot.wellbeing` chose to show (`bot.overview` words
+them); hidden cells read "–". The two charts are images Slack fetches from
+this server by signed link, and the export is one tap on a link button.
+Without DEBRIEF_PUBLIC_URL Slack cannot reach the server, so one line says so
+instead.
 """
 
 from __future__ import annotations
 
-from adapters.slack.render.common import Blocks, context, section
-from bot.summary import Summary
+from collections.abc import Mapping
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ImageBlock
+
+from adapters.slack.ids import Action
+from adapters.slack.render.common import Blocks, context, plain, section
+from bot.charts import KINDS, alt_text
+from bot.overview import cell, overview
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
-from bot.wording import answered, day, distress_bands, skip_reason, stage_name
+
+NO_PUBLIC_URL = (
+    "Charts and the CSV export appear here once DEBRIEF_PUBLIC_URL is set to this bot's https address "
+    "(ask whoever runs it)."
+)
+EXPORT_LABEL = "Download the figures (CSV)"
 
 
-def summary_blocks(summary: Summary, days: int) -> Blocks:
-    minimum = summary.min_group
-    lines = [
-        f"*Last {days} days* ({day(summary.since.date())} to {day(summary.until.date())}), anonymised",
-        f"• Debriefs held: {summary.debriefs_held}",
-        f"• Events with no debrief: {summary.debriefs_skipped}",
-    ]
-    for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda item: -item[1]):
-        lines.append(f"      {skip_reason(reason)}: {count}")
-    lines.append(f"• People invited: {summary.participants}")
-    lines.append(f"• Action points: {summary.actions_open} open, {summary.actions_done} done")
-    lines.append(f"• Open requests to talk to someone: {summary.support_open}")
-    blocks: Blocks = [section("\n".join(lines))]
-    stage_lines = []
-    for stage in summary.stages:
-        line = f"• *{stage_name(stage.stage)}:* {answered(stage.responses, minimum)}"
-        if stage.distress:
-            line += f"; {distress_bands(stage.distress)}"
-        stage_lines.append(line)
-    if stage_lines:
-        blocks.append(section("*How people are doing*\n" + "\n".join(stage_lines)))
-    blocks.append(
-        context(f"Groups smaller than {minimum} are not broken down, so that nobody can be recognised by their answers.")
-    )
+def summary_blocks(
+    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None
+) -> Blocks:
+    """Header figures, the charts (or why there are none), the teams, and the export button."""
+    words = overview(report, days)
+    blocks: Blocks = [section(f"*{words.period}*\n" + "\n".join(f"• {fact}" for fact in words.facts))]
+    if words.stages:
+        blocks.append(
+            section("*How people are doing*\n" + "\n".join(f"• *{name}:* {line}" for name, line in words.stages))
+        )
+    blocks.append(context(words.hidden_note))
+    if chart_urls:
+        for name, url in chart_urls.items():
+            blocks.append(ImageBlock(image_url=url, alt_text=alt_text(name, report)[:2000], title=plain(KINDS[name].title)))
+    else:
+        blocks.append(context(NO_PUBLIC_URL))
+    blocks += team_blocks(report, days)
+    if export_url:
+        blocks.append(
+            ActionsBlock(elements=[ButtonElement(text=EXPORT_LABEL, url=export_url, action_id=Action.EXPORT)])
+        )
     return blocks
 
 
 TEAMS_SHOWN = 15
 """Teams listed in the message; the export has them all."""
-
-
-def _cell(value: int | None) -> str:
-    return "–" if value is None else str(value)
 
 
 def team_blocks(report: Report, days: int) -> Blocks:
@@ -57,17 +64,12 @@ def team_blocks(report: Report, days: int) -> Blocks:
     for team in (ALL, *report.teams[:TEAMS_SHOWN]):
         name = "*All teams*" if team == ALL else f"<#{team}>" if team.startswith("C") else team
         line = (
-            f"• {name}: debriefs {_cell(held.get(period, team))}, "
-            f"answers {_cell(responses.get(period, team, 'debrief'))} of {_cell(invited.get(period, team, 'debrief'))}"
+            f"• {name}: debriefs {cell(held.get(period, team))}, "
+            f"answers {cell(responses.get(period, team, 'debrief'))} of {cell(invited.get(period, team, 'debrief'))}"
         )
         if distress is not None:
-            line += " · distress " + " / ".join(f"{band} {_cell(distress.get(period, team, band))}" for band in distress.columns)
+            line += " · distress " + " / ".join(f"{band} {cell(distress.get(period, team, band))}" for band in distress.columns)
         lines.append(line)
-    text = f"*By team, last {days} days*\n" + "\n".join(lines)
-    return [
-        section(text[:2900]),
-        context(
-            f"– : hidden, because it is below {report.min_group} or would let someone work out a smaller group "
-            "from the totals. `debrief-bot export` has every team, period and week."
-        ),
-    ]
+    if len(report.teams) > TEAMS_SHOWN:
+        lines.append(f"…and {len(report.teams) - TEAMS_SHOWN} more teams in the export")
+    return [section((f"*By team, last {days} days*\n" + "\n".join(lines))[:2900])]

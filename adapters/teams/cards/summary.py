@@ -1,40 +1,42 @@
-"""The wellbeing officers' anonymised overview (the `summary` command).
+"""The wellbeing officers' anonymised overview (the `summary` command), from the suppressed report.
 
-Every answer count below the minimum group reads "fewer than N"; the core
-already withholds distress bands below it.
+The same words as Slack (`bot.overview`): every figure is a cell the report
+chose to show, hidden ones read "–". The two charts are Image elements that
+Teams fetches from this server by signed link, and the export is one
+`Action.OpenUrl`; without an address Teams can reach, one line says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from adapters.teams.cards.common import Element, bullets, card, subheading, text
-from bot.summary import Summary
-from bot.wording import answered, day, distress_bands, skip_reason, stage_name
+from adapters.teams.cards.common import Element, bullets, card, open_url, subheading, text
+from bot.charts import alt_text
+from bot.overview import overview
+from bot.wellbeing import Report
+
+NO_PUBLIC_URL = ("Charts and the CSV export appear here once DEBRIEF_PUBLIC_URL is set to this bot's https "
+                 "address (ask whoever runs it).")
+EXPORT_LABEL = "Download the figures (CSV)"
 
 
-def summary_card(summary: Summary, days: int) -> dict[str, Any]:
-    minimum = summary.min_group
-    lines = [
-        f"Debriefs held: {summary.debriefs_held}",
-        f"Events with no debrief: {summary.debriefs_skipped}",
-        *[f"{skip_reason(reason)}: {count}" for reason, count in sorted(summary.skipped_by_reason.items(), key=lambda i: -i[1])],
-        f"People invited: {summary.participants}",
-        f"Action points: {summary.actions_open} open, {summary.actions_done} done",
-        f"Open requests to talk to someone: {summary.support_open}",
-    ]
-    body: list[Element] = [
-        text(f"**Last {days} days** ({day(summary.since.date())} to {day(summary.until.date())}), anonymised"),
-        bullets(lines),
-    ]
-    stage_lines = []
-    for stage in summary.stages:
-        line = f"**{stage_name(stage.stage)}:** {answered(stage.responses, minimum)}"
-        if stage.distress:
-            line += f"; {distress_bands(stage.distress)}"
-        stage_lines.append(line)
-    if stage_lines:
-        body += [subheading("How people are doing"), bullets(stage_lines)]
-    body.append(text(f"Groups smaller than {minimum} are not broken down, so that nobody can be recognised "
-                     "by their answers.", subtle=True, size="Small"))
-    return card(body, fallback="Wellbeing summary")
+def summary_card(
+    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None
+) -> dict[str, Any]:
+    words = overview(report, days)
+    body: list[Element] = [text(f"**{words.period}**"), bullets(words.facts)]
+    if words.stages:
+        body += [subheading("How people are doing"), bullets(f"**{name}:** {line}" for name, line in words.stages)]
+    body.append(text(words.hidden_note, subtle=True, size="Small"))
+    if chart_urls:
+        body += [
+            {"type": "Image", "url": url, "altText": alt_text(name, report), "size": "Stretch", "spacing": "Medium"}
+            for name, url in chart_urls.items()
+        ]
+    else:
+        body.append(text(NO_PUBLIC_URL, subtle=True, size="Small"))
+    if report.teams:
+        body.append(text(f"Per team ({len(report.teams)}): in the export.", subtle=True, size="Small"))
+    actions = [open_url(EXPORT_LABEL, export_url)] if export_url else []
+    return card(body, actions, fallback="Wellbeing summary")

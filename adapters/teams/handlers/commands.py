@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
@@ -21,6 +20,8 @@ from adapters.teams.handlers import queue
 from adapters.teams.messaging import Unreachable
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
+from bot.charts import KINDS
+from bot.links import report_time
 
 SUMMARY_DAYS = 30
 _TAGS = re.compile(r"<[^>]*>")
@@ -82,10 +83,14 @@ async def summary(services: Services, turn_context: TurnContext, personal: bool)
         await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
         return
     core = services.core
-    until = core.clock.now()
-    report = await core.summaries.summarise(until - timedelta(days=SUMMARY_DAYS), until,
-                                            workspace=workspace_of(turn_context))
-    card = summary_card(report, SUMMARY_DAYS)
+    until = report_time(core.clock.now())
+    workspace = workspace_of(turn_context)
+    report = await core.wellbeing.report(until, workspace=workspace)
+    # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
+    base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
+    charts = {name: core.links.chart_url(name, workspace, until, base) for name in KINDS}
+    card = summary_card(report, SUMMARY_DAYS, {name: url for name, url in charts.items() if url},
+                        core.links.export_url(workspace, until, SUMMARY_DAYS, base))
     if personal:
         await turn_context.send_activity(services.messaging.activity(card, "Wellbeing summary"))
         return

@@ -1,0 +1,72 @@
+"""The officers' overview in words, from the suppressed report: the same lines on Slack and Teams.
+
+Every number here is a cell that `bot.wellbeing` chose to show; a hidden
+cell reads "–" and one note says why. Nothing is counted again here, so the
+overview cannot show what the report hides (the old overview counted its own
+totals and showed them unsuppressed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.scripts import DEBRIEF_STAGE
+from bot.suppression import ALL
+from bot.wellbeing import Report, period_name
+from bot.wording import day, skip_reason, stage_name
+
+HIDDEN = "–"
+DISTRESS_SCALE = "how people are (0 fine, 10 extremely distressed)"
+
+
+def cell(value: int | None) -> str:
+    return HIDDEN if value is None else str(value)
+
+
+@dataclass
+class Overview:
+    period: str
+    """`Last 30 days (Mon 6 Oct 2025 to Wed 5 Nov 2025), anonymised`."""
+    facts: list[str] = field(default_factory=list)
+    stages: list[tuple[str, str]] = field(default_factory=list)
+    """(stage name, its answers and distress bands)."""
+    hidden_note: str = ""
+
+
+def overview(report: Report, days: int) -> Overview:
+    period = period_name(days)
+    figures = report.figures
+
+    def get(name: str, column: str = ALL) -> str:
+        return cell(figures[name].get(period, ALL, column))
+
+    since = report.until - timedelta(days=days)
+    out = Overview(period=f"Last {days} days ({day(since.date())} to {day(report.until.date())}), anonymised")
+    out.facts.append(f"Debriefs held: {get('debriefs held')}")
+    skipped = figures["debriefs skipped"]
+    reasons = [
+        f"{skip_reason(reason)}: {cell(value)}"
+        for reason in skipped.columns
+        if (value := skipped.get(period, ALL, reason)) != 0
+    ]
+    out.facts.append(f"Events with no debrief: {get('debriefs skipped')}" + (f" ({'; '.join(reasons)})" if reasons else ""))
+    out.facts.append(f"People invited to debriefs: {get('invited', DEBRIEF_STAGE)}")
+    out.facts.append(f"Action points: {get('action points', 'open')} open, {get('action points', 'done')} done")
+    out.facts.append(
+        f"Requests to talk to someone: {get('support requests', 'open')} waiting, "
+        f"{get('support requests', 'claimed')} taken on, {get('support requests', 'closed')} closed"
+    )
+    for stage in report.stages:
+        asked = "invited" if stage == DEBRIEF_STAGE else "check-ins sent"
+        line = f"answers {get('responses', stage)} of {get('invited', stage)} {asked}"
+        distress = figures.get(f"distress {stage}")
+        if distress is not None:
+            bands = " · ".join(f"{band}: {cell(distress.get(period, ALL, band))}" for band in distress.columns)
+            line += f"; {DISTRESS_SCALE}: {bands}"
+        out.stages.append((stage_name(stage), line))
+    out.hidden_note = (
+        f"{HIDDEN} : hidden, because it is below {report.min_group} or would let someone work out a smaller group "
+        "from the totals. Groups that small are never broken down, so nobody can be recognised by their answers."
+    )
+    return out
