@@ -114,14 +114,15 @@ def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
     for k, d in enumerate(dimensions):
         if any(parts[k][p] is not None for these in parts[k] if these for p in these):
             raise ValueError(f"a derived member of {d!r} sums a derived member")
+    base_position = [{member: i for i, member in enumerate(d.base)} for d in dimensions]
     value = [0] * total
     for key, count in counts.items():
         try:
-            ident = sum(position[d][member] * strides[d] for d, member in enumerate(key))
+            if len(key) != len(dimensions):
+                raise KeyError(key)
+            ident = sum([base_position[d][member] * strides[d] for d, member in enumerate(key)])
         except KeyError:
             raise ValueError(f"{key!r} is not a combination of base members") from None
-        if len(key) != len(dimensions) or any(parts[d][position[d][m]] is not None for d, m in enumerate(key)):
-            raise ValueError(f"{key!r} is not a combination of base members")
         value[ident] = int(count)
     # Dimension by dimension: a cell derived in this dimension is the sum of cells that
     # are base in it, and those are right once every earlier dimension is done (cells
@@ -183,9 +184,10 @@ def _closure(
 def _equations_of(data: Cube) -> list[list[int]]:
     """Per id, the equations it is a member of, in order."""
     by_id: list[list[int]] = [[] for _ in data.counts]
+    appends = [equations.append for equations in by_id]
     for i, eq in enumerate(data.equations):
         for member in eq:
-            by_id[member].append(i)
+            appends[member](i)
     return by_id
 
 
@@ -219,8 +221,12 @@ def hidden_ids(data: Cube, shown: Iterable[int], min_group: int) -> set[int]:
         visible = bytearray(len(counts))
         for i in shown_ids:
             visible[i] = 1
-        unseen = [sum(not visible[m] for m in eq) for eq in equations]
-        unseen_sum = [sum(m for m in eq if not visible[m]) for eq in equations]
+        unseen, unseen_sum = [0] * len(equations), [0] * len(equations)
+        for i, flag in enumerate(visible):
+            if not flag:
+                for j in by_id[i]:
+                    unseen[j] += 1
+                    unseen_sum[j] += i
         last_leaks = len(counts) + 1
         while True:
             start = bytearray(visible)
