@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,6 +111,9 @@ def _when_order(when: str) -> tuple[int, int]:
     return (0, int(when[:-1])) if when.endswith("d") else (1, int(when[1:]))
 
 
+Rows = Awaitable[list[Any]]
+
+
 def _bucket(column: Any, until: datetime, cutoffs: Sequence[int]) -> Any:
     return case(
         *((column >= until - timedelta(days=days), index) for index, days in enumerate(cutoffs)),
@@ -186,41 +189,50 @@ class Wellbeing:
             .group_by(support_team, support_bucket, SupportRequest.status)
         )
 
-        # Each query in its own session, all at once, and each table folded as soon as it
-        # and what it needs are in, while the slower queries still run. The teams come
-        # from the three small queries: every other one joins the debriefs of the same
-        # window, so its teams are among the held ones.
-        figures: dict[str, Figure] = {}
-        async with asyncio.TaskGroup() as group:
-            held, skipped, support, actions, invited, sent, responses, distress = (
-                group.create_task(self._rows(query))
-                for query in (held, skipped, support, actions, invited, sent, responses, distress)
-            )
-            held_rows, skipped_rows, support_rows = await held, await skipped, await support
-            teams = tuple(sorted({str(row[0]) for table in (held_rows, skipped_rows, support_rows) for row in table}))
-            figure = functools.partial(self._figure, teams=teams)
-            figures["debriefs held"] = figure("debriefs held", held_rows, ("held",), COARSE)
-            figures["debriefs skipped"] = figure("debriefs skipped", skipped_rows, _columns(skipped_rows), COARSE)
-            statuses = ("open", "claimed", "closed")
-            figures["support requests"] = figure("support requests", support_rows, statuses, COARSE)
-            figures["action points"] = figure("action points", await actions, ("open", "done"), COARSE)
-            invited_rows = await invited + await sent
-            responses_rows = await responses
-            stages = tuple(
-                sorted({str(row[2]) for row in (*invited_rows, *responses_rows)} | {DEBRIEF_STAGE}, key=_stage_order)
-            )
-            figures["invited"] = figure("invited", invited_rows, stages, COARSE)
-            figures["responses"] = figure("responses", responses_rows, stages, COARSE)
-            distress_rows = await distress
-            for stage in stages:
-                mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress_rows if s == stage and b is not None]
-                name = f"distress {stage}"
-                figures[name] = figure(name, mine, tuple(b for b, _, _ in BANDS), FINE)
+        # Each query in its own session, all at once; a failed one cancels the others.
+        queries = (held, skipped, support, actions, invited, sent, responses, distress)
+        try:
+            async with asyncio.TaskGroup() as group:
+                teams, stages, figures = await self._fold(*(group.create_task(self._rows(q)) for q in queries))
+        except ExceptionGroup as failed:  # the first cause, as one query alone would raise it, for the log line
+            raise failed.exceptions[0] from None
         order = ["debriefs held", "debriefs skipped", "invited", "responses"]
         order += [f"distress {stage}" for stage in stages] + ["action points", "support requests"]
         report = Report(until=until, min_group=self.min_group, teams=teams, stages=stages)
         report.figures.update((name, figures[name]) for name in order)
         return report
+
+    async def _fold(
+        self, held: Rows, skipped: Rows, support: Rows, actions: Rows, invited: Rows, sent: Rows, responses: Rows,
+        distress: Rows,
+    ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Figure]]:
+        """Each table folded as soon as it and what it needs are in, while the slower queries still run.
+
+        The teams come from the three small queries: every other one joins the
+        debriefs of the same window, so its teams are among the held ones.
+        """
+        held_rows, skipped_rows, support_rows = await held, await skipped, await support
+        teams = tuple(sorted({str(row[0]) for table in (held_rows, skipped_rows, support_rows) for row in table}))
+        figure = functools.partial(self._figure, teams=teams)
+        figures = {
+            "debriefs held": figure("debriefs held", held_rows, ("held",), COARSE),
+            "debriefs skipped": figure("debriefs skipped", skipped_rows, _columns(skipped_rows), COARSE),
+            "support requests": figure("support requests", support_rows, ("open", "claimed", "closed"), COARSE),
+            "action points": figure("action points", await actions, ("open", "done"), COARSE),
+        }
+        invited_rows = await invited + await sent
+        responses_rows = await responses
+        stages = tuple(
+            sorted({str(row[2]) for row in (*invited_rows, *responses_rows)} | {DEBRIEF_STAGE}, key=_stage_order)
+        )
+        figures["invited"] = figure("invited", invited_rows, stages, COARSE)
+        figures["responses"] = figure("responses", responses_rows, stages, COARSE)
+        distress_rows = await distress
+        for stage in stages:
+            mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress_rows if s == stage and b is not None]
+            name = f"distress {stage}"
+            figures[name] = figure(name, mine, tuple(b for b, _, _ in BANDS), FINE)
+        return teams, stages, figures
 
     async def _rows(self, query: Any) -> list[Any]:
         async with self.database.session() as session:
