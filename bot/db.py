@@ -103,11 +103,12 @@ class Database:
         SQLite's automatic checkpoint runs in whichever COMMIT crosses 1000
         pages, and under synchronous=NORMAL a checkpoint is where the fsyncs
         happen: one answer in a couple of hundred waited 10-40 ms for the
-        disk while every answer behind it queued (40% of the writer's time
-        under load). The writer's connection leaves that to this PASSIVE
-        checkpoint, which runs on another connection beside the writes
-        without blocking them, once a second while answers keep coming. The
-        durability is SQLite's WAL with synchronous=NORMAL either way.
+        disk while every answer behind it queued (a third of the writer's
+        time under the Slack bench). The writer's connection leaves that to
+        this PASSIVE checkpoint, which runs on another connection beside the
+        writes without blocking them, once a second while answers keep
+        coming. The durability is SQLite's WAL with synchronous=NORMAL either
+        way.
         """
         try:
             await asyncio.sleep(CHECKPOINT_SECONDS)
