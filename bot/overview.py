@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot.scripts import DEBRIEF_STAGE
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
-from bot.wording import day, skip_reason, stage_name
+from bot.wording import day, since_event, skip_reason, stage_name
 
 HIDDEN = "–"
 DISTRESS_SCALE = "how people are (0 fine, 10 extremely distressed)"
@@ -51,6 +51,12 @@ def overview(report: Report, days: int) -> Overview:
         if (value := skipped.get(period, ALL, reason)) != 0
     ]
     out.facts.append(f"Events with no debrief: {get('debriefs skipped')}" + (f" ({'; '.join(reasons)})" if reasons else ""))
+    timing = figures["time to debrief"]
+    values = {band: timing.get(period, ALL, band) for band in timing.columns}
+    if all(value is None for value in values.values()):
+        out.facts.append("Time from event to debrief: hidden, too few debriefs to break down")
+    elif bands := [f"{since_event(band)}: {cell(value)}" for band, value in values.items() if value != 0]:
+        out.facts.append(f"Time from event to debrief: {'; '.join(bands)}")
     out.facts.append(f"People invited to debriefs: {get('invited', DEBRIEF_STAGE)}")
     out.facts.append(f"Action points: {get('action points', 'open')} open, {get('action points', 'done')} done")
     out.facts.append(

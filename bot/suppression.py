@@ -209,17 +209,23 @@ def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key
     return {data.key(i) for i in hidden_ids(data, shown_ids, min_group)}
 
 
-def hidden_ids(data: Cube, shown: Iterable[int], min_group: int) -> set[int]:
-    """`suppress` on ids (`Cube.product`): the shown ids to hide."""
+def hidden_ids(data: Cube, shown: Iterable[int], min_group: int, public: Iterable[int] = ()) -> set[int]:
+    """`suppress` on ids (`Cube.product`): the shown ids to hide.
+
+    `public`: ids another figure already shows (the debriefs held are the
+    totals of the time-to-debrief bands). A reader knows them, so they count
+    in every sum, and they cannot be taken back: partners are found elsewhere.
+    """
     counts = data.counts
-    shown_ids = set(shown)
+    public_ids = set(public)
+    shown_ids = set(shown) - public_ids
     small = [i for i, n in enumerate(counts) if 0 < n < min_group]
     hidden = shown_ids.intersection(small)
     if small:
         equations = data.equations
         by_id = _equations_of(data)
         visible = bytearray(len(counts))
-        for i in shown_ids:
+        for i in shown_ids | public_ids:
             visible[i] = 1
         unseen, unseen_sum = [0] * len(equations), [0] * len(equations)
         for i, flag in enumerate(visible):

@@ -7,9 +7,10 @@ every count shown or derivable from the shown ones is 0 or at least
 `min_group`. The periods and the weekly trend are sums of the same time
 buckets, so a 90-day figure minus a 30-day one cannot reveal a small group.
 
-What is not stored is not shown: the bot records when a debrief started,
-not when the event happened, so "time from event to debrief" is reported as
-not recorded (`EVENT_TIME_NOTE`) rather than guessed.
+Time from event to debrief is what the lead picked in the set-up form, a
+band (`SinceEvent`) or "not given"; the bot never stores when the event
+happened (`EVENT_TIME_NOTE`). It comes from the same query as the debriefs
+held, so it costs no extra statement.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import String, case, func, literal, select
 
 from bot.db import Database
 from bot.models import (
@@ -32,6 +33,7 @@ from bot.models import (
     Followup,
     FollowupStatus,
     Participant,
+    SinceEvent,
     SkippedDebrief,
     SupportRequest,
 )
@@ -44,8 +46,11 @@ WEEKS = 13
 CUTOFFS = (7, 14, 21, 28, 30, 35, 42, 49, 56, 63, 70, 77, 84, 90)
 """Time buckets, in days before `until`: bucket i is [until - CUTOFFS[i], until - CUTOFFS[i-1])."""
 NO_TEAM = "(no debrief)"
+NOT_GIVEN = "not_given"
+SINCE_EVENT_COLUMNS = (*(band.value for band in SinceEvent), NOT_GIVEN)
 EVENT_TIME_NOTE = (
-    "Time from event to debrief: not recorded. The bot stores when a debrief started, not when the event happened."
+    "Time from event to debrief: as the lead picked it when setting the debrief up (optional), in bands; "
+    "the bot never stores when an event happened."
 )
 
 
@@ -135,8 +140,11 @@ class Wellbeing:
         fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
         band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
 
+        since_event = func.coalesce(Debrief.since_event, NOT_GIVEN, type_=String).label("since_event")
         held = (
-            select(Debrief.team, coarse, literal("held"), func.count()).where(*in_window).group_by(Debrief.team, coarse)
+            select(Debrief.team, coarse, since_event, func.count())
+            .where(*in_window)
+            .group_by(Debrief.team, coarse, since_event)
         )
         skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
         skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
@@ -196,7 +204,7 @@ class Wellbeing:
                 teams, stages, figures = await self._fold(*(group.create_task(self._rows(q)) for q in queries))
         except ExceptionGroup as failed:  # the first cause, as one query alone would raise it, for the log line
             raise failed.exceptions[0] from None
-        order = ["debriefs held", "debriefs skipped", "invited", "responses"]
+        order = ["debriefs held", "time to debrief", "debriefs skipped", "invited", "responses"]
         order += [f"distress {stage}" for stage in stages] + ["action points", "support requests"]
         report = Report(until=until, min_group=self.min_group, teams=teams, stages=stages)
         report.figures.update((name, figures[name]) for name in order)
@@ -215,11 +223,14 @@ class Wellbeing:
         teams = tuple(sorted({str(row[0]) for table in (held_rows, skipped_rows, support_rows) for row in table}))
         figure = functools.partial(self._figure, teams=teams)
         figures = {
-            "debriefs held": figure("debriefs held", held_rows, ("held",), COARSE),
+            "debriefs held": figure("debriefs held", [(t, b, "held", n) for t, b, _, n in held_rows], ("held",), COARSE),
             "debriefs skipped": figure("debriefs skipped", skipped_rows, _columns(skipped_rows), COARSE),
             "support requests": figure("support requests", support_rows, ("open", "claimed", "closed"), COARSE),
             "action points": figure("action points", await actions, ("open", "done"), COARSE),
         }
+        figures["time to debrief"] = figure(
+            "time to debrief", held_rows, SINCE_EVENT_COLUMNS, COARSE, totals=figures["debriefs held"]
+        )
         invited_rows = await invited + await sent
         responses_rows = await responses
         stages = tuple(
@@ -239,8 +250,14 @@ class Wellbeing:
             return list((await session.execute(query)).all())
 
     def _figure(
-        self, name: str, rows: Sequence[Any], columns: tuple[str, ...], time: Dimension, teams: tuple[str, ...]
+        self, name: str, rows: Sequence[Any], columns: tuple[str, ...], time: Dimension, teams: tuple[str, ...],
+        totals: Figure | None = None,
     ) -> Figure:
+        """One suppressed figure; `totals`: another figure whose shown cells are this one's totals.
+
+        The time-to-debrief bands add up to the debriefs held, which are shown
+        on their own: they are public here, so the bands are suppressed knowing them.
+        """
         counts: dict[tuple[Hashable, ...], int] = {}
         extra = list(columns)
         for team, bucket, column, count in rows:
@@ -254,7 +271,10 @@ class Wellbeing:
         columns = tuple(extra)
         data = cube(counts, [Dimension(teams), time, Dimension(columns)])
         keys, ids = data.product(data.members[0], tuple(time.derived), data.members[2])
-        hidden = hidden_ids(data, ids, self.min_group)
+        public = [] if totals is None else [
+            data.ident((team, when, ALL)) for (team, when, _), value in totals.cells.items() if value is not None
+        ]
+        hidden = hidden_ids(data, ids, self.min_group, public)
         cells = {key: (None if i in hidden else data.counts[i]) for key, i in zip(keys, ids, strict=True)}
         return Figure(name=name, teams=teams, columns=columns, cells=cells)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
+from bot.models import SinceEvent
 from bot.scripts import DEBRIEF_STAGE
 from bot.settings import parse_duration
 
@@ -55,6 +56,24 @@ def skip_reason(value: str) -> str:
         return SKIP_REASON_LABELS[SkipReason(value)]
     except ValueError:
         return value
+
+
+SINCE_EVENT_SHORT = {
+    SinceEvent.UNDER_1H: "under 1 h",
+    SinceEvent.HOURS_1_4: "1-4 h",
+    SinceEvent.HOURS_4_12: "4-12 h",
+    SinceEvent.HOURS_12_24: "12-24 h",
+    SinceEvent.DAYS_1_3: "1-3 days",
+    SinceEvent.OVER_3D: "over 3 days",
+}
+
+
+def since_event(value: str) -> str:
+    """Short words for a time-from-event band in the report ("not given" when the lead left it blank)."""
+    try:
+        return SINCE_EVENT_SHORT[SinceEvent(value)]
+    except ValueError:
+        return value.replace("_", " ")
 
 
 def answered(responses: int, minimum: int) -> str:

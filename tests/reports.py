@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.suppression import ALL
-from bot.wellbeing import PERIODS, WEEKS, Figure, Report, period_name, week_name
+from bot.wellbeing import PERIODS, SINCE_EVENT_COLUMNS, WEEKS, Figure, Report, period_name, week_name
 
 UNTIL = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
 BANDS = ("0-3", "4-6", "7-10")
@@ -45,6 +45,7 @@ def crafted_report(
 
     figures = {
         "debriefs held": figure("debriefs held", ("held",)),
+        "time to debrief": figure("time to debrief", SINCE_EVENT_COLUMNS),
         "debriefs skipped": figure("debriefs skipped", ("no_time", "other")),
         "invited": figure("invited", STAGES),
         "responses": figure("responses", STAGES),

@@ -94,7 +94,7 @@ def test_export_command(database_url, tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(",".join(FIELDS))
-    assert "not recorded" in done.stderr
+    assert "Time from event to debrief" in done.stderr
     assert SECRET_TEXT not in done.stdout and LEAD not in done.stdout
     bad = subprocess.run([*_cli(), "export", "--since", "12d"], env=_cli_env(database_url),
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)

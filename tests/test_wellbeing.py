@@ -9,8 +9,9 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from bot.clock import FakeClock
 from bot.core import Core
+from bot.overview import overview
 from bot.settings import Settings
-from bot.suppression import ALL, Dimension, cube, derivable, suppress, suppress_table
+from bot.suppression import ALL, Dimension, cube, derivable, hidden_ids, suppress, suppress_table
 from bot.wellbeing import EVENT_TIME_NOTE, Wellbeing
 
 MIN = 5
@@ -73,6 +74,24 @@ def test_no_small_count_can_be_seen_or_derived(rows, min_group):
         assert not 0 < data.values[key] < min_group
 
 
+@hsettings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=3, max_size=3), min_size=1, max_size=5), st.integers(3, 6))
+def test_totals_shown_by_another_figure_count_as_known_and_stay_shown(rows, min_group):
+    teams = tuple(f"T{r}" for r in range(len(rows)))
+    counts = {(f"T{r}", f"c{c}"): n for r, row in enumerate(rows) for c, n in enumerate(row)}
+    data = cube(counts, [Dimension(teams), Dimension(("c0", "c1", "c2"))])
+    values = data.values
+    # the other figure (the debriefs held): the same totals, suppressed on their own first
+    held = cube({(team, "held"): values[(team, ALL)] for team in teams}, [Dimension(teams), Dimension(("held",))])
+    held_hidden = hidden_ids(held, range(len(held.counts)), min_group)
+    shown = [team for team in (*teams, ALL) if held.ident((team, ALL)) not in held_hidden]
+    public = [data.ident((team, ALL)) for team in shown]
+    hidden = hidden_ids(data, range(len(data.counts)), min_group, public)
+    assert not hidden.intersection(public)
+    known = derivable(data, {data.key(i) for i in range(len(data.counts)) if i not in hidden})
+    assert not [key for key in known if 0 < values[key] < min_group]
+
+
 PEOPLE = [f"U{n}" for n in range(8)]
 
 
@@ -123,6 +142,38 @@ async def test_report_per_team_and_period_with_suppression(core, clock):
     # everything shown is zero or at least the minimum
     for figure in report.figures.values():
         assert all(v is None or v == 0 or v >= MIN for v in figure.cells.values())
+
+
+async def test_time_from_event_to_debrief_is_the_band_the_lead_picked(core, clock):
+    for _ in range(6):
+        await core.debriefs.start(platform="slack", workspace="T1", team="C-ED", lead="ULEAD", script_id="stop5",
+                                  participants=["U1"], since_event="1_4h")
+    for since in ("under_1h", None, None, None, None, None):
+        await core.debriefs.start(platform="slack", workspace="T1", team="C-ICU", lead="ULEAD", script_id="stop5",
+                                  participants=["U1"], since_event=since)
+    clock.advance(timedelta(hours=1))
+    report = await Wellbeing(core.database, MIN).report(clock.now())
+    timing = report.figures["time to debrief"]
+    assert timing.columns[:6] == ("under_1h", "1_4h", "4_12h", "12_24h", "1_3d", "over_3d")
+    assert timing.get("7d", ALL, ALL) == report.figures["debriefs held"].get("7d") == 12
+    assert timing.get("7d", "C-ED", "1_4h") == 6 and timing.get("7d", "C-ED", "4_12h") == 0
+    # the debriefs held are shown, so they count as known: the one "under 1 h" in C-ICU
+    # cannot be worked out from its team's total (6) minus the bands left visible
+    assert [timing.get("7d", team) for team in ("C-ED", "C-ICU")] == [6, 6]
+    bands = ["under_1h", "1_4h", "4_12h", "12_24h", "1_3d", "over_3d", "not_given"]
+    icu = [timing.get("7d", "C-ICU", band) for band in bands]
+    assert icu[0] is None and sum(value is None for value in icu) >= 2
+    assert timing.get("7d", ALL, "under_1h") is None
+    assert all(v is None or v == 0 or v >= MIN for v in timing.cells.values())
+    line = next(fact for fact in overview(report, 7).facts if fact.startswith("Time from event to debrief"))
+    assert line == "Time from event to debrief: hidden, too few debriefs to break down"
+    clock.advance(timedelta(days=1))
+    for _ in range(5):
+        await core.debriefs.start(platform="slack", workspace="T1", team="C-ED", lead="ULEAD", script_id="stop5",
+                                  participants=["U1"], since_event="under_1h")
+    report = await Wellbeing(core.database, MIN).report(clock.now() + timedelta(hours=1))
+    line = next(fact for fact in overview(report, 30).facts if fact.startswith("Time from event to debrief"))
+    assert "1-4 h: 6" in line and "4-12 h" not in line  # shown counts, zeros left out
 
 
 async def test_report_on_an_empty_database(core, clock):
