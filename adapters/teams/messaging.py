@@ -27,7 +27,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.cards.script import closing_card, script_card, script_fallback
-from adapters.teams.references import Person, References, load, with_conversation
+from adapters.teams.references import Person, References, is_personal, load, with_conversation
 from bot.core import Core
 from bot.debriefs import Closed
 from bot.models import Debrief
@@ -230,3 +230,21 @@ class Messaging:
     async def send_private(self, user: str, card: dict[str, Any], fallback: str) -> str:
         """Post a card in someone's personal chat; returns the activity id."""
         return await self.post(await self.personal_chat(user), card, fallback)
+
+    async def reply_privately(
+        self, turn_context: TurnContext, card: dict[str, Any], fallback: str, *, sent: str, open_a_chat: str
+    ) -> None:
+        """Answer with `card` where only the asker sees it: here in their own chat, else in it, saying `sent` here.
+
+        When their chat cannot be opened, `open_a_chat` tells them how to
+        open one; the card is never posted in the shared conversation.
+        """
+        if is_personal(turn_context.activity):
+            await turn_context.send_activity(self.activity(card, fallback))
+            return
+        try:
+            await self.send_private(turn_context.activity.from_property.id, card, fallback)
+        except Unreachable:
+            await turn_context.send_activity(MessageFactory.text(open_a_chat))
+            return
+        await turn_context.send_activity(MessageFactory.text(sent))

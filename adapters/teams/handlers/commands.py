@@ -17,7 +17,6 @@ from botbuilder.schema import Activity
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.handlers import queue
-from adapters.teams.messaging import Unreachable
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
 from bot.charts import KINDS
@@ -68,9 +67,9 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     elif words == "skip":
         await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
     elif words == "summary":
-        await summary(services, turn_context, personal)
+        await summary(services, turn_context)
     elif words == "requests":
-        await queue.show(services, turn_context, personal)
+        await queue.show(services, turn_context)
     elif words in ("help", "hi", "hello", ""):
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
     else:
@@ -78,7 +77,7 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
 
 
-async def summary(services: Services, turn_context: TurnContext, personal: bool) -> None:
+async def summary(services: Services, turn_context: TurnContext) -> None:
     if not await services.is_officer(turn_context):
         await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
         return
@@ -91,12 +90,5 @@ async def summary(services: Services, turn_context: TurnContext, personal: bool)
     charts = {name: core.links.chart_url(name, workspace, until, base) for name in KINDS}
     card = summary_card(report, SUMMARY_DAYS, {name: url for name, url in charts.items() if url},
                         core.links.export_url(workspace, until, SUMMARY_DAYS, base))
-    if personal:
-        await turn_context.send_activity(services.messaging.activity(card, "Wellbeing summary"))
-        return
-    try:
-        await services.messaging.send_private(turn_context.activity.from_property.id, card, "Wellbeing summary")
-    except Unreachable:
-        await turn_context.send_activity(MessageFactory.text(OPEN_A_CHAT))
-        return
-    await turn_context.send_activity(MessageFactory.text(SENT_PRIVATELY))
+    await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
+                                             sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)

@@ -19,14 +19,12 @@ and goes to the same submit handler as a dialog's would. In Microsoft Teams
 
 from __future__ import annotations
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 
 from adapters.teams.cards.common import OPEN
 from adapters.teams.handlers.dialogs import FETCH, SUBMIT
 from adapters.teams.ids import Verb
-from adapters.teams.messaging import Unreachable
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
-from adapters.teams.references import is_personal
 from adapters.teams.services import Services
 
 PRIVATE = {Verb.ANSWER, Verb.TALK, Verb.RESOURCES}
@@ -60,12 +58,7 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         return
     card = task["value"]["card"]["content"]
     title = task["value"].get("title") or "Debrief"
-    if data.verb in PRIVATE and not is_personal(turn_context.activity):
-        try:
-            await services.messaging.send_private(turn_context.activity.from_property.id, card, title)
-        except Unreachable:
-            await turn_context.send_activity(MessageFactory.text(OPEN_A_CHAT))
-            return
-        await turn_context.send_activity(MessageFactory.text(SENT_PRIVATELY))
+    if data.verb in PRIVATE:
+        await services.messaging.reply_privately(turn_context, card, title, sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
         return
     await turn_context.send_activity(services.messaging.activity(card, title))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from botbuilder.core import MessageFactory, TurnContext
 
 from adapters.teams.cards.queue import queue_card, queue_fallback
-from adapters.teams.messaging import Unreachable
 from adapters.teams.metadata import ButtonData, StaleRequest
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import AlreadyClaimed
@@ -26,21 +25,13 @@ OPEN_A_CHAT = ("The support requests are private. Open a chat with me (search fo
 ALREADY_CLOSED = "That request was already marked done."
 
 
-async def show(services: Services, turn_context: TurnContext, personal: bool) -> None:
+async def show(services: Services, turn_context: TurnContext) -> None:
     known = await services.identities(turn_context)
     if not await services.core.support.is_supporter(*known):
         await turn_context.send_activity(MessageFactory.text(NOT_A_SUPPORTER))
         return
     card, fallback = await _queue(services, turn_context, known, None)
-    if personal:
-        await turn_context.send_activity(services.messaging.activity(card, fallback))
-        return
-    try:
-        await services.messaging.send_private(turn_context.activity.from_property.id, card, fallback)
-    except Unreachable:
-        await turn_context.send_activity(MessageFactory.text(OPEN_A_CHAT))
-        return
-    await turn_context.send_activity(MessageFactory.text(SENT_PRIVATELY))
+    await services.messaging.reply_privately(turn_context, card, fallback, sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
 
 
 async def take(services: Services, turn_context: TurnContext, data: ButtonData) -> None:
