@@ -8,12 +8,13 @@ of its rows or none, so a failure never leaves half a debrief behind.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, bindparam, case, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,15 +40,25 @@ from bot.models import (
     Participant,
     SinceEvent,
     SkippedDebrief,
+    StageTally,
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
+from bot.summary import BANDS, DISTRESS
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
 ACTION_LENGTH = 500
 LAST_STAGE_WINDOW = timedelta(days=3)
 """How long the last follow-up stage stays open for answers, at most."""
+TALLY_BATCH = 1000
+"""Debriefs tallied per statement: a first run over an old database stays within the bound-parameter limits."""
+TALLY_GRACE = timedelta(minutes=10)
+"""How long after a debrief's answers close its numbers are tallied (`Debriefs.expire_keys`).
+
+An answer let in just before the end, or on a replica whose clock is a little
+behind, has committed well within this; after it nothing can change them.
+"""
 
 
 _answering_debrief = bindparam("debrief", type_=Debrief.__table__.c.id.type)
@@ -69,6 +80,37 @@ _ANSWERING = (
 """What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)
 _NEW_ANSWERS = insert(Answer.__table__)
+
+
+def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
+    """INSERT .. SELECT of the `StageTally` rows of `debriefs`: what the report counts live, per debrief and stage."""
+    columns = ["debrief_id", "stage", "invited", "responses", "distress_low", "distress_mid", "distress_high"]
+
+    def counts(stage: Any, **given: Any) -> list[Any]:
+        """One part's columns, named (a zero for what it does not count), so the UNION's columns keep apart."""
+        return [stage.label("stage"), *(given.get(name, literal(0)).label(name) for name in columns[2:])]
+
+    bands = {
+        name: func.sum(case((Answer.number.between(low, high), 1), else_=0))
+        for name, (_, low, high) in zip(columns[4:], BANDS, strict=True)
+    }
+    parts = union_all(
+        select(Participant.debrief_id, *counts(literal(DEBRIEF_STAGE), invited=func.count()))
+        .where(Participant.debrief_id.in_(debriefs))
+        .group_by(Participant.debrief_id),
+        select(Followup.debrief_id, *counts(Followup.stage, invited=func.count()))
+        .where(Followup.debrief_id.in_(debriefs), Followup.status == FollowupStatus.SENT)
+        .group_by(Followup.debrief_id, Followup.stage),
+        select(AnswerReceipt.debrief_id, *counts(AnswerReceipt.stage, responses=func.count()))
+        .where(AnswerReceipt.debrief_id.in_(debriefs))
+        .group_by(AnswerReceipt.debrief_id, AnswerReceipt.stage),
+        select(Answer.debrief_id, *counts(Answer.stage, **bands))
+        .where(Answer.debrief_id.in_(debriefs), Answer.question == DISTRESS, Answer.number.is_not(None))
+        .group_by(Answer.debrief_id, Answer.stage),
+    ).subquery()
+    rows = select(parts.c.debrief_id, parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]))
+    rows = rows.group_by(parts.c.debrief_id, parts.c.stage)
+    return insert(StageTally).from_select(columns, rows)
 
 
 class SkipReason(StrEnum):
@@ -513,14 +555,34 @@ class Debriefs:
             return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
 
     async def expire_keys(self) -> int:
-        """Delete every key whose last stage is over; returns how many went.
+        """Delete every key whose last stage is over, and tally what is final; returns how many keys went.
 
         Keys expire whether or not the debrief was closed: a forgotten debrief
         must not keep its receipts testable for ever.
+
+        A debrief's numbers are final once its key is gone (no answer can be
+        recorded without it), `TALLY_GRACE` has passed (an answer let in just
+        before the end has committed) and none of its follow-ups is still
+        pending or being sent (a delivery confirmed late still counts as sent).
+        Then, in the same transaction as the key delete, the debrief is marked
+        `tallied` and its `StageTally` rows written for the officers' report.
+        Several replicas may run this at once: the UPDATE claims each debrief
+        for one of them (a second waits for the first's row lock, then finds it
+        tallied), and the primary key (debrief, stage) refuses a second row.
         """
+        now = self.clock.now()
         async with self.database.session() as session:
-            expired = select(Debrief.id).where(Debrief.key_expires_at <= self.clock.now())
+            expired = select(Debrief.id).where(Debrief.key_expires_at <= now)
             result = await session.execute(delete(DebriefKey).where(DebriefKey.debrief_id.in_(expired)))
+            unfinished = select(Followup.id).where(
+                Followup.debrief_id == Debrief.id, Followup.status.in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
+            )
+            final = [Debrief.key_expires_at <= now - TALLY_GRACE, Debrief.tallied.is_(False), ~unfinished.exists()]
+            claimed = (
+                await session.execute(update(Debrief).where(*final).values(tallied=True).returning(Debrief.id))
+            ).scalars().all()
+            for start in range(0, len(claimed), TALLY_BATCH):
+                await session.execute(_tally(claimed[start : start + TALLY_BATCH]))
             return result.rowcount or 0
 
     async def skip(

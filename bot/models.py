@@ -69,7 +69,9 @@ class Debrief(SQLModel, table=True):
     """One debrief after one event, owned by one platform workspace."""
 
     __tablename__ = "debriefs"
-    __table_args__ = (Index("ix_debriefs_started_at_team", "started_at", "team", "id"),)  # the officers' report
+    __table_args__ = (
+        Index("ix_debriefs_report", "started_at", "team", "tallied", "since_event", "id"),  # the officers' report
+    )
 
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     platform: str = Field(max_length=16)
@@ -91,6 +93,7 @@ class Debrief(SQLModel, table=True):
     status: DebriefStatus = Field(default=DebriefStatus.OPEN, sa_type=_status(DebriefStatus))
     shown_count: int = Field(default=0, description="answer count last shown in the channel, in batches")
     request_key: str | None = Field(default=None, max_length=255, unique=True, description="idempotency key")
+    tallied: bool = Field(default=False, description="its answer window is over and its `StageTally` rows written")
 
 
 class DebriefKey(SQLModel, table=True):
@@ -100,6 +103,28 @@ class DebriefKey(SQLModel, table=True):
 
     debrief_id: uuid.UUID = Field(sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), primary_key=True))
     key: bytes = Field(sa_type=LargeBinary)
+
+
+class StageTally(SQLModel, table=True):
+    """A finished debrief's numbers for one stage, for the officers' report (`bot.wellbeing`).
+
+    Written once by `Debriefs.expire_keys`, when the debrief's answer window is
+    over and its key gone, so these counts can never change again; the report
+    then reads one small row per debrief and stage instead of every
+    participant, receipt and answer. Counts only: no user, no time, no order.
+    The distress counts follow `bot.summary.BANDS` (0-3, 4-6, 7-10).
+    """
+
+    __tablename__ = "stage_tallies"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    debrief_id: uuid.UUID = Field(sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), primary_key=True))
+    stage: str = Field(max_length=16, primary_key=True)
+    invited: int = Field(description="participants for the debrief stage; follow-ups sent for a follow-up stage")
+    responses: int = Field(description="answer receipts")
+    distress_low: int
+    distress_mid: int
+    distress_high: int
 
 
 class Participant(SQLModel, table=True):

@@ -7,6 +7,12 @@ every count shown or derivable from the shown ones is 0 or at least
 `min_group`. The periods and the weekly trend are sums of the same time
 buckets, so a 90-day figure minus a 30-day one cannot reveal a small group.
 
+Participants, receipts and distress answers are most of the rows. A
+debrief whose answers have closed has them counted once in `StageTally`
+rows (`Debriefs.expire_keys`); the report reads those, grouped by team,
+fine time bucket and stage in one query, and counts live only the recent
+debriefs not tallied yet. The figures are the same either way.
+
 Time from event to debrief is what the lead picked in the set-up form, a
 band (`SinceEvent`) or "not given"; the bot never stores when the event
 happened (`EVENT_TIME_NOTE`). It comes from the same query as the debriefs
@@ -35,6 +41,7 @@ from bot.models import (
     Participant,
     SinceEvent,
     SkippedDebrief,
+    StageTally,
     SupportRequest,
 )
 from bot.scripts import DEBRIEF_STAGE
@@ -74,7 +81,11 @@ FINE = Dimension(
     },
 )
 """Fine buckets: periods and weeks (week 4 is days 28-35, split at 30) are sums of them."""
+TALLY_BANDS = (StageTally.distress_low, StageTally.distress_mid, StageTally.distress_high)
+"""`StageTally`'s distress counts, in the order of `BANDS`."""
 COARSE_CUTOFFS = PERIODS
+FINE_TO_COARSE = tuple(min(i for i, c in enumerate(COARSE_CUTOFFS) if c >= f) for f in CUTOFFS)
+"""The coarse bucket each fine one lies in (every coarse cutoff is a fine one)."""
 COARSE = Dimension(
     _buckets(COARSE_CUTOFFS),
     {period_name(p): tuple(i for i, c in enumerate(COARSE_CUTOFFS) if c <= p) for p in PERIODS},
@@ -132,10 +143,15 @@ class Wellbeing:
         self.min_group = min_group
 
     async def report(self, until: datetime, workspace: str | None = None) -> Report:
+        return await self._report(until, workspace, tallies=True)
+
+    async def _report(self, until: datetime, workspace: str | None, tallies: bool) -> Report:
+        """`tallies=False` counts every debrief live: the tests compare the two."""
         since = until - timedelta(days=max(PERIODS))
         in_window = [Debrief.started_at >= since, Debrief.started_at < until]
         if workspace:
             in_window.append(Debrief.workspace == workspace)
+        live = [*in_window, Debrief.tallied.is_(False)] if tallies else in_window
         coarse = _bucket(Debrief.started_at, until, COARSE_CUTOFFS).label("bucket")
         fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
         band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
@@ -158,25 +174,25 @@ class Wellbeing:
         invited = (
             select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
             .join(Participant, Participant.debrief_id == Debrief.id)
-            .where(*in_window)
+            .where(*live)
             .group_by(Debrief.team, coarse)
         )
         sent = (
             select(Debrief.team, coarse, Followup.stage, func.count())
             .join(Followup, Followup.debrief_id == Debrief.id)
-            .where(*in_window, Followup.status == FollowupStatus.SENT)
+            .where(*live, Followup.status == FollowupStatus.SENT)
             .group_by(Debrief.team, coarse, Followup.stage)
         )
         responses = (
             select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
             .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
-            .where(*in_window)
+            .where(*live)
             .group_by(Debrief.team, coarse, AnswerReceipt.stage)
         )
         distress = (
             select(Debrief.team, fine, Answer.stage, band, func.count())
             .join(Answer, Answer.debrief_id == Debrief.id)
-            .where(*in_window, Answer.question == DISTRESS, Answer.number.is_not(None))
+            .where(*live, Answer.question == DISTRESS, Answer.number.is_not(None))
             .group_by(Debrief.team, fine, Answer.stage, band)
         )
         actions = (
@@ -197,8 +213,18 @@ class Wellbeing:
             .group_by(support_team, support_bucket, SupportRequest.status)
         )
 
+        tallied = (
+            select(
+                Debrief.team, fine, StageTally.stage, func.sum(StageTally.invited), func.sum(StageTally.responses),
+                *(func.sum(column) for column in TALLY_BANDS),
+            )
+            .join(StageTally, StageTally.debrief_id == Debrief.id)
+            .where(*in_window, Debrief.tallied.is_(True))
+            .group_by(Debrief.team, fine, StageTally.stage)
+        )
+
         # Each query in its own session, all at once; a failed one cancels the others.
-        queries = (held, skipped, support, actions, invited, sent, responses, distress)
+        queries = (held, skipped, support, actions, invited, sent, responses, distress, *([tallied] if tallies else []))
         try:
             async with asyncio.TaskGroup() as group:
                 teams, stages, figures = await self._fold(*(group.create_task(self._rows(q)) for q in queries))
@@ -212,12 +238,14 @@ class Wellbeing:
 
     async def _fold(
         self, held: Rows, skipped: Rows, support: Rows, actions: Rows, invited: Rows, sent: Rows, responses: Rows,
-        distress: Rows,
+        distress: Rows, tallied: Rows | None = None,
     ) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Figure]]:
         """Each table folded as soon as it and what it needs are in, while the slower queries still run.
 
         The teams come from the three small queries: every other one joins the
         debriefs of the same window, so its teams are among the held ones.
+        The tallies' rows join the live ones as rows of the same shape (a fine
+        bucket mapped to its coarse one; no row for a zero, as GROUP BY gives none).
         """
         held_rows, skipped_rows, support_rows = await held, await skipped, await support
         teams = tuple(sorted({str(row[0]) for table in (held_rows, skipped_rows, support_rows) for row in table}))
@@ -231,14 +259,22 @@ class Wellbeing:
         figures["time to debrief"] = figure(
             "time to debrief", held_rows, SINCE_EVENT_COLUMNS, COARSE, totals=figures["debriefs held"]
         )
+        tally_rows = [] if tallied is None else await tallied
         invited_rows = await invited + await sent
+        invited_rows += [(team, FINE_TO_COARSE[b], stage, n) for team, b, stage, n, *_ in tally_rows if n]
         responses_rows = await responses
+        responses_rows += [(team, FINE_TO_COARSE[b], stage, n) for team, b, stage, _, n, *_ in tally_rows if n]
         stages = tuple(
             sorted({str(row[2]) for row in (*invited_rows, *responses_rows)} | {DEBRIEF_STAGE}, key=_stage_order)
         )
         figures["invited"] = figure("invited", invited_rows, stages, COARSE)
         figures["responses"] = figure("responses", responses_rows, stages, COARSE)
         distress_rows = await distress
+        distress_rows += [
+            (team, b, stage, band, n)
+            for team, b, stage, _, _, *bands in tally_rows
+            for (band, _, _), n in zip(BANDS, bands, strict=True) if n
+        ]
         for stage in stages:
             mine = [(team, bucket, b, n) for team, bucket, s, b, n in distress_rows if s == stage and b is not None]
             name = f"distress {stage}"

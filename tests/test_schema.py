@@ -29,7 +29,7 @@ from bot.schema import SchemaTooNew, current_revision, ensure_schema, head_revis
 from bot.settings import Settings
 
 SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
-WITHOUT_ROWID = {"answers", "answer_receipts"}
+WITHOUT_ROWID = {"answers", "answer_receipts", "stage_tallies"}
 
 T = TypeVar("T")
 
