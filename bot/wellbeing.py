@@ -131,10 +131,20 @@ Rows = Awaitable[list[Any]]
 
 
 def _bucket(column: Any, until: datetime, cutoffs: Sequence[int]) -> Any:
-    return case(
-        *((column >= until - timedelta(days=days), index) for index, days in enumerate(cutoffs)),
-        else_=None,
-    )
+    """The index of the first cutoff with `column >= until - cutoff` (None: older than the last).
+
+    A binary search of nested CASEs: about 4 comparisons a row instead of
+    7 on average for the 14 fine buckets, on tens of thousands of rows a report.
+    """
+    starts = [until - timedelta(days=days) for days in cutoffs]
+
+    def first(low: int, high: int, known: bool) -> Any:  # in [low, high); `known`: column >= starts[high - 1]
+        if high - low == 1:
+            return literal(low) if known else case((column >= starts[low], low), else_=None)
+        middle = (low + high - 1) // 2
+        return case((column >= starts[middle], first(low, middle + 1, True)), else_=first(middle + 1, high, known))
+
+    return first(0, len(cutoffs), False)
 
 
 class Wellbeing:
