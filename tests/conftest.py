@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.clock import FakeClock
+from bot.core import Core
 from bot.db import Database
 from bot.schema import upgrade
-from bot.settings import normalise_database_url
+from bot.settings import Settings, normalise_database_url
 
 CONNECT_TIMEOUT = 3.0
 RUN_LOCK_TIMEOUT = 900.0
@@ -197,3 +199,18 @@ async def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Monday 5 January 2026, 14:00 UTC, moved only by the test."""
+    return FakeClock()
+
+
+@pytest.fixture
+def core(db: Database, clock: FakeClock) -> Core:
+    """The core on `db` with the default settings (check-ins at 24h and 7d) and `clock`.
+
+    Tests that need other settings define their own `core`.
+    """
+    return Core.build(Settings.load(database_url=db.url, debrief_secret="s"), clock=clock, database=db)

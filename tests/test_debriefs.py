@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FakeClock
 from bot.core import Core
 from bot.errors import IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.models import (
@@ -23,20 +22,8 @@ from bot.models import (
     SinceEvent,
     SkippedDebrief,
 )
-from bot.settings import Settings
 
 LEAD, ALEX, SAM = "ULEAD", "UALEX", "USAM"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def core(db, clock) -> Core:
-    settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_followups="24h,7d")
-    return Core.build(settings, clock=clock, database=db)
 
 
 async def start(core: Core, **overrides):

@@ -12,7 +12,6 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -58,11 +57,6 @@ class DigestMessenger:
 
     async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
         return False
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def make_core(db, clock: FakeClock, **settings: object) -> Core:  # type: ignore[no-untyped-def]

@@ -36,17 +36,6 @@ async def seed(core: Core, clock: FakeClock) -> None:
     clock.advance(timedelta(hours=1))
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def core(db, clock) -> Core:
-    settings = Settings.load(database_url=db.url, debrief_secret="s")
-    return Core.build(settings, clock=clock, database=db)
-
-
 async def test_export_holds_suppressed_aggregates_and_nothing_else(core, clock):
     await seed(core, clock)
     report = await Wellbeing(core.database, 5).report(clock.now())

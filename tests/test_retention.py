@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
-from bot.core import Core
 from bot.models import ActionPoint, Answer, AuditEvent, Debrief, SkippedDebrief
 from bot.retention import PURGED, purge
-from bot.settings import Settings
 from bot.wellbeing import Wellbeing
 
 PEOPLE = [f"U{n}" for n in range(6)]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def core(db, clock) -> Core:
-    return Core.build(Settings.load(database_url=db.url, debrief_secret="s"), clock=clock, database=db)
 
 
 async def _debrief(core, note):

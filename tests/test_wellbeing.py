@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from bot.clock import FakeClock
-from bot.core import Core
 from bot.overview import overview
-from bot.settings import Settings
 from bot.suppression import ALL, Dimension, cube, derivable, hidden_ids, suppress, suppress_table
 from bot.wellbeing import EVENT_TIME_NOTE, Wellbeing
 
@@ -93,17 +89,6 @@ def test_totals_shown_by_another_figure_count_as_known_and_stay_shown(rows, min_
 
 
 PEOPLE = [f"U{n}" for n in range(8)]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def core(db, clock) -> Core:
-    settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_followups="24h,7d")
-    return Core.build(settings, clock=clock, database=db)
 
 
 async def _debrief(core, team, distress, participants=PEOPLE):

@@ -5,29 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import delete, func, select, update
 
-from bot.clock import FakeClock
-from bot.core import Core
 from bot.debriefs import TALLY_GRACE
 from bot.models import Debrief, DebriefKey, Followup, FollowupStatus, StageTally
-from bot.settings import Settings
 from bot.wellbeing import Wellbeing
 
 MIN = 3
 PEOPLE = [f"U{n}" for n in range(6)]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def core(db, clock) -> Core:
-    settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_followups="24h,7d")
-    return Core.build(settings, clock=clock, database=db)
 
 
 async def _debrief(core, clock, team, n):
