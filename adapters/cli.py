@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -18,28 +19,89 @@ def _serve(args: argparse.Namespace) -> int:
     return run()
 
 
-def _db_upgrade(args: argparse.Namespace) -> int:
+def _on_database(work: Callable[[Any, Any], Awaitable[int]]) -> int:
+    """Run `work(settings, database)` on DATABASE_URL and close the database after.
+
+    A missing or bad setting is one line on stderr and exit status 2, as for `serve`.
+    """
     import asyncio
 
-    from bot.schema import upgrade_command
+    from bot.db import Database
+    from bot.settings import Settings, SettingsError
 
-    return asyncio.run(upgrade_command())
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        database = Database(settings.database_url)
+        try:
+            return await work(settings, database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.schema import SchemaTooNew, upgrade
+
+    async def work(settings: Any, database: Any) -> int:
+        try:
+            revision = await upgrade(database)
+        except SchemaTooNew as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        except (OSError, SQLAlchemyError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"DATABASE_URL: cannot upgrade the database: {reason}", file=sys.stderr)
+            return 1
+        print(f"database at revision {revision} ({'postgresql' if settings.is_postgres else 'sqlite'})")
+        return 0
+
+    return _on_database(work)
 
 
 def _export(args: argparse.Namespace) -> int:
-    import asyncio
+    from datetime import UTC, datetime
 
-    from bot.export import export_command
+    from bot.export import parse_since, write_csv
+    from bot.wellbeing import Wellbeing
 
-    return asyncio.run(export_command(args.since, args.format, args.workspace))
+    if args.format != "csv":
+        print(f"--format: only csv is supported, not {args.format!r}", file=sys.stderr)
+        return 2
+    try:
+        days = parse_since(args.since)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    async def work(settings: Any, database: Any) -> int:
+        report = await Wellbeing(database, settings.debrief_min_group).report(datetime.now(UTC), args.workspace)
+        write_csv(report, days, sys.stdout)
+        for note in report.notes:
+            print(note, file=sys.stderr)
+        return 0
+
+    return _on_database(work)
 
 
 def _purge(args: argparse.Namespace) -> int:
-    import asyncio
+    from datetime import UTC, datetime
 
-    from bot.retention import purge_command
+    from bot.retention import purge
 
-    return asyncio.run(purge_command(args.dry_run))
+    async def work(settings: Any, database: Any) -> int:
+        result = await purge(database, datetime.now(UTC), settings.debrief_retention_days, dry_run=args.dry_run)
+        print("\n".join(result.lines()))
+        return 0
+
+    return _on_database(work)
 
 
 def _scripts_check(args: argparse.Namespace) -> int:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from datetime import datetime
 from typing import TextIO
 
 from bot.suppression import ALL
@@ -59,30 +57,3 @@ def to_csv(report: Report, days: int) -> str:
     out = io.StringIO()
     write_csv(report, days, out)
     return out.getvalue()
-
-
-async def export_command(since: str, fmt: str, workspace: str | None, now: datetime | None = None) -> int:
-    from datetime import UTC
-
-    from bot.db import Database
-    from bot.settings import Settings, SettingsError
-    from bot.wellbeing import Wellbeing
-
-    if fmt != "csv":
-        print(f"--format: only csv is supported, not {fmt!r}", file=sys.stderr)
-        return 2
-    try:
-        days = parse_since(since)
-        settings = Settings.load()
-    except (ValueError, SettingsError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    database = Database(settings.database_url)
-    try:
-        report = await Wellbeing(database, settings.debrief_min_group).report(now or datetime.now(UTC), workspace)
-    finally:
-        await database.dispose()
-    write_csv(report, days, sys.stdout)
-    for note in report.notes:
-        print(note, file=sys.stderr)
-    return 0

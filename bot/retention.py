@@ -65,23 +65,3 @@ async def purge(database: Database, now: datetime, days: int, *, dry_run: bool, 
                                    detail=", ".join(f"{what}: {n}" for what, n in counts.items())))
             await session.commit()
     return Purge(before=before, dry_run=dry_run, counts=counts)
-
-
-async def purge_command(dry_run: bool) -> int:
-    import sys
-    from datetime import UTC
-
-    from bot.settings import Settings, SettingsError
-
-    try:
-        settings = Settings.load()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    database = Database(settings.database_url)
-    try:
-        result = await purge(database, datetime.now(UTC), settings.debrief_retention_days, dry_run=dry_run)
-    finally:
-        await database.dispose()
-    print("\n".join(result.lines()))
-    return 0

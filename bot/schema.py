@@ -1,7 +1,7 @@
 """Bring the database schema up to date with the Alembic migrations.
 
 `serve` calls `ensure_schema` at start-up; `debrief-bot db upgrade` calls
-`upgrade_command`. Both run the migrations of the installed `migrations`
+`upgrade`. Both run the migrations of the installed `migrations`
 package, configured here (there is no alembic.ini), on one connection and
 inside one transaction:
 
@@ -22,7 +22,6 @@ upgraded by a newer release; it is left alone and `SchemaTooNew` says so.
 from __future__ import annotations
 
 import asyncio
-import sys
 import weakref
 from collections.abc import Callable
 from functools import cache
@@ -202,31 +201,3 @@ async def ensure_schema(database: Database) -> str:
     if set(found) == set(_script().get_heads()):
         return head_revision()
     return await upgrade(database)
-
-
-async def upgrade_command() -> int:
-    """`debrief-bot db upgrade`: upgrade the database in DATABASE_URL."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.settings import Settings, SettingsError
-
-    try:
-        settings = Settings.load()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    database = Database(settings.database_url)
-    try:
-        revision = await upgrade(database)
-    except SchemaTooNew as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except (OSError, SQLAlchemyError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"DATABASE_URL: cannot upgrade the database: {reason}", file=sys.stderr)
-        return 1
-    finally:
-        await database.dispose()
-    kind = "postgresql" if settings.is_postgres else "sqlite"
-    print(f"database at revision {revision} ({kind})")
-    return 0

@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -57,8 +58,12 @@ class Claim:
     """The table the row is in: renewals and writes go there."""
 
 
-class Outbox:
-    """Claims, lease renewals and fenced updates for one worker, on one outbox table."""
+class Outbox(ABC):
+    """Claims, lease renewals and fenced updates for one worker, on one outbox table.
+
+    A subclass names the table (`model`) and how its rows are narrowed to
+    platforms (`on_platforms`): `FollowupOutbox`, `DigestOutbox`.
+    """
 
     model: ClassVar[Any]
     """The table's model: `Followup` or `Digest` (the same lease columns)."""
@@ -78,9 +83,9 @@ class Outbox:
             and_(model.status == FollowupStatus.SENDING, model.lease_until < now),
         )
 
+    @abstractmethod
     def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
         """`query` over this table, narrowed to rows of `platforms`."""
-        raise NotImplementedError
 
     async def claim(self, limit: int, platforms: Sequence[str]) -> list[Claim]:
         """Claim up to `limit` due rows on `platforms`, oldest due first."""
