@@ -108,9 +108,13 @@ def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
         .where(Answer.debrief_id.in_(debriefs), Answer.question == DISTRESS, Answer.number.is_not(None))
         .group_by(Answer.debrief_id, Answer.stage),
     ).subquery()
-    rows = select(parts.c.debrief_id, parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]))
-    rows = rows.group_by(parts.c.debrief_id, parts.c.stage)
-    return insert(StageTally).from_select(columns, rows)
+    copied = [Debrief.workspace, Debrief.team, Debrief.started_at]  # never change; the report reads them here
+    rows = (
+        select(Debrief.id, parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]), *copied)
+        .join(Debrief, Debrief.id == parts.c.debrief_id)
+        .group_by(Debrief.id, parts.c.stage)
+    )
+    return insert(StageTally).from_select([*columns, *(column.key for column in copied)], rows)
 
 
 class SkipReason(StrEnum):

@@ -373,3 +373,35 @@ def test_db_upgrade_command_reports_bad_settings(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("DATABASE_URL: ") and done.stderr.count("\n") == 1
+
+
+async def test_tallies_written_before_0009_get_their_debriefs_team_and_start(db: Database) -> None:
+    def to(revision: str) -> Callable[[Connection], None]:
+        def move(conn: Connection) -> None:
+            config = schema.alembic_config()
+            config.attributes["connection"] = conn
+            (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+
+        return move
+
+    await schema.in_migration_transaction(db, to("0008"))
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO debriefs (id, platform, workspace, team, lead, script_id, script_version, schedule, "
+                "started_at, key_expires_at, status, shown_count, tallied) VALUES ('6f9c1a52-0d1e-4c55-9a70-"
+                "3d2b8e0c7a11', 'slack', 'T1', 'C-ICU', 'U1', 'stop5', 1, '24h,7d', '2026-09-01 08:30:00', "
+                "'2026-09-11 08:30:00', 'CLOSED', 0, TRUE)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO stage_tallies (debrief_id, stage, invited, responses, distress_low, distress_mid, "
+                "distress_high) VALUES ('6f9c1a52-0d1e-4c55-9a70-3d2b8e0c7a11', 'debrief', 4, 3, 1, 1, 1)"
+            )
+        )
+    await schema.in_migration_transaction(db, to("head"))
+    async with db.engine.connect() as conn:
+        row = (await conn.execute(text("SELECT workspace, team, started_at, invited FROM stage_tallies"))).one()
+    assert (row.workspace, row.team, str(row.started_at)[:19], row.invited) == ("T1", "C-ICU", "2026-09-01 08:30:00", 4)
+    assert await _sync(db, _differences) == []

@@ -15,11 +15,11 @@ MIN = 3
 PEOPLE = [f"U{n}" for n in range(6)]
 
 
-async def _debrief(core, clock, team, n):
+async def _debrief(core, clock, team, n, workspace="T1"):
     """A debrief with answers at the debrief stage and a day later, and its 24h follow-ups sent."""
     people = PEOPLE[: 3 + n % 4]
     debrief = await core.debriefs.start(
-        platform="slack", workspace="T1", team=team, lead="ULEAD", script_id="stop5", participants=people
+        platform="slack", workspace=workspace, team=team, lead="ULEAD", script_id="stop5", participants=people
     )
     for k, person in enumerate(people[1:]):
         await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": (n + 3 * k) % 11})
@@ -47,7 +47,8 @@ async def _count(core, model, *where) -> int:
 async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
     debriefs = []
     for n in range(24):
-        debriefs.append(await _debrief(core, clock, ("C-ED", "C-ICU", "C-THEATRE")[n % 3], n))
+        workspace = "T2" if n % 5 == 4 else "T1"  # each workspace's report counts its own tallies only
+        debriefs.append(await _debrief(core, clock, ("C-ED", "C-ICU", "C-THEATRE")[n % 3], n, workspace))
         clock.advance(timedelta(days=2))
         assert await core.debriefs.expire_keys() >= 0
     # the last one waits for its 7d follow-up: answers closed, key gone, not tallied yet
@@ -70,7 +71,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
     wellbeing = Wellbeing(core.database, MIN)
     shown = 0
     for until in (clock.now(), clock.now() - timedelta(days=9), clock.now() + timedelta(days=40)):
-        for workspace in (None, "T1", "T2"):
+        for workspace in (None, "T1", "T2", "T3"):
             report = await wellbeing.report(until, workspace)
             live = await wellbeing._report(until, workspace, tallies=False)
             assert (report.teams, report.stages, list(report.figures)) == (live.teams, live.stages, list(live.figures))
