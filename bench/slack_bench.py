@@ -28,10 +28,10 @@ limit, and then both apps show the same req/s whatever they cost; CPU per
 request is what the server itself spends, so its ratio (bare/ours) is the
 capacity one app has against the other on the same machine.
 
-Goals, printed, not asserted: ack path >= 0.8x bare, answer path >= 0.5x bare,
-in throughput (ours/bare) and in server CPU per request (bare/ours). Every
-path and app is bounded by --requests and --max-seconds; --profile FILE
-writes cProfile stats of our server.
+Goals, printed, not asserted: ack path >= 0.8x bare, answer path >= 0.5x bare
+in throughput (ours/bare), as the issue sets them; the CPU ratio is printed
+beside them, without a verdict. Every path and app is bounded by --requests
+and --max-seconds; --profile FILE writes cProfile stats of our server.
 """
 
 from __future__ import annotations
@@ -436,10 +436,10 @@ def report(results: list[Result], fake: FakeSlack, stored: int) -> None:
         ratio = ours.rps / bare.rps if bare.rps else float("nan")
         p50 = ours.percentile(0.5) / bare.percentile(0.5) if bare.latencies else float("nan")
         capacity = bare.cpu_ms / ours.cpu_ms if ours.cpu_ms else float("nan")
-        verdict = "meets" if min(ratio, capacity) >= goal else "below"
+        verdict = "meets" if ratio >= goal else "below"
         print(
-            f"{path:<8}ours/bare throughput {ratio:.2f}x, server CPU per request bare/ours {capacity:.2f}x "
-            f"({verdict} the {goal}x goal on both); p50 {p50:.2f}x bare's"
+            f"{path:<8}ours/bare throughput {ratio:.2f}x ({verdict} the {goal}x goal); p50 {p50:.2f}x bare's; "
+            f"server CPU per request bare/ours {capacity:.2f}x"
         )
     for result in results:
         if result.first_error:

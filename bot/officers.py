@@ -52,6 +52,10 @@ class Officers:
             )
             return found.first() is not None
 
+    async def any_added(self) -> bool:
+        async with self.database.session() as session:
+            return (await session.execute(select(WellbeingOfficer.id).limit(1))).first() is not None
+
     async def added(self) -> list[str]:
         async with self.database.session() as session:
             return list((await session.execute(select(WellbeingOfficer.identity).order_by(WellbeingOfficer.identity))).scalars())

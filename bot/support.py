@@ -125,10 +125,16 @@ class Support:
         self.clock = clock or SystemClock()
         self.officers = Officers(database, settings, self.clock)
 
-    @property
-    def available(self) -> bool:
-        """Whether anyone would receive a request (else adapters hide the button)."""
-        return bool(self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters)
+    async def available(self) -> bool:
+        """Whether anyone would receive a request (else adapters hide the button).
+
+        The configured lists answer in memory; only when both are empty, one
+        query for officers added with `/debrief officers` (who stay officers
+        when the configured ones are later taken off the list).
+        """
+        if self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters:
+            return True
+        return await self.officers.any_added()
 
     async def is_supporter(self, *identities: str | None) -> bool:
         """A wellbeing officer (configured or added) or a peer supporter, by any of their ids or e-mail addresses.

@@ -338,7 +338,7 @@ async def test_find_delivered_prevents_a_duplicate_after_a_crash_between_sent_an
     jobs = await crashed._claim_jobs(10)
     # The crashed process had sent two of its three messages, and died before marking them.
     for job in jobs[:2]:
-        messenger.store(crashed._delivery(job, *crashed._content(job.debrief, job.followup.stage), late=False))
+        messenger.store(crashed._delivery(job, *crashed._content(job.debrief, job.followup.stage), late=False, support_available=True))
     clock.advance(timedelta(seconds=16))
     assert await dispatcher(core, messenger, worker_id="other").run_once() == 3
     assert all(len(deliveries) == 1 for deliveries in messenger.messages.values())

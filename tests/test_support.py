@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.errors import AlreadyClaimed, IdentifierFound, NotAllowed
-from bot.models import AuditEvent, SupportRequest, SupportStatus
+from bot.models import AuditEvent, SupportRequest, SupportStatus, WellbeingOfficer
 from bot.port import PermanentSendError, SupportNotice, TransientSendError
 from bot.scripts import Library
 from bot.settings import Settings
@@ -136,7 +136,7 @@ async def test_without_a_messenger_the_request_waits_in_the_list(db):
     settings = Settings.load(database_url=db.url, debrief_secret="s", debrief_wellbeing_officers=OFFICER)
     core = Core.build(settings, clock=FakeClock(), database=db)
     done = await core.support.request(platform="teams", workspace="T1", user=ALEX)
-    assert done.notified == 0 and core.support.available
+    assert done.notified == 0 and await core.support.available()
     assert len(await core.support.open_requests(OFFICER)) == 1
 
 
@@ -156,3 +156,20 @@ def test_profession_labels():
     assert profession_label(["doctor", "nurse", "midwife"]) == "For doctors, nurses and midwives only"
     assert profession_label(["radiographer"]) == "For radiographers only"
     assert profession_label([]) == ""
+
+
+async def test_officers_added_earlier_still_take_requests_when_the_configured_list_is_emptied(db):
+    first = Core.build(
+        Settings.load(database_url=db.url, debrief_secret="s", debrief_wellbeing_officers=OFFICER),
+        clock=FakeClock(), database=db,
+    )
+    assert await first.officers.add([OFFICER], OFFICER, "UNEWOFFICER")
+    later = Core.build(Settings.load(database_url=db.url, debrief_secret="s"), clock=FakeClock(), database=db)
+    assert await later.support.available()  # the "talk to someone" button stays
+    done = await later.support.request(platform="teams", workspace="T1", user=ALEX)
+    assert [r.id for r in await later.support.open_requests("UNEWOFFICER")] == [done.request.id]
+
+    async with db.session() as session:
+        for officer in (await session.execute(select(WellbeingOfficer))).scalars():
+            await session.delete(officer)
+    assert not await later.support.available()  # nobody would receive one: no button

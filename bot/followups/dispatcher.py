@@ -221,9 +221,6 @@ class Dispatcher:
         self._resources = resources_for_person(core.resources)
         self._resources_title = core.resources.title
         self._quiet = self.settings.quiet_hours
-        self._support_available = bool(
-            self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters
-        )
         self._digest_at = self.settings.digest
         self._digest_zone = schedule.zone(self.settings.debrief_timezone)
         self._digest_enqueued: datetime | None = None
@@ -393,7 +390,8 @@ class Dispatcher:
         except (KeyError, ValueError):
             await self._fail(job, f"no content for follow-up stage {followup.stage!r}", permanent=True)
             return
-        delivery = self._delivery(job, content, title, late=caught.late)
+        support = await self.core.support.available()  # the "talk to someone" button, or not
+        delivery = self._delivery(job, content, title, late=caught.late, support_available=support)
 
         if claim.attempts > 1:
             try:
@@ -432,7 +430,7 @@ class Dispatcher:
             await self._release(job, decision.until)
             return
         if decision.late != delivery.late:
-            delivery = self._delivery(job, content, title, late=decision.late)
+            delivery = self._delivery(job, content, title, late=decision.late, support_available=support)
         await self._send(job, lambda: messenger.send_followup(delivery), delivery.late)
 
     async def _deliver_digest(self, job: _DigestJob) -> None:
@@ -560,7 +558,9 @@ class Dispatcher:
     def _content(self, debrief: Debrief, stage: str) -> tuple[Stage, str]:
         return stage_content(self.core.library, debrief.script_id, debrief.schedule, stage)
 
-    def _delivery(self, job: _Job, content: Stage, title: str, *, late: bool) -> FollowupDelivery:
+    def _delivery(
+        self, job: _Job, content: Stage, title: str, *, late: bool, support_available: bool
+    ) -> FollowupDelivery:
         message = content.late_message if late and content.late_message else content.message
         return FollowupDelivery(
             followup_id=job.followup.id,
@@ -576,7 +576,7 @@ class Dispatcher:
             resources_title=self._resources_title,
             script_title=title,
             label=job.debrief.label,
-            support_available=self._support_available,
+            support_available=support_available,
         )
 
     async def _timezone(self, messenger: Messenger, workspace: str, participant: Participant) -> str | None:

@@ -1,4 +1,10 @@
-"""Every listener, by kind of input; `register(app)` wires them all (the fallbacks last)."""
+"""Every listener, by kind of input; `register(app)` wires them all (the fallbacks last).
+
+Bolt tries the listeners in the order they were added, and for each one it
+builds its matcher's arguments afresh (a dozen payload lookups), so the
+busiest requests come first: `/debrief` and the answer modal. Each listener
+matches its own callback or action id, so the order changes nothing else.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,8 @@ from adapters.slack.listeners import actions, commands, events, fallback, follow
 
 def register(app: AsyncApp) -> None:
     commands.register(app)
-    actions.register(app)
     views.register(app)
+    actions.register(app)
     events.register(app)
     followups.register(app)
     queue.register(app)

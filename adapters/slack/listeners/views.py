@@ -95,7 +95,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     # Any other failure (the database down) reaches `listener`, which puts the kind message on the
     # form's first question: what they typed stays, and they can send it again in a minute.
     shown = thanks(recorded.escalate, core.resources.crisis)
-    if recorded.escalate and core.support.available:  # crisis lines at once, and an opt-in handoff
+    if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
         shown = offer_talk(shown, ref)
     await ack(response_action="update", view=shown)
     schedule_refresh(core, client, ref.debrief, ref.stage)
@@ -140,7 +140,7 @@ async def skip_submitted(ack, body, core: Core) -> None:
 
 
 def register(app: AsyncApp) -> None:
+    app.view(Callback.ANSWER)(answer_submitted)  # first: the most frequent request of all
     app.view(Callback.SETUP)(setup_submitted)
-    app.view(Callback.ANSWER)(answer_submitted)
     app.view(Callback.ACTION_POINT)(action_point_submitted)
     app.view(Callback.SKIP)(skip_submitted)

@@ -33,7 +33,7 @@ def _talk_data(data: ButtonData) -> dict:
 async def resources_fetch(services: Services, turn_context: TurnContext, data: ButtonData,
                           values: dict[str, str]) -> InvokeResponse:
     core = services.core
-    talk = _talk_data(data) if core.support.available else None
+    talk = _talk_data(data) if await core.support.available() else None
     card = resources_dialog(core.resources.title, resources_for_person(core.resources), talk=talk)
     return respond.show(card, "Support", "large")
 
