@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import pytest

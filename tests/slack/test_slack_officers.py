@@ -25,7 +25,7 @@ async def test_an_officer_adds_another_who_then_sees_the_summary(slack_app: Slac
 
 
 async def test_a_non_officer_gets_nothing(slack_app: SlackApp) -> None:
-    fake, slack, core = slack_app.fake, slack_app.slack, slack_app.core
+    slack, core = slack_app.slack, slack_app.core
     reply = await slack.command("/debrief", f"officers add <@{STAFF[0]}>", user_id=STAFF[0])
     shown = texts(reply.json()["blocks"])
     assert "didn't recognise" in shown  # as for any unknown word: the command's existence is not confirmed
