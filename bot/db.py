@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -140,7 +142,7 @@ class Database:
 
 
 class SQLiteWriter:
-    """Hot SQLite writes, one after another, each a whole transaction in one hop to a thread of its own.
+    """Hot SQLite writes, one after another, each a whole transaction in one step: here, or in a thread of its own.
 
     Through aiosqlite every statement is a hop to its thread and back through
     the event loop, and while one answer holds the file's single write lock,
@@ -148,36 +150,83 @@ class SQLiteWriter:
     the lock was held for the loop's latency several times over. Here the
     transaction (BEGIN IMMEDIATE, the statements, COMMIT) runs straight
     through on a synchronous connection, so the lock is held only for
-    SQLite's own work; the queue of this one thread is where writes take
-    turns (as the asyncio lock did), and a write from elsewhere that holds
-    the file makes this thread wait in SQLite's busy handler, not the loop.
-    IMMEDIATE takes the write lock before the first read, so a read and the
-    writes that depend on it see the same database.
+    SQLite's own work. IMMEDIATE takes the write lock before the first read,
+    so a read and the writes that depend on it see the same database.
+
+    Where it runs: when the lock is free and no write is waiting, on the
+    event loop itself, on a connection that never waits for the lock (an
+    answer is a few hundred microseconds of SQLite's work, and under WAL
+    with synchronous=NORMAL a commit does not touch the disk; the hop to a
+    thread and back cost as much CPU again). When another connection holds
+    the lock (the follow-ups' sessions, the CLI, another process), that
+    BEGIN fails at once, nothing has been done, and the write goes to the
+    thread, where SQLite's busy handler waits and the loop does not. The
+    thread's queue is where writes take turns; while it holds any, later
+    writes join it, so they stay in order and one connection is never used
+    by two threads.
     """
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
-        event.listen(self.engine, "connect", _sqlite_pragmas)
-        event.listen(self.engine, "connect", _begin_explicitly)
-        event.listen(self.engine, "connect", _no_automatic_checkpoint)
-        event.listen(self.engine, "begin", _begin_immediate)
-        self._thread: ThreadPoolExecutor | None = None  # started by the first write, ended by `dispose`
+        self.engine = _writer_engine(url)  # the thread's: waits for the lock (busy_timeout)
+        self._here = _writer_engine(url, wait=False)  # the event loop's: never waits
+        self._thread: ThreadPoolExecutor | None = None  # started by the first contended write, ended by `dispose`
+        self._queued = 0  # writes handed to the thread and not back yet; counted on the loop only
 
     async def run(self, work: Callable[[Connection], T]) -> T:
+        if not self._queued:
+            done = self._try_here(work)
+            if done is not _LOCKED:
+                return done  # type: ignore[return-value]
         if self._thread is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+        self._queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+        finally:
+            self._queued -= 1
+
+    def _try_here(self, work: Callable[[Connection], T]) -> T | object:
+        """`work`'s result, committed; `_LOCKED` (and nothing done) if another connection holds the write lock."""
+        with self._here.connect() as connection:
+            try:
+                transaction = connection.begin()
+            except OperationalError as error:
+                if getattr(error.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:  # and its extended codes
+                    return _LOCKED
+                raise
+            with transaction:
+                return work(connection)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.begin() as connection:
             return work(connection)
 
     async def dispose(self) -> None:
-        """Close the connection (in the thread that made it) and end the thread; a later write starts both again."""
+        """Close both connections (each in the thread that made it) and end the thread; a later write starts them again."""
+        self._here.dispose()
         thread, self._thread = self._thread, None
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(thread, self.engine.dispose)
             thread.shutdown()
+
+
+_LOCKED = object()
+
+
+def _writer_engine(url: str, *, wait: bool = True) -> Engine:
+    """One synchronous connection for `SQLiteWriter`: explicit BEGIN IMMEDIATE, checkpoints left to `Database`."""
+    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    if not wait:
+        event.listen(engine, "connect", _never_wait)
+    event.listen(engine, "connect", _begin_explicitly)
+    event.listen(engine, "connect", _no_automatic_checkpoint)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _never_wait(dbapi_connection: object, _record: object) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]  # after `_sqlite_pragmas`' 5000
 
 
 def _begin_explicitly(dbapi_connection: object, _record: object) -> None:

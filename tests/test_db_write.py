@@ -75,12 +75,28 @@ async def test_an_answer_waits_while_another_process_holds_the_sqlite_file(core,
     try:
         other.execute("BEGIN IMMEDIATE")  # another replica or the CLI, in the middle of a write
         answering = asyncio.create_task(core.debriefs.record_answer(debrief.id, "debrief", users[0], {"distress": 1}))
-        await asyncio.sleep(0.3)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(30):
+            await asyncio.sleep(0.01)
+        assert loop.time() - started < 2  # the loop goes on (SQLite's busy handler would hold it for 5 s)
         assert not answering.done()  # waiting in SQLite's busy handler, in the writer's thread
+        assert db._sqlite_writer._thread is not None
         other.execute("COMMIT")
         await asyncio.wait_for(answering, 5)
     finally:
         other.close()
+    assert await answers(core) == (1, 1)
+
+
+async def test_with_the_sqlite_file_free_an_answer_is_written_on_the_loop_without_a_thread(core, db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite's writer only")
+    debrief, users = await start(core)
+    await core.debriefs.record_answer(debrief.id, "debrief", users[0], {"distress": 1})
+    with pytest.raises(AlreadyAnswered):
+        await core.debriefs.record_answer(debrief.id, "debrief", users[0], {"distress": 1})
+    assert db._sqlite_writer._thread is None  # the hop to a thread costs as much CPU as the answer itself
     assert await answers(core) == (1, 1)
 
 
