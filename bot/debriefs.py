@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.anonymity import batched_count, new_debrief_key, receipt_digest
 from bot.clock import Clock, SystemClock
 from bot.db import Database
-from bot.errors import AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
+from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
@@ -492,9 +492,21 @@ class Debriefs:
     # -- action points, closing, skipping ------------------------------------
 
     async def add_action_point(
-        self, debrief_id: uuid.UUID, *, text: str, owner: str, due_on: date | None, actor: str
+        self,
+        debrief_id: uuid.UUID,
+        *,
+        text: str,
+        owner: str,
+        due_on: date | None,
+        actor: str,
+        request_key: str | None = None,
     ) -> ActionPoint:
-        """Record a change the team agreed, with the person who owns it."""
+        """Record a change the team agreed, with the person who owns it.
+
+        `request_key` names the form (Slack's view id, the key in a Teams
+        dialog's button): the same form sent again raises `AlreadyAdded`,
+        also when both arrive at once (the unique key refuses the second).
+        """
         text = text.strip()
         problems = {}
         if not text:
@@ -508,17 +520,27 @@ class Debriefs:
         if problems:
             raise InvalidAnswer(problems)
         screen({"text": text})
-        async with self.database.session() as session:
-            debrief = await _get(session, debrief_id)
-            if debrief.status != DebriefStatus.OPEN:
-                raise NoLongerOpen("This debrief has closed, so it can't take new action points.")
-            await self._require_member(session, debrief, actor)
-            now = self.clock.now()
-            point = ActionPoint(
-                debrief_id=debrief_id, text=text, owner=owner, due_on=due_on, created_by=actor, created_at=now
-            )
-            session.add(point)
-            _audit(session, now, actor, "action_point.added", debrief_id, None)
+        try:
+            async with self.database.session() as session:
+                debrief = await _get(session, debrief_id)
+                if debrief.status != DebriefStatus.OPEN:
+                    raise NoLongerOpen("This debrief has closed, so it can't take new action points.")
+                await self._require_member(session, debrief, actor)
+                if request_key and (await session.execute(
+                    select(ActionPoint.id).where(ActionPoint.request_key == request_key)
+                )).first():
+                    raise AlreadyAdded()
+                now = self.clock.now()
+                point = ActionPoint(
+                    debrief_id=debrief_id, text=text, owner=owner, due_on=due_on, created_by=actor, created_at=now,
+                    request_key=request_key,
+                )
+                session.add(point)
+                _audit(session, now, actor, "action_point.added", debrief_id, None)
+        except IntegrityError:
+            if request_key:  # the same form, added a moment ago by its twin
+                raise AlreadyAdded() from None
+            raise
         return point
 
     async def set_action_status(self, point_id: uuid.UUID, status: ActionStatus, actor: str) -> ActionPoint:

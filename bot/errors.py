@@ -32,6 +32,12 @@ class AlreadyAnswered(DebriefError):
     message = "You've already answered this one, thank you. Your first answer stands and stays anonymous."
 
 
+class AlreadyAdded(DebriefError):
+    """The same action-point form sent again (a double tap, a platform's retry): it was added the first time."""
+
+    message = "That action point is already added."
+
+
 class AlreadyClaimed(DebriefError):
     message = "Someone else on the wellbeing team has already taken this request on."
 

@@ -250,6 +250,9 @@ class ActionPoint(SQLModel, table=True):
     status: ActionStatus = Field(default=ActionStatus.OPEN, sa_type=_status(ActionStatus))
     created_by: str = Field(max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    request_key: str | None = Field(
+        default=None, max_length=64, unique=True, description="the form's idempotency key: a resent form adds it once"
+    )
 
 
 class SupportStatus(StrEnum):

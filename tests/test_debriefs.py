@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.core import Core
-from bot.errors import IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
+from bot.errors import AlreadyAdded, IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.models import (
     ActionPoint,
     ActionStatus,
@@ -136,6 +137,22 @@ async def test_action_points_need_text_an_owner_and_a_future_date(core, clock):
     done = await core.debriefs.set_action_status(point.id, ActionStatus.DONE, actor=SAM)
     assert done.status == ActionStatus.DONE
     assert [p.text for p in await core.debriefs.action_points(debrief.id)] == ["Check the defib pads on trolley 2"]
+
+
+async def test_the_same_action_point_form_sent_twice_adds_one_point_even_at_once(core, clock):
+    debrief = await start(core)
+    point = dict(text="Restock the airway bag", owner=ALEX, due_on=None, actor=LEAD)
+    await core.debriefs.add_action_point(debrief.id, **point, request_key="slack:V1")
+    with pytest.raises(AlreadyAdded):
+        await core.debriefs.add_action_point(debrief.id, **point, request_key="slack:V1")
+    twins = await asyncio.gather(
+        *(core.debriefs.add_action_point(debrief.id, **point, request_key="slack:V2") for _ in range(3)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(result, AlreadyAdded) for result in twins) == 2
+    await core.debriefs.add_action_point(debrief.id, **point)  # no key: a new form every time
+    await core.debriefs.add_action_point(debrief.id, **point)
+    assert len(await core.debriefs.action_points(debrief.id)) == 4
 
 
 async def test_closing_keeps_the_key_until_the_last_follow_up_stage_is_over(core, clock):

@@ -133,12 +133,16 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
     await slack_app.slack.click(script, Action.ADD_ACTION_POINT, user_id=LEAD)
     await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.ACTION_POINT)
     form = await opened(fake, Callback.ACTION_POINT)
-    reply = await slack_app.slack.submit(
-        form, {ActionPointBlock.TEXT: "Check the defib pads every shift", ActionPointBlock.OWNER: STAFF[1], ActionPointBlock.DUE_ON: "2099-01-14"}, user_id=LEAD
-    )
+    point = {ActionPointBlock.TEXT: "Check the defib pads every shift", ActionPointBlock.OWNER: STAFF[1], ActionPointBlock.DUE_ON: "2099-01-14"}
+    reply = await slack_app.slack.submit(form, point, user_id=LEAD)
     assert reply.status == 200
     await fake.wait_for("chat.postMessage", where=lambda args: "New action point" in texts(args.get("blocks") or []))
     assert f"<@{STAFF[1]}>" in texts(fake.messages_in(channel.id)[-1]["blocks"])
+    again = await slack_app.slack.submit(form, point, user_id=LEAD)  # the same modal sent twice: one point
+    assert again.status == 200 and not again.text
+    await asyncio.sleep(0.2)
+    posted_points = [m for m in fake.messages_in(channel.id) if "New action point" in texts(m.get("blocks") or [])]
+    assert len(posted_points) == 1 and len(await slack_app.core.debriefs.action_points(debrief.id)) == 1
 
     # Close: a summary in the channel, the script shows it is closed.
     await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)

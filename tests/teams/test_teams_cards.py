@@ -118,7 +118,7 @@ def test_support_summary_and_follow_up_cards() -> None:
     fits(followup.lead_unreached_card("24 hours", 2))
     for card in (forms.start_card(), forms.skip_start_card(), forms.help_card(True, "Hello"), forms.skip_dialog(
             {"skip.detail": LONG[:500]}, {"detail": "No."}), forms.close_dialog({"d": uuid.uuid4()}),
-            forms.action_point_dialog({"d": uuid.uuid4()}, [("Bo", "29:b")], "2026-01-05", {}, {"": "x", "text": "y"}),
+            forms.action_point_dialog({"d": uuid.uuid4()}, [("Bo", "29:b")], "2026-01-05", "k1", {}, {"": "x", "text": "y"}),
             forms.setup_done_dialog(2), forms.skipped_dialog("No time")):
         fits(card)
     assert attachment(forms.start_card()).content_type == "application/vnd.microsoft.card.adaptive"

@@ -141,6 +141,10 @@ async def test_the_whole_debrief_in_a_channel(teams_app: TeamsApp) -> None:
     assert "Added" in card_text(added.card)
     point = connector.sent_to(CHANNEL.id)[-1].card
     assert "Check the \u2039at>defib\u2039/at> pads every shift" in card_text(point) and "Di Porter" in card_text(point)
+    sent = len(connector.sent_to(CHANNEL.id))
+    again = await teams.submit_dialog(lead, CHANNEL, dialog, {  # the same dialog sent twice: one point, posted once
+        "action_point.text": "Check the <at>defib</at> pads every shift", "action_point.owner": owners["Di Porter"]})
+    assert "Added" in card_text(again.card) and len(connector.sent_to(CHANNEL.id)) == sent
 
     # The team's results: only the lead may post them; they hold only what authors shared.
     refused_results = await teams.open_dialog(staff[0], CHANNEL, update[-1].card, "Post the team's results")

@@ -24,7 +24,7 @@ from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
-from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
+from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
 
 log = logging.getLogger("debrief.slack")
 
@@ -110,10 +110,16 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
     ref = DebriefRef.load(view.get("private_metadata"))
     text, owner, due_on = read_action_point(view)
     try:
-        point = await core.debriefs.add_action_point(ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body))
+        point = await core.debriefs.add_action_point(
+            ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body),
+            request_key=f"slack:{view['id']}" if view.get("id") else None,
+        )
     except (InvalidAnswer, IdentifierFound) as error:
         blocks = {"text": ActionPointBlock.TEXT, "owner": ActionPointBlock.OWNER, "due_on": ActionPointBlock.DUE_ON}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, ActionPointBlock.TEXT))
+        return
+    except AlreadyAdded:  # this modal was submitted twice: added and posted the first time
+        await ack()
         return
     await ack()
     debrief = await core.debriefs.get(ref.debrief)

@@ -281,9 +281,11 @@ def action_point_dialog(
     ref: Mapping[str, Any],
     people: Sequence[tuple[str, str]],
     today: str,
+    request_key: str,
     values: Values | None = None,
     problems: Problems | None = None,
 ) -> dict[str, Any]:
+    """`request_key` goes back with the form, the same when it is shown again: a form sent twice adds one point."""
     values, problems = values or {}, problems or {}
     body: list[Element] = []
     if general := problems.get(""):
@@ -302,7 +304,7 @@ def action_point_dialog(
         body.append(warning(problem))
     body.append(date_input(ActionPointInput.DUE_ON, "By when? (optional)", minimum=today,
                            value=values.get(ActionPointInput.DUE_ON)))
-    return card(body, [submit("Add", Verb.ACTION_POINT, style="positive", **ref)])
+    return card(body, [submit("Add", Verb.ACTION_POINT, style="positive", k=request_key, **ref)])
 
 
 def skip_dialog(values: Values | None = None, problems: Problems | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ debrief's conversation for everyone.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -19,7 +20,7 @@ from adapters.teams.handlers import respond
 from adapters.teams.ids import ActionPointInput
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import Services
-from bot.errors import DebriefError, IdentifierFound, InvalidAnswer, NotAllowed
+from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer, NotAllowed
 from bot.models import DebriefStatus
 from bot.scripts import DEBRIEF_STAGE
 
@@ -45,7 +46,7 @@ async def action_point_fetch(services: Services, turn_context: TurnContext, data
     if debrief.status != DebriefStatus.OPEN:
         return respond.notice("Action point", "This debrief has closed, so it can't take new action points.")
     today = services.core.clock.now().date().isoformat()
-    card = action_point_dialog(data.ref(), await _people(services, debrief.id), today)
+    card = action_point_dialog(data.ref(), await _people(services, debrief.id), today, secrets.token_urlsafe(12))
     return respond.show(card, "Add an action point", "large")
 
 
@@ -56,6 +57,7 @@ async def action_point_submit(services: Services, turn_context: TurnContext, dat
     user = turn_context.activity.from_property.id
     people = await _people(services, debrief_id)
     today = core.clock.now().date().isoformat()
+    key = data.key or secrets.token_urlsafe(12)  # a form from before keys: one from here on
     due_text = values.get(ActionPointInput.DUE_ON) or ""
     try:
         try:
@@ -66,16 +68,19 @@ async def action_point_submit(services: Services, turn_context: TurnContext, dat
         if owner and owner not in {person for _, person in people}:
             raise InvalidAnswer({"owner": "Please choose someone from this debrief."})
         point = await core.debriefs.add_action_point(
-            debrief_id, text=values.get(ActionPointInput.TEXT) or "", owner=owner, due_on=due_on, actor=user
+            debrief_id, text=values.get(ActionPointInput.TEXT) or "", owner=owner, due_on=due_on, actor=user,
+            request_key=f"teams:{key}",
         )
     except (InvalidAnswer, IdentifierFound) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
-        card = action_point_dialog(data.ref(), people, today, values, problems)
+        card = action_point_dialog(data.ref(), people, today, key, values, problems)
         return respond.show(card, "Add an action point", "large")
+    except AlreadyAdded:  # the same dialog sent again: added and posted the first time
+        return respond.notice("Action point", "\u2705 Added, and posted in the conversation.")
     except DebriefError as error:
         return respond.notice("Action point", explain(error, "dialog action point"))
     except Exception as error:
-        card = action_point_dialog(data.ref(), people, today, values, {"": explain(error, "dialog action point")})
+        card = action_point_dialog(data.ref(), people, today, key, values, {"": explain(error, "dialog action point")})
         return respond.show(card, "Add an action point", "large")
     debrief = await core.debriefs.get(debrief_id)
     owners = dict((user_id, name) for name, user_id in people)
