@@ -30,6 +30,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 Key = tuple[Hashable, ...]
 ALL = "*"
 
@@ -145,59 +147,46 @@ def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
     return Cube(dimensions=dimensions, members=members, counts=value, equations=equations)
 
 
-def _closure(
-    equations: Sequence[tuple[int, ...]],
-    by_id: Sequence[list[int]],
-    known: bytearray,
-    missing: list[int] | None = None,
-    rest: list[int] | None = None,
-) -> tuple[bytearray, dict[int, int]]:
-    """What a reader can work out from `known`, one sum at a time, and from which sum.
+class _Sums:
+    """A cube's equations as flat (equation, member) pairs: the closure works on all of them at once."""
 
-    `missing`: per equation, how many members are not in `known`; `rest`: the sum of
-    their ids, which is the one unknown member's id once `missing` is 1 (no search).
-    Both computed if not given, and consumed.
-    """
-    known = bytearray(known)
-    via: dict[int, int] = {}
-    if missing is None or rest is None:
-        missing = [sum(not known[m] for m in eq) for eq in equations]
-        rest = [sum(m for m in eq if not known[m]) for eq in equations]
-    queue = [i for i, count in enumerate(missing) if count == 1]
-    pop, push = queue.pop, queue.append
-    while queue:
-        i = pop()
-        if missing[i] != 1:
-            continue
-        member = rest[i]
-        known[member] = 1
-        via[member] = i
-        for j in by_id[member]:
-            left = missing[j] - 1
-            missing[j] = left
-            rest[j] -= member
-            if left == 1:
-                push(j)
-    return known, via
+    def __init__(self, equations: Sequence[tuple[int, ...]], cells: int) -> None:
+        self.equations = equations
+        lengths = np.fromiter(map(len, equations), dtype=np.int64, count=len(equations))
+        self.equation = np.repeat(np.arange(len(equations), dtype=np.int64), lengths)
+        self.member = np.fromiter(itertools.chain.from_iterable(equations), dtype=np.int64, count=int(lengths.sum()))
+        self.cells = cells
 
+    def closure(self, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a reader can work out from `known` (bools per id), one sum at a time, and from which sum.
 
-def _equations_of(data: Cube) -> list[list[int]]:
-    """Per id, the equations it is a member of, in order."""
-    by_id: list[list[int]] = [[] for _ in data.counts]
-    appends = [equations.append for equations in by_id]
-    for i, eq in enumerate(data.equations):
-        for member in eq:
-            appends[member](i)
-    return by_id
+        Round by round: every sum with exactly one unknown member gives that
+        member (the sum of the unknown ids is its id), all at once. `via[i]` is
+        the first such sum that gave cell i (-1: known from the start or never).
+        """
+        unknown = ~known
+        via = np.full(self.cells, -1, dtype=np.int64)
+        equations = len(self.equations)
+        while True:
+            open_ = unknown[self.member]
+            equation, member = self.equation[open_], self.member[open_]
+            missing = np.bincount(equation, minlength=equations)
+            solvable = np.flatnonzero(missing == 1)
+            if not len(solvable):
+                return ~unknown, via
+            ids = np.bincount(equation, weights=member, minlength=equations)[solvable].astype(np.int64)
+            found, first = np.unique(ids, return_index=True)
+            via[found] = solvable[first]
+            unknown[found] = False
 
 
 def derivable(data: Cube, visible: Iterable[Key]) -> set[Key]:
     """Every key a reader can work out from the visible ones (for tests and audits)."""
-    start = bytearray(len(data.counts))
+    start = np.zeros(len(data.counts), dtype=bool)
     for key in visible:
-        start[data.ident(key)] = 1
-    known, _ = _closure(data.equations, _equations_of(data), start)
-    return {data.key(i) for i, flag in enumerate(known) if flag}
+        start[data.ident(key)] = True
+    known, _ = _Sums(data.equations, len(data.counts)).closure(start)
+    return {data.key(int(i)) for i in np.flatnonzero(known)}
 
 
 def suppress(data: Cube, shown: Iterable[Key] | None, min_group: int) -> set[Key]:
@@ -222,28 +211,16 @@ def hidden_ids(data: Cube, shown: Iterable[int], min_group: int, public: Iterabl
     small = [i for i, n in enumerate(counts) if 0 < n < min_group]
     hidden = shown_ids.intersection(small)
     if small:
-        equations = data.equations
-        by_id = _equations_of(data)
-        visible = bytearray(len(counts))
-        for i in shown_ids | public_ids:
-            visible[i] = 1
-        unseen, unseen_sum = [0] * len(equations), [0] * len(equations)
-        for i, flag in enumerate(visible):
-            if not flag:
-                for j in by_id[i]:
-                    unseen[j] += 1
-                    unseen_sum[j] += i
+        sums = _Sums(data.equations, len(counts))
+        visible = np.zeros(len(counts), dtype=bool)
+        visible[list(shown_ids | public_ids)] = True
+        small_ids = np.array(small, dtype=np.int64)
         last_leaks = len(counts) + 1
         while True:
-            start = bytearray(visible)
-            missing, rest = list(unseen), list(unseen_sum)
-            for i in hidden:
-                start[i] = 0
-                for j in by_id[i]:
-                    missing[j] += 1
-                    rest[j] += i
-            known, via = _closure(equations, by_id, start, missing, rest)
-            leaks = [i for i in small if known[i]]
+            start = visible.copy()
+            start[list(hidden)] = False
+            known, via = sums.closure(start)
+            leaks = small_ids[known[small_ids]].tolist()
             if not leaks:
                 break
             before = len(hidden)
@@ -252,9 +229,10 @@ def hidden_ids(data: Cube, shown: Iterable[int], min_group: int, public: Iterabl
             stuck = len(leaks) >= last_leaks
             last_leaks = len(leaks)
             for leak in leaks:
-                _hide_a_partner(leak, equations, via, counts, shown_ids, hidden, known, every=stuck)
+                _hide_a_partner(leak, data.equations, via, counts, shown_ids, hidden, known, every=stuck)
             if len(hidden) == before:  # cannot happen; never loop forever on a privacy rule
-                hidden |= {m for leak in leaks for i in by_id[leak] for m in equations[i] if m in shown_ids}
+                by_id = _equations_of(data)
+                hidden |= {m for leak in leaks for i in by_id[leak] for m in data.equations[i] if m in shown_ids}
                 hidden |= {leak for leak in leaks if leak in shown_ids}
                 if len(hidden) == before:
                     hidden = set(shown_ids)
@@ -262,14 +240,23 @@ def hidden_ids(data: Cube, shown: Iterable[int], min_group: int, public: Iterabl
     return hidden
 
 
+def _equations_of(data: Cube) -> list[list[int]]:
+    """Per id, the equations it is a member of, in order."""
+    by_id: list[list[int]] = [[] for _ in data.counts]
+    for i, eq in enumerate(data.equations):
+        for member in eq:
+            by_id[member].append(i)
+    return by_id
+
+
 def _hide_a_partner(
     leak: int,
     equations: Sequence[tuple[int, ...]],
-    via: Mapping[int, int],
+    via: np.ndarray,
     counts: Sequence[int],
     shown: set[int],
     hidden: set[int],
-    known: bytearray,
+    known: np.ndarray,
     every: bool = False,
 ) -> None:
     """Hide one more count of the sum that revealed `leak` (the smallest non-zero one)."""
@@ -279,14 +266,14 @@ def _hide_a_partner(
     def order(m: int) -> tuple[bool, int, int]:
         return (counts[m] == 0, counts[m], m)
 
-    while target in via and target not in seen:
+    while via[target] >= 0 and target not in seen:
         seen.add(target)
         partners = [m for m in equations[via[target]] if m != target and known[m]]
         visible = [m for m in partners if m in shown and m not in hidden]
         if visible:
             hidden.update(visible if every else [min(visible, key=order)])
             return
-        derived = [m for m in partners if m in via and m not in seen]
+        derived = [m for m in partners if via[m] >= 0 and m not in seen]
         if not derived:
             break
         target = min(derived, key=order)

@@ -151,7 +151,8 @@ async def test_time_from_event_to_debrief_is_the_band_the_lead_picked(core, cloc
     assert timing.get("7d", ALL, "under_1h") is None
     assert all(v is None or v == 0 or v >= MIN for v in timing.cells.values())
     line = next(fact for fact in overview(report, 7).facts if fact.startswith("Time from event to debrief"))
-    assert line == "Time from event to debrief: hidden, too few debriefs to break down"
+    # every band with debriefs in it is hidden overall (the zeros may show: nobody to recognise)
+    assert line == "Time from event to debrief: under 1 h: –; 1-4 h: –; not given: –"
     clock.advance(timedelta(days=1))
     for _ in range(5):
         await core.debriefs.start(platform="slack", workspace="T1", team="C-ED", lead="ULEAD", script_id="stop5",
