@@ -84,18 +84,29 @@ class Database:
         self._sqlite_writer = SQLiteWriter(url) if url.startswith("sqlite") else None
         self._checkpoint: asyncio.Task[None] | None = None
 
-    async def write(self, work: Callable[[Connection], T]) -> T:
+    async def write(self, work: Callable[[Connection], T], *, reads_then_one_write: bool = False) -> T:
         """Run `work` as one short transaction: its result once committed, or its exception after a rollback.
 
         For the hot writes (an answer). `work` is plain synchronous Core code
         on a `Connection`; on PostgreSQL it runs on the async engine
         (`run_sync`), on SQLite see `SQLiteWriter`.
+
+        `reads_then_one_write`: on PostgreSQL `work` only reads, then writes
+        with a single statement, which is atomic on its own; it then runs
+        without BEGIN and COMMIT (autocommit), two round trips to the server
+        instead of five. READ COMMITTED held no lock on what it read anyway,
+        so nothing it could rely on changes. SQLite runs it like any other
+        write: its BEGIN IMMEDIATE is what keeps the read and the write together.
         """
         if self._sqlite_writer is not None:
             result = await self._sqlite_writer.run(work)
             if self._checkpoint is None:
                 self._checkpoint = asyncio.create_task(self._checkpoint_later())
             return result
+        if reads_then_one_write:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                return await connection.run_sync(work)
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
 

@@ -7,6 +7,8 @@ of its rows or none, so a failure never leaves half a debrief behind.
 
 from __future__ import annotations
 
+import functools
+
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +82,37 @@ _ANSWERING = (
 """What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)
 _NEW_ANSWERS = insert(Answer.__table__)
+
+
+@functools.cache
+def _receipt_and_answers(receipt: tuple[str, ...], answer: tuple[str, ...], count: int) -> Insert:
+    """`WITH receipt AS (INSERT ..) INSERT INTO answers VALUES (..), (..)`, built once per shape (a form's length)."""
+    receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})
+    columns = Answer.__table__.c
+    rows = union_all(*(
+        select(*(bindparam(f"a{n}_{name}", type_=columns[name].type).label(name) for name in answer))
+        for n in range(count)
+    ))
+    return _NEW_ANSWERS.from_select(list(answer), rows).add_cte(receipt_first.cte("receipt"))
+
+
+def _store(connection: Connection, receipt: dict[str, object], answers: list[dict[str, object]]) -> None:
+    """The receipt and the answers, all or nothing; a second receipt raises IntegrityError and stores nothing.
+
+    On PostgreSQL one statement: the receipt's INSERT runs in its WITH, so
+    the statement is atomic without a transaction around it
+    (`Database.write(reads_then_one_write=True)`). SQLite has no INSERT in a
+    WITH; there the two INSERTs run in the writer's transaction.
+    """
+    if connection.dialect.name == "postgresql" and answers:
+        params = {f"r_{name}": value for name, value in receipt.items()}
+        for n, answer in enumerate(answers):
+            params.update((f"a{n}_{name}", value) for name, value in answer.items())
+        connection.execute(_receipt_and_answers(tuple(receipt), tuple(answers[0]), len(answers)), params)
+        return
+    connection.execute(_NEW_RECEIPT, receipt)
+    if answers:
+        connection.execute(_NEW_ANSWERS, answers)  # one executemany
 
 
 def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
@@ -413,19 +446,16 @@ class Debriefs:
                 raise NotAllowed("Only the people invited to this debrief can answer it.")
             answers, escalate = self._validate(questions, values, shared_ids)
             digest = receipt_digest(self._secret, found.key, stage, user)
+            receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
+            for answer in answers:
+                answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
             try:
-                connection.execute(
-                    _NEW_RECEIPT, {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
-                )
+                _store(connection, receipt, answers)
             except IntegrityError:
                 raise AlreadyAnswered() from None
-            if answers:
-                for answer in answers:
-                    answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
-                connection.execute(_NEW_ANSWERS, answers)  # one executemany
             return Recorded(escalate=escalate)
 
-        return await self.database.write(answering)
+        return await self.database.write(answering, reads_then_one_write=True)
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
         """What a stage asks, and the check-in's message (None at the debrief itself).

@@ -10,10 +10,11 @@ import uuid
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot import db as db_module
 from bot.core import Core
+from bot.debriefs import _store
 from bot.errors import AlreadyAnswered
 from bot.models import Answer, AnswerReceipt
 from bot.settings import Settings
@@ -52,6 +53,26 @@ async def test_a_write_that_fails_half_way_leaves_nothing_and_the_next_one_works
     assert await answers(core) == (0, 0)
     assert await core.database.write(lambda connection: connection.execute(insert(AnswerReceipt.__table__), receipt).rowcount) == 1
     assert await answers(core) == (1, 0)
+
+
+async def test_a_receipt_and_answers_are_stored_together_or_not_at_all_without_a_transaction(core):
+    """On PostgreSQL the answer's write is one statement under autocommit: a bad answer row takes its receipt with it."""
+    debrief, _ = await start(core)
+    receipt = {"id": uuid.uuid4(), "debrief_id": debrief.id, "stage": "debrief", "digest": "d" * 64}
+    good = {"question": "distress", "number": 3, "choice": None, "text": None, "shared_with_team": False,
+            "id": uuid.uuid4(), "debrief_id": debrief.id, "stage": "debrief"}
+    bad = {**good, "id": uuid.uuid4(), "question": None}  # NOT NULL: the database refuses the row
+
+    with pytest.raises(IntegrityError):
+        await core.database.write(lambda connection: _store(connection, receipt, [good, bad]), reads_then_one_write=True)
+    assert await answers(core) == (0, 0)
+    await core.database.write(lambda connection: _store(connection, receipt, [good]), reads_then_one_write=True)
+    assert await answers(core) == (1, 1)
+    with pytest.raises(IntegrityError):  # the same receipt again: refused, and its answers with it
+        await core.database.write(
+            lambda connection: _store(connection, receipt, [{**good, "id": uuid.uuid4()}]), reads_then_one_write=True
+        )
+    assert await answers(core) == (1, 1)
 
 
 async def test_many_answers_at_once_each_stored_once_and_a_double_tap_refused(core):
