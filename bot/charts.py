@@ -8,6 +8,8 @@ hidden cell is drawn as hatched "hidden", never as zero: up to the week's
 total when that is shown (the hidden bands make up the rest, which anyone
 can already work out from the shown cells), else up to the top.
 
+The distress chart has a panel per stage (at the debrief, then each
+check-in), on one scale, so a team still struggling a week later shows.
 The charts are PNGs drawn by matplotlib's Agg backend (no display needed),
 big-lettered for a phone, in the Okabe-Ito colours that people with colour
 blindness can tell apart, with a hatched grey for what is hidden.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -48,6 +50,8 @@ MUTED = "#555555"
 
 WIDTH, HEIGHT, DPI = 8.0, 5.0, 150
 """1200 x 750 pixels: Slack and Teams shrink it to a phone's width, so letters are drawn large."""
+PANEL_HEIGHT, PANEL_NAME = 2.1, 0.55
+"""Inches per stage of the distress chart, and for the stage's name above it."""
 FONT = 16
 
 _drawing = threading.Lock()
@@ -117,6 +121,12 @@ def distress_weeks(report: Report, stage: str = DEBRIEF_STAGE) -> list[Week]:
     return weeks
 
 
+def distress_stages(report: Report) -> list[tuple[str, list[Week]]]:
+    """Each stage's weeks (the debrief, then its check-ins), for the chart's panels."""
+    stages = [stage for stage in report.stages if f"{DISTRESS} {stage}" in report.figures] or [DEBRIEF_STAGE]
+    return [(stage, distress_weeks(report, stage)) for stage in stages]
+
+
 def participation(report: Report, days: int = PARTICIPATION_DAYS) -> list[StageShare]:
     """Per stage, people invited (check-ins sent) and answers over `days`, as shown in the report."""
     period = period_name(days)
@@ -132,9 +142,16 @@ def _hidden_words(report: Report) -> str:
     return f"fewer than {report.min_group}"
 
 
-def distress_alt(report: Report, weeks: list[Week]) -> str:
-    """One or two plain sentences with the figures the chart shows."""
-    head = f"How people felt after debriefs, week by week over the last {len(weeks)} weeks"
+def distress_alt(report: Report, stages: list[tuple[str, list[Week]]]) -> str:
+    """Plain sentences with the figures the chart shows: one stage's, or each stage's after a heading."""
+    if len(stages) == 1:
+        weeks = stages[0][1]
+        return _distress_words(report, weeks, f"How people felt after debriefs, week by week over the last {len(weeks)} weeks")
+    head = f"How people felt after debriefs, week by week over the last {len(stages[0][1])} weeks, at each stage."
+    return " ".join([head, *(_distress_words(report, weeks, stage_name(stage)) for stage, weeks in stages)])
+
+
+def _distress_words(report: Report, weeks: list[Week], head: str) -> str:
     hidden = sum(week.hidden for week in weeks)
     partly = sum(not week.hidden and not week.complete for week in weeks)
     totals = [week.total for week in weeks if week.total is not None]
@@ -156,7 +173,8 @@ def distress_alt(report: Report, weeks: list[Week]) -> str:
     if hidden or partly:
         amount = " and ".join(
             words for words in (f"{hidden} {'week' if hidden == 1 else 'weeks'} hidden" if hidden else "",
-                                f"{partly} in part" if partly else "") if words
+                                f"{partly}{'' if hidden else ' week' if partly == 1 else ' weeks'} in part" if partly else "")
+            if words
         )
         parts.append(f"{amount[0].upper()}{amount[1:]} because {_hidden_words(report)} people answered, "
                      "or showing them would reveal a smaller group.")
@@ -179,23 +197,36 @@ def participation_alt(report: Report, shares: list[StageShare], days: int = PART
 # -- drawing --------------------------------------------------------------------------------------
 
 
-def _figure(title: str, subtitle: str, height: float = HEIGHT, legend: bool = False) -> tuple[Figure, Axes]:
-    """A white page with the title and a one-line subtitle at the top, and the axes below.
+def _figure(
+    title: str, subtitle: str, height: float = HEIGHT, legend: bool = False, panels: Sequence[str] = ("",)
+) -> tuple[Figure, list[Axes]]:
+    """A white page with the title and a one-line subtitle at the top, and one axes per panel below.
 
     Laid out by hand in inches rather than by matplotlib's layout engines, so
-    that the title, the legend and the bars never overlap at any data.
+    that the title, the legend, the panels' names and the bars never overlap
+    at any data. A panel with a name gets a line for it above its axes.
     """
     figure = Figure(figsize=(WIDTH, height), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     inch = 1 / height
     figure.text(0.03, 1 - 0.18 * inch, title, ha="left", va="top", fontsize=FONT + 7, fontweight="bold", color=INK)
     figure.text(0.03, 1 - 0.72 * inch, subtitle, ha="left", va="top", fontsize=FONT - 3, color=MUTED)
-    top = 1 - (1.55 if legend else 1.15) * inch
-    axes = figure.add_axes((0.03, 0.5 * inch, 0.94, top - 0.5 * inch))
-    for side in ("top", "right", "left"):
-        axes.spines[side].set_visible(False)
-    axes.tick_params(labelsize=FONT - 1, colors=INK, length=0)
-    return figure, axes
+    top, bottom = 1 - (1.55 if legend else 1.15) * inch, 0.5 * inch
+    names = sum(bool(name) for name in panels) * PANEL_NAME * inch
+    each = (top - bottom - names) / len(panels)
+    all_axes = []
+    for name in panels:
+        if name:
+            figure.text(0.03, top - 0.14 * inch, name, ha="left", va="top", fontsize=FONT + 1, fontweight="bold",
+                        color=INK)
+            top -= PANEL_NAME * inch
+        axes = figure.add_axes((0.03, top - each, 0.94, each))
+        top -= each
+        for side in ("top", "right", "left"):
+            axes.spines[side].set_visible(False)
+        axes.tick_params(labelsize=FONT - 1, colors=INK, length=0)
+        all_axes.append(axes)
+    return figure, all_axes
 
 
 def _png(figure: Figure) -> bytes:
@@ -214,17 +245,35 @@ def _hidden_label(axes: Axes, x: float, y: float, words: str, **extra: object) -
               bbox={"facecolor": HIDDEN_COLOUR, "edgecolor": "none", "pad": 2}, **extra)  # type: ignore[arg-type]
 
 
-def draw_distress(report: Report, weeks: list[Week]) -> bytes:
-    """Stacked bars of the bands shown; what is hidden is hatched grey, to the week's total if that is shown."""
-    figure, axes = _figure(
+def draw_distress(report: Report, stages: list[tuple[str, list[Week]]]) -> bytes:
+    """Stacked bars of the bands shown, one panel per stage on one scale; hidden is hatched grey.
+
+    Hatched up to the week's total if that is shown, else to the top.
+    """
+    many = len(stages) > 1
+    figure, panels = _figure(
         "How people felt after debriefs",
         f"Answers each week, distress 0 (fine) to 10. Hidden: {_hidden_words(report)} answers.",
+        height=1.55 + 0.5 + len(stages) * (PANEL_HEIGHT + PANEL_NAME) if many else HEIGHT,
         legend=True,
+        panels=[stage_name(stage) for stage, _ in stages] if many else [""],
     )
+    every_week = [week for _, weeks in stages for week in weeks]
+    top = max([week.total or week.shown for week in every_week] + [report.min_group])
+    for index, (axes, (_, weeks)) in enumerate(zip(panels, stages, strict=True)):
+        _distress_panel(axes, report, weeks, top, dates=index == len(stages) - 1)
+    handles = [Patch(facecolor=BAND_COLOURS[band], label=band) for band in BAND_NAMES]
+    handles.append(Patch(facecolor=HIDDEN_COLOUR, edgecolor=HIDDEN_EDGE, hatch="//", label="hidden"))
+    figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.02, 1 - 1.0 / figure.get_figheight()),
+                  ncols=4, frameon=False, fontsize=FONT - 1, handlelength=1.3, columnspacing=1.4, handletextpad=0.5,
+                  borderaxespad=0)
+    return _png(figure)
+
+
+def _distress_panel(axes: Axes, report: Report, weeks: list[Week], top: int, dates: bool) -> None:
     if not any(week.hidden or week.total or week.shown for week in weeks):
         _nothing(axes, f"No answers in the last {len(weeks)} weeks")
-        return _png(figure)
-    top = max([week.total or week.shown for week in weeks] + [report.min_group])
+        return
     height = top * 1.1
     hatched = {"color": HIDDEN_COLOUR, "edgecolor": HIDDEN_EDGE, "hatch": "//", "linewidth": 0.8, "width": 0.74}
     for index, week in enumerate(weeks):
@@ -252,17 +301,14 @@ def draw_distress(report: Report, weeks: list[Week]) -> bytes:
     axes.set_xlim(-0.6, len(weeks) - 0.35)
     axes.set_yticks([])
     positions = list(range(len(weeks)))
-    axes.set_xticks(positions[::2], [f"{week.start.day} {week.start:%b}" for week in weeks][::2])
-    handles = [Patch(facecolor=BAND_COLOURS[band], label=band) for band in BAND_NAMES]
-    handles.append(Patch(facecolor=HIDDEN_COLOUR, edgecolor=HIDDEN_EDGE, hatch="//", label="hidden"))
-    figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.02, 1 - 1.0 / HEIGHT), ncols=4,
-                  frameon=False, fontsize=FONT - 1, handlelength=1.3, columnspacing=1.4, handletextpad=0.5,
-                  borderaxespad=0)
-    return _png(figure)
+    if dates:
+        axes.set_xticks(positions[::2], [f"{week.start.day} {week.start:%b}" for week in weeks][::2])
+    else:
+        axes.set_xticks([])
 
 
 def draw_participation(report: Report, shares: list[StageShare], days: int = PARTICIPATION_DAYS) -> bytes:
-    figure, axes = _figure(
+    figure, (axes,) = _figure(
         "Who answered",
         f"Share of people asked who answered, last {days} days. Hidden: {_hidden_words(report)}.",
         height=1.75 + 0.95 * max(len(shares), 1),
@@ -302,8 +348,8 @@ class Kind:
 KINDS: dict[str, Kind] = {
     DISTRESS: Kind(
         "How people felt after debriefs",
-        lambda report: distress_alt(report, distress_weeks(report)),
-        lambda report: draw_distress(report, distress_weeks(report)),
+        lambda report: distress_alt(report, distress_stages(report)),
+        lambda report: draw_distress(report, distress_stages(report)),
     ),
     PARTICIPATION: Kind(
         "Who answered",

@@ -55,7 +55,20 @@ def test_alt_text_says_what_is_shown_and_how_much_is_hidden():
     participation = charts.alt_text(charts.PARTICIPATION, report)
     assert "at the debrief: 30 of 40 (75%)" in participation
     assert "after 24 hours: hidden (fewer than 5)" in participation and "18" not in participation
-    assert charts.alt_text(charts.DISTRESS, crafted_report([(0, 0, 0)] * WEEKS)).endswith("no answers yet.")
+    assert "At the debrief: no answers yet." in charts.alt_text(charts.DISTRESS, crafted_report([(0, 0, 0)] * WEEKS))
+
+
+def test_the_distress_chart_has_a_panel_per_stage_each_from_its_own_figure():
+    report = crafted_report()
+    for week in range(WEEKS):  # the check-ins' answers a day later: every week hidden in part, its total shown
+        report.figures["distress 24h"].cells[(ALL, week_name(week), "7-10")] = None
+    stages = charts.distress_stages(report)
+    assert [stage for stage, _ in stages] == ["debrief", "24h", "7d"]
+    assert all(not week.complete for week in stages[1][1]) and all(week.complete for week in stages[0][1])
+    alt = charts.alt_text(charts.DISTRESS, report)
+    assert alt.index("At the debrief:") < alt.index("After 24 hours:") < alt.index("After 7 days:")
+    assert "13 weeks in part because fewer than 5" in alt
+    assert charts.render(charts.DISTRESS, report).png.startswith(PNG)
 
 
 @pytest.mark.parametrize(
