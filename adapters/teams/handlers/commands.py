@@ -1,4 +1,4 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `help`.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `officers`, `help`.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -16,7 +16,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
-from adapters.teams.handlers import queue
+from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
 from bot.charts import KINDS
@@ -70,6 +70,8 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         await summary(services, turn_context)
     elif words == "requests":
         await queue.show(services, turn_context)
+    elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
+        await officers.handle(services, turn_context, words)
     elif words in ("help", "hi", "hello", ""):
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
     else:
