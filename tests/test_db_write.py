@@ -88,7 +88,7 @@ async def test_many_answers_at_once_each_stored_once_and_a_double_tap_refused(co
     assert receipts == 30 and rows == 30 * len(values)
 
 
-async def test_an_answer_waits_while_another_process_holds_the_sqlite_file(core, db):
+async def test_an_answer_waits_while_another_process_holds_the_sqlite_file(core, db, monkeypatch):
     if not db.is_sqlite:
         pytest.skip("SQLite's single writer only")
     debrief, users = await start(core)
@@ -108,6 +108,11 @@ async def test_an_answer_waits_while_another_process_holds_the_sqlite_file(core,
     finally:
         other.close()
     assert await answers(core) == (1, 1)
+    # the loop's own connection, refused the lock a moment ago, writes again as before: not in the thread
+    in_thread = []
+    monkeypatch.setattr(db._sqlite_writer, "_transaction", lambda work: in_thread.append(work))
+    await core.debriefs.record_answer(debrief.id, "debrief", users[1], {"distress": 1})
+    assert in_thread == [] and await answers(core) == (2, 2)
 
 
 async def test_with_the_sqlite_file_free_an_answer_is_written_on_the_loop_without_a_thread(core, db):
