@@ -8,7 +8,6 @@ of its rows or none, so a failure never leaves half a debrief behind.
 from __future__ import annotations
 
 import functools
-
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,7 +85,13 @@ _NEW_ANSWERS = insert(Answer.__table__)
 
 @functools.cache
 def _receipt_and_answers(receipt: tuple[str, ...], answer: tuple[str, ...], count: int) -> Insert:
-    """`WITH receipt AS (INSERT ..) INSERT INTO answers VALUES (..), (..)`, built once per shape (a form's length)."""
+    """`WITH receipt AS (INSERT ..) INSERT INTO answers SELECT .. UNION ALL SELECT ..`, built once per shape.
+
+    A shape is the receipt's and an answer's column names and how many
+    answers (a form's length): a handful in all. Bind parameters throughout,
+    so SQLAlchemy compiles it once; a multi-row VALUES would be compiled
+    again for every answer.
+    """
     receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})
     columns = Answer.__table__.c
     rows = union_all(*(
@@ -428,9 +433,10 @@ class Debriefs:
         """
         # The hot path of the product (every answer, often many at once): one read
         # that brings the debrief, its key and the person's membership together,
-        # then two plain INSERTs, as one synchronous piece of work that the database
-        # runs in a single step (see `Database.write`). The unique receipt is what
-        # refuses a second answer, so a double tap racing itself still stores exactly one.
+        # then the receipt and the answers stored together (`_store`), as one
+        # synchronous piece of work that the database runs in a single step (see
+        # `Database.write`). The unique receipt is what refuses a second answer, so
+        # a double tap racing itself still stores exactly one.
         shared_ids = set(shared)
 
         def answering(connection: Connection) -> Recorded:
