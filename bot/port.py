@@ -214,6 +214,16 @@ class Messenger(Protocol):
         Return None when the recipient is not someone on this platform (an
         id of another platform, an unknown e-mail). Raise `RateLimited`,
         `TransientSendError` or `PermanentSendError` (no conversation with an
-        officer the bot cannot open one with) as for follow-ups.
+        officer the bot cannot open one with) as for follow-ups. Store
+        `digest.digest_id` with the message so `find_digest` can find it.
+        """
+        ...
+
+    async def find_digest(self, digest: WeeklyDigest) -> str | None:
+        """The reference of this digest if the platform already has it, else None: `find_delivered` for digests.
+
+        Asked before a digest is sent again after an attempt that may have
+        reached the platform. A platform whose bot cannot read its messages
+        back (Teams) returns None: the digest may then, rarely, arrive twice.
         """
         ...

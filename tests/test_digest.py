@@ -46,6 +46,9 @@ class DigestMessenger:
         self.digests.append(digest)
         return f"dm-{digest.recipient}-{len(self.digests)}"
 
+    async def find_digest(self, digest: WeeklyDigest) -> str | None:
+        return None  # a platform that cannot read its messages back (find_digest in Slack's tests)
+
     async def send_followup(self, delivery: FollowupDelivery) -> str:
         return "followup"
 

@@ -35,8 +35,9 @@ from bot.settings import Settings
 log = logging.getLogger("debrief.slack")
 
 BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:history", "im:write", "users:read", "users:read.email"]
-"""`im:history` only so a check-in can be found again in the person's DM before it is re-sent
-after a crash or a timeout (messenger.find_delivered); it looks at nothing but its own check-ins."""
+"""`im:history` only so a check-in or an officer's digest can be found again in the DM before it is
+re-sent after a crash or a timeout (messenger.find_delivered, find_digest); it looks at nothing but
+its own messages."""
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -83,6 +83,8 @@ class CheckinBlock(StrEnum):
 
 FOLLOWUP_EVENT = "debrief_followup"
 """The message metadata `event_type` of a check-in; its payload holds the follow-up id (see messenger)."""
+DIGEST_EVENT = "debrief_digest"
+"""The message metadata `event_type` of an officer's weekly digest; its payload holds the digest id."""
 
 
 class MessageBlock(StrEnum):

@@ -16,8 +16,11 @@ answer and the row being marked sent). The DM's id comes from
 `conversations.open` (idempotent: it returns the existing DM), then
 `conversations.history` with `include_all_metadata` (without it Slack
 leaves metadata out) from shortly before the debrief started, looking for
-the metadata with this follow-up's id. Reading a DM's history needs the
-`im:history` scope: that is the only reason the app asks for it.
+the metadata with this follow-up's id. An officer's weekly digest carries
+`{"event_type": "debrief_digest", "event_payload": {"digest_id": ...}}` and
+is looked for the same way (`find_digest`), from shortly before its week
+ended. Reading a DM's history needs the `im:history` scope: that is the
+only reason the app asks for it.
 
 Slack limits `conversations.history` hard for apps distributed outside the
 Marketplace (1 request a minute, at most 15 messages a page, since 2025):
@@ -61,7 +64,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.ids import FOLLOWUP_EVENT
+from adapters.slack.ids import DIGEST_EVENT, FOLLOWUP_EVENT
 from adapters.slack.render.checkin import checkin_blocks, checkin_text, support_notice_blocks, support_notice_text
 from adapters.slack.render.common import Blocks, to_dicts
 from adapters.slack.render.digest import digest_blocks, digest_text
@@ -143,10 +146,14 @@ def followup_metadata(delivery: FollowupDelivery) -> dict[str, Any]:
     return {"event_type": FOLLOWUP_EVENT, "event_payload": {"followup_id": str(delivery.followup_id)}}
 
 
-def carries(message: dict[str, Any], followup_id: uuid.UUID) -> bool:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == FOLLOWUP_EVENT and payload.get("followup_id") == str(followup_id)
+def digest_metadata(digest: WeeklyDigest) -> dict[str, Any]:
+    return {"event_type": DIGEST_EVENT, "event_payload": {"digest_id": str(digest.digest_id)}}
+
+
+def carries(message: dict[str, Any], metadata: dict[str, Any]) -> bool:
+    """Whether `message` has this metadata (as `followup_metadata` or `digest_metadata` made it)."""
+    found = message.get("metadata") or {}
+    return found.get("event_type") == metadata["event_type"] and found.get("event_payload") == metadata["event_payload"]
 
 
 def _ref(channel: str, ts: str) -> str:
@@ -192,8 +199,26 @@ class SlackMessenger:
     async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
         client = await self._client(delivery.workspace)
         oldest = await self._oldest(delivery.debrief_id)
+        return await self._find_in_dm(client, delivery.workspace, delivery.user, oldest, followup_metadata(delivery))
+
+    async def find_digest(self, digest: WeeklyDigest) -> str | None:
+        """The digest in the officer's DM, by its metadata, from shortly before its week ended."""
+        client = await self._client(digest.workspace)
         try:
-            opened = await client.conversations_open(users=delivery.user)
+            user = await self._slack_user(client, digest.recipient)
+        except Exception as error:
+            raise self._failed(digest.workspace, error) from None
+        if user is None:
+            return None  # not someone on this Slack: nothing was sent
+        oldest = f"{(digest.until - HISTORY_MARGIN).timestamp():.6f}"
+        return await self._find_in_dm(client, digest.workspace, user, oldest, digest_metadata(digest))
+
+    async def _find_in_dm(
+        self, client: AsyncWebClient, workspace: str, user: str, oldest: str | None, metadata: dict[str, Any]
+    ) -> str | None:
+        """The reference of the bot's message in its DM with `user` that carries `metadata`, if Slack has it."""
+        try:
+            opened = await client.conversations_open(users=user)
             channel = str((opened.get("channel") or {}).get("id") or "")
             if not channel:
                 raise TransientSendError("Slack conversations.open gave no channel")
@@ -203,14 +228,14 @@ class SlackMessenger:
                     channel=channel, include_all_metadata=True, oldest=oldest, limit=HISTORY_PAGE, cursor=cursor
                 )
                 for message in page.get("messages") or []:
-                    if carries(message, delivery.followup_id):
+                    if carries(message, metadata):
                         return _ref(channel, str(message.get("ts")))
                 cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
                 if not page.get("has_more") or not cursor:
                     return None
         except Exception as error:
-            raise self._failed(delivery.workspace, error) from None
-        log.warning("a DM has more than %d messages since its debrief started; the check-in is sent again "
+            raise self._failed(workspace, error) from None
+        log.warning("a DM has more than %d messages since the search's start; the message is sent again "
                     "without looking further", HISTORY_PAGE * HISTORY_PAGES)
         return None
 
@@ -228,11 +253,14 @@ class SlackMessenger:
         return sent is not None
 
     async def send_digest(self, digest: WeeklyDigest) -> str | None:
-        return await self._dm_listed(digest.workspace, digest.recipient, digest_text(digest), digest_blocks(digest))
+        return await self._dm_listed(digest.workspace, digest.recipient, digest_text(digest), digest_blocks(digest),
+                                     metadata=digest_metadata(digest))
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    async def _dm_listed(self, workspace: str, recipient: str, text: str, blocks: Blocks) -> str | None:
+    async def _dm_listed(
+        self, workspace: str, recipient: str, text: str, blocks: Blocks, metadata: dict[str, Any] | None = None
+    ) -> str | None:
         """A DM to someone on a wellbeing list (by id or e-mail); None when they are not someone on this Slack."""
         client = await self._client(workspace)
         try:
@@ -240,7 +268,8 @@ class SlackMessenger:
             if user is None:
                 return None
             response = await client.chat_postMessage(
-                channel=user, text=text, blocks=to_dicts(blocks), unfurl_links=False, unfurl_media=False
+                channel=user, text=text, blocks=to_dicts(blocks), unfurl_links=False, unfurl_media=False,
+                **({"metadata": metadata} if metadata else {}),
             )
         except SlackApiError as error:
             if slack_error(error) in ("user_not_found", "users_not_found"):

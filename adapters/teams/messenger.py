@@ -99,6 +99,9 @@ class TeamsMessenger:
             raise classify(error) from None
         return True
 
+    async def find_digest(self, digest: WeeklyDigest) -> str | None:
+        return None  # a bot cannot read a Teams chat back: a digest whose send timed out may arrive twice
+
     async def send_digest(self, digest: WeeklyDigest) -> str | None:
         person = await self.services.references.find(digest.recipient)
         if person is None:

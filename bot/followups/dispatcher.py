@@ -8,8 +8,9 @@ machinery from its own outbox table (`digests`): each loop enqueues the
 week's rows once the slot has come (idempotently), and a digest row is
 claimed, leased, fenced, retried, rate limited and failed exactly as a
 follow-up is (steps 1, 2, 5 and 6 below). It has no quiet hours (its time
-is the organisation's choice) and no `find_delivered`: a digest whose send
-timed out may, rarely, arrive twice; one is never lost.
+is the organisation's choice); its `find_delivered` is the messenger's
+`find_digest` (Slack reads the officer's DM back; Teams cannot, so there a
+digest whose send timed out may, rarely, arrive twice). One is never lost.
 
 How one follow-up moves
 -----------------------
@@ -393,19 +394,10 @@ class Dispatcher:
         support = await self.core.support.available()  # the "talk to someone" button, or not
         delivery = self._delivery(job, content, title, late=caught.late, support_available=support)
 
-        if claim.attempts > 1:
-            try:
-                ref = await asyncio.wait_for(messenger.find_delivered(delivery), self.send_timeout)
-            except PermanentSendError as exc:
-                await self._fail(job, exc.cause, permanent=True)
-                return
-            except Exception as exc:
-                await self._retry_later(job, f"could not check for an earlier delivery: {_cause(exc)}",
-                                        getattr(exc, "retry_after", None))
-                return
-            if ref:
-                await self._sent(job, ref, delivery.late, found=True)
-                return
+        if claim.attempts > 1 and await self._delivered_before(
+            job, lambda: messenger.find_delivered(delivery), delivery.late
+        ):
+            return
 
         tz = await self._timezone(messenger, debrief.workspace, participant) if self._quiet_on else None
         decision = schedule.decide(
@@ -447,7 +439,29 @@ class Dispatcher:
             await self._retry_later(job, f"could not read the report: {_cause(exc)}", None)
             return
         delivery = weekly_digest(digest, report)
-        await self._send(job, lambda: self.messengers[digest.platform].send_digest(delivery), None)
+        messenger = self.messengers[digest.platform]
+        if job.claim.attempts > 1 and await self._delivered_before(job, lambda: messenger.find_digest(delivery), None):
+            return
+        await self._send(job, lambda: messenger.send_digest(delivery), None)
+
+    async def _delivered_before(
+        self, job: _Job | _DigestJob, find: Callable[[], Awaitable[str | None]], late: bool | None
+    ) -> bool:
+        """After an attempt that may have reached the platform: whether it did (then marked sent), or the row was
+        failed or put back because the platform could not say. False: send it."""
+        try:
+            ref = await asyncio.wait_for(find(), self.send_timeout)
+        except PermanentSendError as exc:
+            await self._fail(job, exc.cause, permanent=True)
+            return True
+        except Exception as exc:
+            await self._retry_later(job, f"could not check for an earlier delivery: {_cause(exc)}",
+                                    getattr(exc, "retry_after", None))
+            return True
+        if ref:
+            await self._sent(job, ref, late, found=True)
+            return True
+        return False
 
     async def _send(self, job: _Job | _DigestJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
         """Send through `send` under the platform's rate-limit gate; `late` is None for a digest."""
@@ -504,8 +518,7 @@ class Dispatcher:
         if not found and isinstance(job, _Job):
             FOLLOWUPS_SENT.labels(job.platform).inc()
         if found and marked:
-            log.info("follow-up %s was already delivered by an earlier attempt; marked sent, not sent again",
-                     job.claim.id)
+            log.info("%s was already delivered by an earlier attempt; marked sent, not sent again", job.name)
         if not marked:
             log.warning("%s was delivered, but its lease had passed to another process, "
                         "which will find the delivery before sending", job.name)

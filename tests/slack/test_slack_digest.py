@@ -2,11 +2,13 @@
 
 Officers listed by e-mail (looked up) and added in the database (stored in
 lower case) get one DM each; the blocks parse as Block Kit and name nobody;
-a 429 waits for Retry-After and the digest then goes out once.
+a 429 waits for Retry-After and the digest then goes out once; one sent just
+before a crash is found in the DM by its metadata and not sent again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -71,3 +73,29 @@ async def test_a_429_waits_for_retry_after_then_the_digest_goes_out_once(fake_sl
         rows = list((await session.execute(select(Digest))).scalars())
     assert [(r.status, r.attempts) for r in rows] == [(FollowupStatus.SENT, 1)] * 2
     assert fake_slack.violations == []
+
+
+async def test_a_digest_sent_just_before_a_crash_is_found_in_the_dm_and_not_sent_again(
+    fake_slack: FakeSlack, db: Database
+) -> None:
+    core = await week(fake_slack, db)
+    crashed = dispatcher(core)
+    await crashed._enqueue_digests()
+    jobs = await crashed._claim_jobs(10)
+
+    async def died_before_marking(*_: object, **__: object) -> None:
+        return None
+
+    crashed._sent = died_before_marking  # type: ignore[method-assign]  # Slack has the DM; the row does not know
+    await asyncio.gather(*(crashed._run_job(job) for job in jobs))
+    assert len(fake_slack.dms_to(OLIVE)) == 1 and len(fake_slack.dms_to(ADDED)) == 1
+
+    core.clock.advance(timedelta(seconds=16))  # the lease is over: another process claims them
+    assert await dispatcher(core).run_once() == 2
+    assert len(fake_slack.dms_to(OLIVE)) == 1 and len(fake_slack.dms_to(ADDED)) == 1
+    async with core.database.session() as session:
+        rows = list((await session.execute(select(Digest))).scalars())
+    assert [(r.status, r.attempts) for r in rows] == [(FollowupStatus.SENT, 2)] * 2
+    sent = {str(fake_slack.dms_to(person)[0]["ts"]) for person in (OLIVE, ADDED)}
+    assert {str(r.message_ref).rpartition(":")[2] for r in rows} == sent  # the DMs found, by their metadata
+    assert len(fake_slack.calls_to("conversations.history")) == 2 and fake_slack.violations == []
