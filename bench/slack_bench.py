@@ -1,6 +1,7 @@
 """Slack request throughput: our server against a bare Bolt app, side by side, in one run.
 
-    python bench/slack_bench.py [--requests N] [--concurrency C] [--rounds R] [--database-url URL] [--profile FILE]
+    python bench/slack_bench.py [--requests N] [--concurrency C] [--rounds R] [--paths ack answer]
+                                [--database-url URL] [--profile FILE]
 
 Two paths, each measured from sending a signed request over loopback to
 the end of the HTTP answer:
