@@ -447,8 +447,12 @@ class Dispatcher:
     async def _delivered_before(
         self, job: _Job | _DigestJob, find: Callable[[], Awaitable[str | None]], late: bool | None
     ) -> bool:
-        """After an attempt that may have reached the platform: whether it did (then marked sent), or the row was
-        failed or put back because the platform could not say. False: send it."""
+        """Before sending again after an attempt that may have reached the platform: True if the row is dealt with.
+
+        Dealt with: the platform has the message (the row is marked sent), or
+        it could not say (the row is failed, or put back to try later, rather
+        than risk a second message). False: nothing was found; send it.
+        """
         try:
             ref = await asyncio.wait_for(find(), self.send_timeout)
         except PermanentSendError as exc:
