@@ -130,30 +130,13 @@ def _when_order(when: str) -> tuple[int, int]:
 Rows = Awaitable[list[Any]]
 
 
-def _bucket(column: Any, until: datetime, cutoffs: Sequence[int]) -> Any:
-    """The index of the first cutoff with `column >= until - cutoff` (None: older than the last).
+def _ranges(until: datetime, cutoffs: Sequence[int], name: str) -> Any:
+    """The time buckets as rows (bucket, earliest, before) to join on: bucket i is [until - cutoffs[i], until - cutoffs[i-1]).
 
-    A binary search of nested CASEs: about 4 comparisons a row instead of
-    7 on average for the 14 fine buckets, on tens of thousands of rows a report.
-    """
-    starts = [until - timedelta(days=days) for days in cutoffs]
-
-    def first(low: int, high: int, known: bool) -> Any:  # in [low, high); `known`: column >= starts[high - 1]
-        if high - low == 1:
-            return literal(low) if known else case((column >= starts[low], low), else_=None)
-        middle = (low + high - 1) // 2
-        return case((column >= starts[middle], first(low, middle + 1, True)), else_=first(middle + 1, high, known))
-
-    return first(0, len(cutoffs), False)
-
-
-def _bucket_ranges(until: datetime, cutoffs: Sequence[int]) -> Any:
-    """The time buckets as rows (bucket, earliest, before), to join on: for the tallies, most of the report's rows.
-
-    Joined on a range of `StageTally`'s index, the database reads each
-    bucket's slice of that index and nothing else, and it knows there are 14
-    buckets: PostgreSQL then groups in a hash table. With the `_bucket` CASE
-    it expected tens of thousands of groups and sorted 65,000 rows on disk.
+    Joined on a time column's range, the database reads each bucket's slice
+    of its index and nothing else, and it knows how many buckets there are:
+    PostgreSQL then groups in a hash table. A CASE over the column instead
+    made it expect tens of thousands of groups and sort the tallies on disk.
     """
     ends = [until, *(until - timedelta(days=days) for days in cutoffs)]
     return union_all(*(
@@ -163,7 +146,11 @@ def _bucket_ranges(until: datetime, cutoffs: Sequence[int]) -> Any:
             literal(ends[index], UTCDateTime()).label("before"),
         )
         for index in range(len(cutoffs))
-    )).subquery("buckets")
+    )).subquery(name)
+
+
+def _within(column: Any, buckets: Any) -> Any:
+    return and_(column >= buckets.c.earliest, column < buckets.c.before)
 
 
 class Wellbeing:
@@ -176,81 +163,78 @@ class Wellbeing:
 
     async def _report(self, until: datetime, workspace: str | None, tallies: bool) -> Report:
         """`tallies=False` counts every debrief live: the tests compare the two."""
-        since = until - timedelta(days=max(PERIODS))
-        in_window = [Debrief.started_at >= since, Debrief.started_at < until]
-        if workspace:
-            in_window.append(Debrief.workspace == workspace)
-        live = [*in_window, Debrief.tallied.is_(False)] if tallies else in_window
-        coarse = _bucket(Debrief.started_at, until, COARSE_CUTOFFS).label("bucket")
-        fine = _bucket(Debrief.started_at, until, CUTOFFS).label("bucket")
+        # Each row falls in one time bucket by a join on the buckets' ranges (`_ranges`),
+        # which also keeps to the 90 days; the coarse ones for 7/30/90-day figures, the fine
+        # ones where weeks are shown too.
+        coarse, fine = _ranges(until, COARSE_CUTOFFS, "coarse"), _ranges(until, CUTOFFS, "fine")
+        ours = [Debrief.workspace == workspace] if workspace else []
+        live = [*ours, Debrief.tallied.is_(False)] if tallies else ours
         band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
 
         since_event = func.coalesce(Debrief.since_event, NOT_GIVEN, type_=String).label("since_event")
         held = (
-            select(Debrief.team, coarse, since_event, func.count())
-            .where(*in_window)
-            .group_by(Debrief.team, coarse, since_event)
+            select(Debrief.team, coarse.c.bucket, since_event, func.count())
+            .join(coarse, _within(Debrief.started_at, coarse))
+            .where(*ours)
+            .group_by(Debrief.team, coarse.c.bucket, since_event)
         )
-        skipped_bucket = _bucket(SkippedDebrief.created_at, until, COARSE_CUTOFFS).label("bucket")
-        skipped_where = [SkippedDebrief.created_at >= since, SkippedDebrief.created_at < until]
-        if workspace:
-            skipped_where.append(SkippedDebrief.workspace == workspace)
         skipped = (
-            select(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason, func.count())
-            .where(*skipped_where)
-            .group_by(SkippedDebrief.team, skipped_bucket, SkippedDebrief.reason)
+            select(SkippedDebrief.team, coarse.c.bucket, SkippedDebrief.reason, func.count())
+            .join(coarse, _within(SkippedDebrief.created_at, coarse))
+            .where(*([SkippedDebrief.workspace == workspace] if workspace else []))
+            .group_by(SkippedDebrief.team, coarse.c.bucket, SkippedDebrief.reason)
         )
         invited = (
-            select(Debrief.team, coarse, literal(DEBRIEF_STAGE), func.count())
+            select(Debrief.team, coarse.c.bucket, literal(DEBRIEF_STAGE), func.count())
+            .join(coarse, _within(Debrief.started_at, coarse))
             .join(Participant, Participant.debrief_id == Debrief.id)
             .where(*live)
-            .group_by(Debrief.team, coarse)
+            .group_by(Debrief.team, coarse.c.bucket)
         )
         sent = (
-            select(Debrief.team, coarse, Followup.stage, func.count())
+            select(Debrief.team, coarse.c.bucket, Followup.stage, func.count())
+            .join(coarse, _within(Debrief.started_at, coarse))
             .join(Followup, Followup.debrief_id == Debrief.id)
             .where(*live, Followup.status == FollowupStatus.SENT)
-            .group_by(Debrief.team, coarse, Followup.stage)
+            .group_by(Debrief.team, coarse.c.bucket, Followup.stage)
         )
         responses = (
-            select(Debrief.team, coarse, AnswerReceipt.stage, func.count())
+            select(Debrief.team, coarse.c.bucket, AnswerReceipt.stage, func.count())
+            .join(coarse, _within(Debrief.started_at, coarse))
             .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
             .where(*live)
-            .group_by(Debrief.team, coarse, AnswerReceipt.stage)
+            .group_by(Debrief.team, coarse.c.bucket, AnswerReceipt.stage)
         )
         distress = (
-            select(Debrief.team, fine, Answer.stage, band, func.count())
+            select(Debrief.team, fine.c.bucket, Answer.stage, band, func.count())
+            .join(fine, _within(Debrief.started_at, fine))
             .join(Answer, Answer.debrief_id == Debrief.id)
             .where(*live, Answer.question == DISTRESS, Answer.number.is_not(None))
-            .group_by(Debrief.team, fine, Answer.stage, band)
+            .group_by(Debrief.team, fine.c.bucket, Answer.stage, band)
         )
         actions = (
-            select(Debrief.team, coarse, ActionPoint.status, func.count())
+            select(Debrief.team, coarse.c.bucket, ActionPoint.status, func.count())
+            .join(coarse, _within(Debrief.started_at, coarse))
             .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
-            .where(*in_window)
-            .group_by(Debrief.team, coarse, ActionPoint.status)
+            .where(*ours)
+            .group_by(Debrief.team, coarse.c.bucket, ActionPoint.status)
         )
         support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
-        support_bucket = _bucket(SupportRequest.created_at, until, COARSE_CUTOFFS).label("bucket")
-        support_where = [SupportRequest.created_at >= since, SupportRequest.created_at < until]
-        if workspace:
-            support_where.append(SupportRequest.workspace == workspace)
         support = (
-            select(support_team, support_bucket, SupportRequest.status, func.count())
+            select(support_team, coarse.c.bucket, SupportRequest.status, func.count())
+            .join(coarse, _within(SupportRequest.created_at, coarse))
             .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
-            .where(*support_where)
-            .group_by(support_team, support_bucket, SupportRequest.status)
+            .where(*([SupportRequest.workspace == workspace] if workspace else []))
+            .group_by(support_team, coarse.c.bucket, SupportRequest.status)
         )
-
-        buckets = _bucket_ranges(until, CUTOFFS)
         tallied = (
             select(
-                StageTally.team, buckets.c.bucket, StageTally.stage, func.sum(StageTally.invited),
+                StageTally.team, fine.c.bucket, StageTally.stage, func.sum(StageTally.invited),
                 func.sum(StageTally.responses), *(func.sum(column) for column in TALLY_BANDS),
             )
-            .join(buckets, and_(StageTally.started_at >= buckets.c.earliest, StageTally.started_at < buckets.c.before))
+            .join(fine, _within(StageTally.started_at, fine))
             .where(*([StageTally.workspace == workspace] if workspace else []))
-            .group_by(StageTally.team, buckets.c.bucket, StageTally.stage)
+            .group_by(StageTally.team, fine.c.bucket, StageTally.stage)
         )
 
         # Each query in its own session, all at once; a failed one cancels the others.
@@ -327,8 +311,6 @@ class Wellbeing:
         counts: dict[tuple[Hashable, ...], int] = {}
         extra = list(columns)
         for team, bucket, column, count in rows:
-            if bucket is None:
-                continue
             column = str(getattr(column, "value", column))
             if column not in extra:
                 extra.append(column)
