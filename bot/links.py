@@ -84,14 +84,16 @@ class Links:
 
         BASE is DEBRIEF_PUBLIC_URL, else `fallback` (Teams local mode: this machine).
         """
-        base = (self.base_url or fallback or "").rstrip("/")
-        return f"{base}/charts/{self.token(Ticket(chart, workspace, until))}.png" if base else None
+        return self._url("charts", Ticket(chart, workspace, until), "png", fallback)
 
     def export_url(
         self, workspace: str | None, until: datetime, days: int = 30, fallback: str | None = None
     ) -> str | None:
+        return self._url("exports", Ticket(EXPORT, workspace, until, days), "csv", fallback)
+
+    def _url(self, folder: str, ticket: Ticket, suffix: str, fallback: str | None) -> str | None:
         base = (self.base_url or fallback or "").rstrip("/")
-        return f"{base}/exports/{self.token(Ticket(EXPORT, workspace, until, days))}.csv" if base else None
+        return f"{base}/{folder}/{self.token(ticket)}.{suffix}" if base else None
 
 
 def report_time(now: datetime) -> datetime:
