@@ -2,8 +2,7 @@
 
 Every number here is a cell that `bot.wellbeing` chose to show; a hidden
 cell reads "–" and one note says why. Nothing is counted again here, so the
-overview cannot show what the report hides (the old overview counted its own
-totals and showed them unsuppressed).
+overview cannot show what the report hides.
 """
 
 from __future__ import annotations
