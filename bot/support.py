@@ -108,6 +108,11 @@ class ClosedRequest:
     request: SupportRequest
     newly_closed: bool
 
+    @property
+    def note(self) -> str | None:
+        """The kind line for a late tap on "Done", shown above the redrawn queue; None when this tap closed it."""
+        return None if self.newly_closed else "That request was already marked done."
+
 
 class Support:
     """Support requests, for one database and one set of messengers."""

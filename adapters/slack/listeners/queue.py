@@ -27,7 +27,6 @@ NOT_A_SUPPORTER = (
     "Support requests are for the wellbeing team, so I can't show them here. "
     "If you'd like support yourself, my *Home* tab lists who to contact."
 )
-ALREADY_CLOSED = "That request was already marked done."
 
 
 async def show(body: dict[str, Any], client, core: Core, respond) -> None:  # type: ignore[no-untyped-def]
@@ -59,8 +58,7 @@ async def done(ack, body, client, core: Core, respond) -> None:
     await ack()
     user, known, ref = await _tap(body, client, core)
     closed = await core.support.close(ref.request, user, *known)
-    note = None if closed.newly_closed else ALREADY_CLOSED
-    await _redraw(body, core, respond, user, known, note)
+    await _redraw(body, core, respond, user, known, closed.note)
 
 
 async def _tap(body: dict[str, Any], client, core: Core) -> tuple[str, list[str], SupportRef]:  # type: ignore[no-untyped-def]

@@ -22,7 +22,6 @@ NOT_A_SUPPORTER = ("Support requests are for the wellbeing team, so I can't show
 SENT_PRIVATELY = "I've sent the support requests to you in our private chat."
 OPEN_A_CHAT = ("The support requests are private. Open a chat with me (search for Debrief in Teams' apps) "
                "and type **requests** there.")
-ALREADY_CLOSED = "That request was already marked done."
 
 
 async def show(services: Services, turn_context: TurnContext) -> None:
@@ -47,7 +46,7 @@ async def take(services: Services, turn_context: TurnContext, data: ButtonData) 
 async def done(services: Services, turn_context: TurnContext, data: ButtonData) -> None:
     known = await services.identities(turn_context)
     closed = await services.core.support.close(_request(data), turn_context.activity.from_property.id, *known)
-    await _redraw(services, turn_context, known, None if closed.newly_closed else ALREADY_CLOSED)
+    await _redraw(services, turn_context, known, closed.note)
 
 
 def _request(data: ButtonData):  # type: ignore[no-untyped-def]
