@@ -44,7 +44,7 @@ class Core:
     @cached_property
     def support(self) -> Support:
         """Support requests; adapters add their messenger to `support.messengers` when they mount."""
-        return Support(self.database, self.settings, clock=self.clock)
+        return Support(self.database, self.settings, self.officers, clock=self.clock)
 
     @property
     def resources(self) -> ResourceSet:

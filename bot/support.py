@@ -121,14 +121,15 @@ class Support:
         self,
         database: Database,
         settings: Settings,
+        officers: Officers,
         messengers: Mapping[str, Messenger] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
+        self.officers = officers
         self.messengers: dict[str, Messenger] = dict(messengers or {})
         self.clock = clock or SystemClock()
-        self.officers = Officers(database, settings, self.clock)
 
     async def available(self) -> bool:
         """Whether anyone would receive a request (else adapters hide the button).
