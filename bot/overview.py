@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.charts import KINDS
+from bot.core import Core
+from bot.links import report_time
 from bot.scripts import DEBRIEF_STAGE
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
 from bot.wording import day, since_event, skip_reason, stage_name
 
+SUMMARY_DAYS = 30
+"""The period the officers' summary (Slack `/debrief summary` and App Home, Teams `summary`) shows."""
 HIDDEN = "–"
 DISTRESS_SCALE = "how people are (0 fine, 10 extremely distressed)"
 
@@ -75,3 +80,32 @@ def overview(report: Report, days: int) -> Overview:
         "from the totals. Groups that small are never broken down, so nobody can be recognised by their answers."
     )
     return out
+
+
+@dataclass(frozen=True)
+class OfficerSummary:
+    """What an officer's summary shows: the report, and where its pictures and export can be fetched."""
+
+    report: Report
+    days: int
+    chart_urls: dict[str, str]
+    """A signed link per chart; empty when the platform cannot reach this server."""
+    export_url: str | None
+
+
+async def officer_summary(core: Core, workspace: str | None, fallback_url: str | None = None) -> OfficerSummary:
+    """The report at this second (so that a chart link rebuilds exactly it), with signed links.
+
+    The links go to DEBRIEF_PUBLIC_URL, else to `fallback_url` (Teams local
+    mode: this machine); with neither there are none.
+    """
+    until = report_time(core.clock.now())
+    report = await core.wellbeing.report(until, workspace=workspace)
+    links = core.links
+    charts = {name: links.chart_url(name, workspace, until, fallback_url) for name in KINDS}
+    return OfficerSummary(
+        report=report,
+        days=SUMMARY_DAYS,
+        chart_urls={name: url for name, url in charts.items() if url},
+        export_url=links.export_url(workspace, until, SUMMARY_DAYS, fallback_url),
+    )

@@ -19,10 +19,8 @@ from adapters.teams.cards.summary import summary_card
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
-from bot.charts import KINDS
-from bot.links import report_time
+from bot.overview import officer_summary
 
-SUMMARY_DAYS = 30
 _TAGS = re.compile(r"<[^>]*>")
 NOT_AN_OFFICER = ("The summary is for the wellbeing team, so I can't show it here. "
                   "If you'd like support yourself, any debrief card has a Support resources button.")
@@ -84,13 +82,9 @@ async def summary(services: Services, turn_context: TurnContext) -> None:
         await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
         return
     core = services.core
-    until = report_time(core.clock.now())
-    workspace = workspace_of(turn_context)
-    report = await core.wellbeing.report(until, workspace=workspace)
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
-    charts = {name: core.links.chart_url(name, workspace, until, base) for name in KINDS}
-    card = summary_card(report, SUMMARY_DAYS, {name: url for name, url in charts.items() if url},
-                        core.links.export_url(workspace, until, SUMMARY_DAYS, base))
+    shown = await officer_summary(core, workspace_of(turn_context), base)
+    card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url)
     await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
