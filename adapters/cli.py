@@ -72,10 +72,7 @@ def _export(args: argparse.Namespace) -> int:
     from bot.export import parse_since, write_csv
     from bot.wellbeing import Wellbeing
 
-    if args.format != "csv":
-        print(f"--format: only csv is supported, not {args.format!r}", file=sys.stderr)
-        return 2
-    try:
+    try:  # --format: argparse's choices already refuse anything but csv
         days = parse_since(args.since)
     except ValueError as exc:
         print(exc, file=sys.stderr)
