@@ -16,16 +16,11 @@ from bot.links import report_time
 from bot.scripts import DEBRIEF_STAGE
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
-from bot.wording import day, since_event, skip_reason, stage_name
+from bot.wording import HIDDEN, cell, day, since_event, skip_reason, stage_name
 
 SUMMARY_DAYS = 30
 """The period the officers' summary (Slack `/debrief summary` and App Home, Teams `summary`) shows."""
-HIDDEN = "–"
 DISTRESS_SCALE = "how people are (0 fine, 10 extremely distressed)"
-
-
-def cell(value: int | None) -> str:
-    return HIDDEN if value is None else str(value)
 
 
 @dataclass

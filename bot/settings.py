@@ -16,7 +16,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
@@ -72,6 +72,11 @@ def schedule_stages(text: str) -> list[tuple[str, timedelta]]:
     return list(zip(names, delays, strict=True))
 
 
+def revealed(secret: SecretStr | None) -> str:
+    """A secret's value where a library needs it, "" when unset: the one way a secret is unwrapped."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
 def _split_list(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -79,21 +84,27 @@ def _split_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    """The configuration contract of DESIGN.md; field names are the variables."""
+    """The configuration contract of DESIGN.md; field names are the variables.
 
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+    A variable set but blank (`SLACK_BOT_TOKEN=`) is unset (`env_ignore_empty`), and every value
+    loses surrounding whitespace, so a blank-looking one is empty, which counts as unset too.
+    Secrets are `SecretStr`: a repr or a log line of the settings shows `**********`.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_ignore_empty=True,
+                                      str_strip_whitespace=True)
 
     database_url: str = "sqlite+aiosqlite:///debrief.db"
 
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
     slack_client_id: str | None = None
-    slack_client_secret: str | None = None
+    slack_client_secret: SecretStr | None = None
     slack_api_url: str | None = None
 
     microsoft_app_id: str | None = None
-    microsoft_app_password: str | None = None
+    microsoft_app_password: SecretStr | None = None
     microsoft_app_tenant_id: str | None = None
     microsoft_graph_enabled: bool = False
     """Create a private channel per debrief through Microsoft Graph (needs the app id, password and tenant)."""
@@ -105,7 +116,7 @@ class Settings(BaseSettings):
     debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_resources: str = "us"
     debrief_scripts_dir: Path | None = None
-    debrief_secret: str | None = None
+    debrief_secret: SecretStr | None = None
     debrief_quiet_hours: str = "21:00-08:00"
     debrief_timezone: str = "UTC"
     """The organisation's time zone, for quiet hours of people whose own zone is unknown."""
@@ -182,25 +193,6 @@ class Settings(BaseSettings):
         parse_quiet_hours(value)
         return value
 
-    @field_validator(
-        "slack_bot_token",
-        "slack_signing_secret",
-        "slack_app_token",
-        "slack_client_id",
-        "slack_client_secret",
-        "slack_api_url",
-        "microsoft_app_id",
-        "microsoft_app_password",
-        "microsoft_app_tenant_id",
-        "debrief_secret",
-        mode="before",
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value.strip() if isinstance(value, str) else value
-
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.slack_bot_token and self.slack_client_id:
@@ -211,7 +203,7 @@ class Settings(BaseSettings):
         if bool(self.slack_client_id) != bool(self.slack_client_secret):
             missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
             raise SettingsError(f"{missing}: multi-workspace Slack needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
-        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+        if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN: must be an app-level token starting with xapp- (Socket Mode)")
         slack_wanted = self.slack_bot_token or self.slack_client_id
         if slack_wanted and not self.slack_signing_secret and not self.slack_app_token:
@@ -287,7 +279,7 @@ class Settings(BaseSettings):
         working directory, readable by the bot's user only.
         """
         if self.debrief_secret:
-            return self.debrief_secret.encode()
+            return self.debrief_secret.get_secret_value().encode()
         path = (workdir or Path.cwd()) / ".debrief-secret"
         if not path.exists():
             path.touch(mode=0o600)

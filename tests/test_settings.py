@@ -88,3 +88,22 @@ def test_the_local_receipt_secret_is_made_once_and_kept_private(tmp_path):
     first = settings.receipt_secret(tmp_path)
     assert first == settings.receipt_secret(tmp_path) and len(first) >= 32
     assert (tmp_path / ".debrief-secret").stat().st_mode & 0o077 == 0
+
+
+def test_secrets_stay_out_of_reprs_and_log_lines(monkeypatch):
+    secrets = {"SLACK_BOT_TOKEN": "xoxb-1-secret", "SLACK_SIGNING_SECRET": "signing-secret",
+               "MICROSOFT_APP_ID": "app", "MICROSOFT_APP_PASSWORD": "password-secret", "DEBRIEF_SECRET": "pepper-secret"}
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.load()
+    shown = f"{settings!r} {settings} {settings.model_dump()}"
+    assert not [value for name, value in secrets.items() if name != "MICROSOFT_APP_ID" and value in shown]
+    assert settings.receipt_secret() == b"pepper-secret"
+
+
+def test_a_variable_set_but_blank_is_unset(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("DEBRIEF_SECRET", "  pepper  ")
+    settings = Settings.load()
+    assert settings.slack_bot_token is None and not settings.slack_enabled
+    assert settings.receipt_secret() == b"pepper"

@@ -20,6 +20,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.core import Core
+from bot.settings import revealed
 
 
 def mount(app: web.Application, core: Core) -> str:
@@ -38,10 +39,10 @@ def mount(app: web.Application, core: Core) -> str:
     register_messenger(app, SlackMessenger(core, installation_store=store, base_client=bolt.client))
     parts = []
     if settings.slack_signing_secret:
-        add_routes(app, bolt, settings.slack_signing_secret)
+        add_routes(app, bolt, revealed(settings.slack_signing_secret))
         parts.append(f"HTTP at {EVENTS_PATH}")
     if settings.slack_app_token:
-        add_socket_mode(app, bolt, settings.slack_app_token)
+        add_socket_mode(app, bolt, revealed(settings.slack_app_token))
         parts.append("Socket Mode")
     if settings.slack_oauth:
         parts.append(f"many workspaces (install at {INSTALL_PATH})")

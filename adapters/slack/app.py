@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import listeners
 from bot.core import Core
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 log = logging.getLogger("debrief.slack")
 
@@ -96,7 +96,7 @@ def build_oauth_settings(core: Core) -> AsyncOAuthSettings:
     engine = core.database.engine
     return AsyncOAuthSettings(
         client_id=settings.slack_client_id,
-        client_secret=settings.slack_client_secret,
+        client_secret=revealed(settings.slack_client_secret),
         scopes=BOT_SCOPES,
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
@@ -112,9 +112,9 @@ def build_app(core: Core) -> AsyncApp:
     app = AsyncApp(
         name="debrief-bot",
         logger=logging.getLogger("debrief.slack.bolt"),
-        signing_secret=settings.slack_signing_secret or "",
+        signing_secret=revealed(settings.slack_signing_secret),
         request_verification_enabled=bool(settings.slack_signing_secret),
-        client=build_client(settings, None if oauth else settings.slack_bot_token),
+        client=build_client(settings, None if oauth else revealed(settings.slack_bot_token) or None),
         oauth_settings=build_oauth_settings(core) if oauth else None,
     )
 

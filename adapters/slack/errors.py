@@ -18,24 +18,22 @@ one transaction each, so that is true.
 
 Listeners never let an exception escape to Bolt: with slack_bolt 1.30 a
 listener that raises just after `ack()` can turn the HTTP answer into a 404
-(the runner resets the acknowledged response), so `listener()` wraps each one.
+(the runner resets the acknowledged response), so `listener()` wraps each one
+(and leaves the injection of its arguments to Bolt).
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from adapters.slack.metadata import StaleRequest
 from adapters.slack.render.common import notice
+from bot import failures
 from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
 
 log = logging.getLogger("debrief.slack")
@@ -75,28 +73,12 @@ def slack_code(error: BaseException) -> str | None:
     return None
 
 
-def is_outage(error: BaseException) -> bool:
-    """The database or the network is down, rather than a bug or a refusal."""
-    return isinstance(error, (DBAPIError, ConnectionError, OSError, TimeoutError, asyncio.TimeoutError))
-
-
 def cause(error: BaseException) -> str:
-    """The failure in one line, without SQL parameters or anything a person typed."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        driver = error.orig
-        first = str(driver).strip().splitlines()[0] if str(driver).strip() else ""
-        return f"{type(error).__name__} ({type(driver).__name__}: {first[:200]})"
-    if isinstance(error, SQLAlchemyError):
-        return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-    if isinstance(error, ValidationError):
-        return f"ValidationError: {error.error_count()} problem(s) in {error.title}"
+    """The failure in one line, without SQL parameters or anything a person typed (`bot.failures`)."""
     if isinstance(error, SlackApiError):
         api = getattr(error.response, "api_url", "").rsplit("/", 1)[-1]
         return f"Slack {api or 'API'} answered {slack_code(error)}"
-    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-    frames = traceback.extract_tb(error.__traceback__)
-    place = f" at {frames[-1].filename.rsplit('/', 2)[-1]}:{frames[-1].lineno}" if frames else ""
-    return f"{type(error).__name__}: {text}{place}" if text else f"{type(error).__name__}{place}"
+    return failures.cause(error)
 
 
 def explain(error: BaseException, where: str) -> str:
@@ -111,7 +93,7 @@ def explain(error: BaseException, where: str) -> str:
         code = slack_code(error) or ""
         log.warning("%s: %s", where, cause(error))
         return SLACK_ERRORS.get(code, SLACK_DEFAULT)
-    if is_outage(error):
+    if failures.is_outage(error):
         log.error("%s: database or network unavailable: %s", where, cause(error))
         return OUTAGE
     log.error("%s: unexpected error: %s", where, cause(error))
@@ -175,7 +157,8 @@ async def deliver(message: str, *, ack: Any, body: Mapping[str, Any], client: An
 
 
 Listener = Callable[..., Awaitable[None]]
-BOLT_ARGS = ("ack", "body", "client", "context", "respond")
+REPORTING = ("ack", "body", "client", "respond")
+"""What telling the person needs, asked of Bolt for every listener."""
 
 
 def where(body: Mapping[str, Any]) -> str:
@@ -194,22 +177,26 @@ def where(body: Mapping[str, Any]) -> str:
 def listener(func: Listener) -> Listener:
     """Wrap a listener so that nothing escapes to Bolt and every failure is reported kindly.
 
-    The wrapped function declares the arguments it wants by name, as Bolt
-    listeners do (`ack`, `body`, `client`, `context`, `respond`), plus `core`.
+    Bolt injects the arguments, by name as for any listener (`core` and the
+    `identities` of `adapters.slack.access` come from the context): those the
+    listener declares, and those reporting a failure needs (`REPORTING`),
+    which the listener gets only if it declared them too.
     """
-    wanted = set(inspect.signature(func).parameters)
+    own = inspect.signature(func).parameters
+    asked = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in dict.fromkeys([*own, *REPORTING])]
 
-    async def run(ack: Any, body: dict, client: Any, context: Any, respond: Any) -> None:
-        given = {"ack": ack, "body": body, "client": client, "context": context, "respond": respond, "core": context.get("core")}
+    async def run(**given: Any) -> None:
+        ack, body = given["ack"], given["body"]
         try:
-            await func(**{name: value for name, value in given.items() if name in wanted})
+            await func(**{name: value for name, value in given.items() if name in own})
         except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
             message = explain(error, where(body))
-            await deliver(message, ack=ack, body=body, client=client, respond=respond)
+            await deliver(message, ack=ack, body=body, client=given["client"], respond=given["respond"])
         finally:
             if ack.response is None and body.get("type") != "event_callback" and "event" not in body:
                 await ack()
 
+    run.__signature__ = inspect.Signature(asked)  # type: ignore[attr-defined]  # what Bolt reads to inject
     run.__name__ = run.__qualname__ = func.__name__
-    run.__module__ = func.__module__
+    run.__module__, run.__doc__ = func.__module__, func.__doc__
     return run

@@ -67,7 +67,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.ids import DIGEST_EVENT, FOLLOWUP_EVENT
 from adapters.slack.render.checkin import checkin_blocks, checkin_text, support_notice_blocks, support_notice_text
 from adapters.slack.render.common import Blocks, to_dicts
-from adapters.slack.render.digest import digest_blocks, digest_text
+from adapters.slack.render.digest import digest_blocks
+from bot import failures
 from bot.core import Core
 from bot.port import (
     FollowupDelivery,
@@ -78,6 +79,8 @@ from bot.port import (
     TransientSendError,
     WeeklyDigest,
 )
+from bot.settings import revealed
+from bot.wording import digest_heading
 
 log = logging.getLogger("debrief.slack.messenger")
 
@@ -115,11 +118,7 @@ def slack_error(error: SlackApiError) -> str:
 
 def retry_after(error: SlackApiError) -> float | None:
     headers = error.response.headers or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    return failures.retry_after(headers.get("Retry-After") or headers.get("retry-after"))
 
 
 def classify(error: BaseException) -> SendError:
@@ -253,7 +252,7 @@ class SlackMessenger:
         return sent is not None
 
     async def send_digest(self, digest: WeeklyDigest) -> str | None:
-        return await self._dm_listed(digest.workspace, digest.recipient, digest_text(digest), digest_blocks(digest),
+        return await self._dm_listed(digest.workspace, digest.recipient, digest_heading(digest), digest_blocks(digest),
                                      metadata=digest_metadata(digest))
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -317,7 +316,7 @@ class SlackMessenger:
         if self.installation_store is None:
             if not self.settings.slack_bot_token:
                 raise PermanentSendError("SLACK_BOT_TOKEN is not set")
-            return self.settings.slack_bot_token
+            return revealed(self.settings.slack_bot_token)
         cached = self._tokens.get(workspace)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]

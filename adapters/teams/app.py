@@ -35,7 +35,7 @@ from adapters.teams.messaging import Messaging
 from adapters.teams.references import References
 from adapters.teams.services import Services
 from bot.core import Core
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 log = logging.getLogger("debrief.teams")
 
@@ -56,7 +56,7 @@ class BotConfiguration:
         tenant = settings.microsoft_app_tenant_id
         return cls(
             APP_ID=settings.microsoft_app_id or "",
-            APP_PASSWORD=settings.microsoft_app_password or "",
+            APP_PASSWORD=revealed(settings.microsoft_app_password),
             APP_TENANTID=tenant,
             APP_TYPE="SingleTenant" if tenant and settings.microsoft_app_id else "MultiTenant",
         )

@@ -14,15 +14,11 @@ transaction each, so that is true.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import traceback
-
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from adapters.teams.messaging import Unreachable, status_of
 from adapters.teams.metadata import StaleRequest
+from bot import failures
 from bot.errors import DebriefError
 
 log = logging.getLogger("debrief.teams")
@@ -32,25 +28,12 @@ TEAMS_REFUSED = "Teams didn't let me do that just now. Please try again in a min
 UNREACHABLE = "I can't open a private chat with you yet. Open a chat with me once (search for Debrief in Teams' apps), then try again."
 
 
-def is_outage(error: BaseException) -> bool:
-    return isinstance(error, (DBAPIError, ConnectionError, OSError, TimeoutError, asyncio.TimeoutError))
-
-
 def cause(error: BaseException) -> str:
-    """The failure in one line, without SQL parameters or anything a person typed."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        first = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
-        return f"{type(error).__name__} ({type(error.orig).__name__}: {first[:200]})"
-    if isinstance(error, SQLAlchemyError):
-        return type(error).__name__
-    if isinstance(error, ValidationError):
-        return f"ValidationError: {error.error_count()} problem(s) in {error.title}"
+    """The failure in one line, without SQL parameters or anything a person typed (`bot.failures`)."""
     status = status_of(error)
     if status is not None:
         return f"{type(error).__name__}: Bot Connector answered {status}"
-    frames = traceback.extract_tb(error.__traceback__)
-    place = f" at {frames[-1].filename.rsplit('/', 2)[-1]}:{frames[-1].lineno}" if frames else ""
-    return f"{type(error).__name__}{place}"
+    return failures.cause(error)
 
 
 def explain(error: BaseException, where: str) -> str:
@@ -67,7 +50,7 @@ def explain(error: BaseException, where: str) -> str:
     if status_of(error) is not None:
         log.warning("%s: %s", where, cause(error))
         return TEAMS_REFUSED
-    if is_outage(error):
+    if failures.is_outage(error):
         log.error("%s: database or network unavailable: %s", where, cause(error))
         return OUTAGE
     log.error("%s: unexpected error: %s", where, cause(error))

@@ -23,7 +23,7 @@ from datetime import date
 
 import aiohttp
 
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 log = logging.getLogger("debrief.teams")
 
@@ -64,7 +64,7 @@ def msal_token_provider(settings: Settings, authority: str | None = None) -> Tok
         if not made:
             made.append(msal.ConfidentialClientApplication(
                 settings.microsoft_app_id,
-                client_credential=settings.microsoft_app_password,
+                client_credential=revealed(settings.microsoft_app_password),
                 authority=authority or f"https://login.microsoftonline.com/{settings.microsoft_app_tenant_id}",
             ))
         return made[0].acquire_token_for_client(scopes=[SCOPE])  # type: ignore[attr-defined]  # msal is untyped; the list holds its client

@@ -28,6 +28,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.cards.script import closing_card, script_card, script_fallback
 from adapters.teams.references import Person, References, is_personal, load, with_conversation
+from bot import failures
 from bot.core import Core
 from bot.debriefs import Closed
 from bot.models import Debrief
@@ -52,11 +53,7 @@ def status_of(error: BaseException) -> int | None:
 def retry_after(error: BaseException) -> float | None:
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None) or {}
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+    return failures.retry_after(headers.get("Retry-After") if hasattr(headers, "get") else None)
 
 
 def message(card: dict[str, Any], fallback: str) -> Activity:

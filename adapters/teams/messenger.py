@@ -26,14 +26,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from adapters.teams.cards.digest import digest_card, digest_fallback
+from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
 from adapters.teams.cards.support import resources_card, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
 from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError, WeeklyDigest
 from bot.support import resources_for_person
-from bot.wording import humanise
+from bot.wording import digest_heading, humanise
 
 log = logging.getLogger("debrief.teams")
 
@@ -107,7 +107,7 @@ class TeamsMessenger:
         if person is None:
             return None  # not someone the bot has met on Teams
         try:
-            return await self.services.messaging.send_private(person.key, digest_card(digest), digest_fallback(digest))
+            return await self.services.messaging.send_private(person.key, digest_card(digest), digest_heading(digest))
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with an officer: {unreachable}") from None
         except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on

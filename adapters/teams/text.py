@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from bot.wording import clip
+
 _MENTION_TAG = re.compile(r"<(\s*/?\s*at\b)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -20,12 +22,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def neutralise(text: str) -> str:
     """`<at>` and `</at>` lose their angle bracket (shown as `‹at>`); control characters go."""
     return _MENTION_TAG.sub("\u2039\\1", _CONTROL.sub("", text))
-
-
-def clip(text: str, limit: int) -> str:
-    """At most `limit` characters, ending with an ellipsis when cut."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def safe(text: str, limit: int) -> str:

@@ -101,6 +101,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.core import Core
+from bot.failures import cause as _cause
 from bot.followups import schedule
 from bot.followups.content import stage_content
 from bot.followups.digest import Digests, latest_slot, week_of, weekly_digest
@@ -618,9 +619,3 @@ class Dispatcher:
                     execution_options={"synchronize_session": False},
                 )
         return tz or None
-
-
-def _cause(exc: BaseException) -> str:
-    """A short description of an error for logs: its type and first line, never a payload."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -38,7 +38,7 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.server import CORE, create_app
 from bot.clock import Clock
 from bot.core import Core
-from bot.settings import Settings
+from bot.settings import Settings, revealed
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test"
@@ -541,7 +541,7 @@ async def running_app(settings: Settings, fake: FakeSlack, *, clock: Clock | Non
             app=app,
             server=server,
             url=url,
-            slack=SlackClient(session, url, fake, signing_secret=settings.slack_signing_secret or SIGNING_SECRET),
+            slack=SlackClient(session, url, fake, signing_secret=revealed(settings.slack_signing_secret) or SIGNING_SECRET),
             fake=fake,
             settings=settings,
             session=session,

@@ -20,11 +20,12 @@ from adapters.slack.listeners.followups import _workspace
 from adapters.slack.messenger import PLATFORM
 from adapters.slack.metadata import StaleRequest, SupportRef
 from adapters.slack.render.common import to_dicts
-from adapters.slack.render.queue import QueueAction, queue_blocks, queue_text
+from adapters.slack.render.queue import QueueAction, queue_blocks
 from bot.core import Core
 from bot.errors import AlreadyClaimed
 from bot.officers import Role
 from bot.support import ONLY_THE_TEAM
+from bot.wording import queue_summary
 
 
 @listener
@@ -35,7 +36,7 @@ async def show(ack, body: dict[str, Any], context, core: Core, respond) -> None:
     known = context[IDENTITIES]
     workspace = str(body.get("team_id") or body.get("enterprise_id") or "")
     queued = await core.support.queue(user, *known, platform=PLATFORM, workspace=workspace)
-    await respond(blocks=to_dicts(queue_blocks(queued)), text=queue_text(queued), response_type="ephemeral")
+    await respond(blocks=to_dicts(queue_blocks(queued)), text=queue_summary(len(queued)), response_type="ephemeral")
 
 
 @listener
@@ -68,7 +69,7 @@ def _tap(body: dict[str, Any], context: Any) -> tuple[str, list[str], SupportRef
 async def _redraw(body: dict[str, Any], core: Core, respond, user: str, known: list[str], note: str | None) -> None:
     queued = await core.support.queue(user, *known, platform=PLATFORM, workspace=_workspace(body))
     await respond(
-        blocks=to_dicts(queue_blocks(queued, note)), text=queue_text(queued), replace_original=True,
+        blocks=to_dicts(queue_blocks(queued, note)), text=queue_summary(len(queued)), replace_original=True,
         response_type="ephemeral",
     )  # fmt: skip
 

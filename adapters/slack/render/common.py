@@ -24,7 +24,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.ids import Callback
-from adapters.slack.text import MAX_HEADER, MAX_TEXT, MAX_TITLE, and_more, clip, escape
+from adapters.slack.text import MAX_HEADER, MAX_TEXT, MAX_TITLE, and_more, escape
+from bot.wording import clip
 
 Blocks = list[Block]
 

@@ -37,9 +37,10 @@ from adapters.slack.ids import (
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.common import Blocks, context, notice, plain, section, view
 from adapters.slack.render.support import resource_lines
-from adapters.slack.text import MAX_OPTION, channel_link, clip, escape, mention
+from adapters.slack.text import MAX_OPTION, channel_link, escape, mention
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.scripts import ChoiceQuestion, Library, Question, Resource, ScaleQuestion, Script, TextQuestion
+from bot.wording import clip
 
 DEFAULT_SCRIPT = "stop5"
 ANONYMOUS_LINE = "🔒 Anonymous: your answers carry no name. Nobody can see whose they are, not the lead, not IT."

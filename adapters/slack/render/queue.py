@@ -19,7 +19,7 @@ from adapters.slack.render.common import Blocks, context, plain, section
 from adapters.slack.text import and_more, clip_escaped, mention
 from bot.models import SupportStatus
 from bot.support import PREFERRED_TIME_LENGTH, Queued
-from bot.wording import day, plural
+from bot.wording import QUEUE_EMPTY, day, plural
 
 
 class QueueAction(StrEnum):
@@ -31,11 +31,6 @@ class QueueAction(StrEnum):
 
 SHOWN = 20
 """Requests drawn (two blocks each, within Slack's 50 per message); the rest are counted."""
-EMPTY = "Nobody is waiting to talk to someone right now. 💙"
-
-
-def queue_text(queued: Sequence[Queued]) -> str:
-    return f"Support requests: {len(queued)} waiting" if queued else "No support requests waiting"
 
 
 def queue_blocks(queued: Sequence[Queued], note: str | None = None) -> Blocks:
@@ -44,7 +39,7 @@ def queue_blocks(queued: Sequence[Queued], note: str | None = None) -> Blocks:
     if note:
         blocks.append(context(f"ℹ️ {note}"))
     if not queued:
-        return [*blocks, section(EMPTY)]
+        return [*blocks, section(QUEUE_EMPTY)]
     blocks.append(section(f"🤝 *Support requests* ({plural(len(queued), 'request')} open or taken on)"))
     for item in queued[:SHOWN]:
         blocks += _request_blocks(item)

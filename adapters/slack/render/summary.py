@@ -16,9 +16,10 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ImageBlock
 from adapters.slack.ids import Action
 from adapters.slack.render.common import Blocks, context, plain, section
 from bot.charts import KINDS, alt_text
-from bot.overview import cell, overview
+from bot.overview import overview
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
+from bot.wording import cell
 
 NO_PUBLIC_URL = (
     "Charts and the CSV export appear here once DEBRIEF_PUBLIC_URL is set to this bot's https address "

@@ -28,7 +28,8 @@ from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
 from adapters.teams.ids import VERB, Verb
-from adapters.teams.text import clip, safe
+from adapters.teams.text import safe
+from bot.wording import clip
 
 VERSION = "1.5"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

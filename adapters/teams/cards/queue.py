@@ -15,17 +15,12 @@ from adapters.teams.cards.common import Element, action_set, card, container, su
 from adapters.teams.ids import Verb
 from bot.models import SupportStatus
 from bot.support import PREFERRED_TIME_LENGTH, Queued
-from bot.wording import day, plural
+from bot.wording import QUEUE_EMPTY, day, plural, queue_summary
 
 QUEUE_KEY = "queue"
 """The `k` of a queue card's "I'll take it": its answer is the redrawn queue, not a notice."""
 SHOWN = 20
-EMPTY = "Nobody is waiting to talk to someone right now. \U0001f499"
 UNKNOWN = "A colleague (their name isn't known to me yet)"
-
-
-def queue_fallback(queued: Sequence[Queued]) -> str:
-    return f"Support requests: {len(queued)} waiting" if queued else "No support requests waiting"
 
 
 def queue_card(queued: Sequence[Queued], names: Mapping[str, str], note: str | None = None) -> dict[str, Any]:
@@ -34,7 +29,7 @@ def queue_card(queued: Sequence[Queued], names: Mapping[str, str], note: str | N
     if note:
         body.append(text(f"\u2139\ufe0f {note}", subtle=True))
     if not queued:
-        return card([*body, text(EMPTY)], fallback=queue_fallback(queued))
+        return card([*body, text(QUEUE_EMPTY)], fallback=queue_summary(len(queued)))
     body.append(text(f"**Support requests** ({plural(len(queued), 'request')} open or taken on)", size="Medium"))
     for item in queued[:SHOWN]:
         body.append(_request(item, names))
@@ -42,7 +37,7 @@ def queue_card(queued: Sequence[Queued], names: Mapping[str, str], note: str | N
         body.append(text(f"…and {len(queued) - SHOWN} more, older ones first: close some to see them.", subtle=True))
     body.append(text("They chose to share their name with the wellbeing team; nothing they answered is attached.",
                      subtle=True, size="Small"))
-    return card(body, fallback=queue_fallback(queued))
+    return card(body, fallback=queue_summary(len(queued)))
 
 
 def _request(item: Queued, names: Mapping[str, str]) -> Element:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from botbuilder.core import TurnContext
 
-from adapters.teams.cards.queue import queue_card, queue_fallback
+from adapters.teams.cards.queue import queue_card
 from adapters.teams.metadata import ButtonData, StaleRequest
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import AlreadyClaimed
+from bot.wording import queue_summary
 
 NOT_A_SUPPORTER = ("Support requests are for the wellbeing team, so I can't show them here. "
                    "If you'd like support yourself, any debrief card has a Support resources button.")
@@ -59,7 +60,7 @@ async def _queue(services: Services, turn_context: TurnContext, known: list[str]
     queued = await services.core.support.queue(user, *known, platform=PLATFORM, workspace=workspace_of(turn_context))
     people = [item.request.user for item in queued] + [item.request.claimed_by or "" for item in queued]
     names = await services.references.names(person for person in people if person)
-    return queue_card(queued, names, note), queue_fallback(queued)
+    return queue_card(queued, names, note), queue_summary(len(queued))
 
 
 async def _redraw(services: Services, turn_context: TurnContext, known: list[str], note: str | None) -> None:
