@@ -118,7 +118,7 @@ async def _expire_keys_forever(core: Core) -> None:
     """Destroy answer keys whose last follow-up stage is over (see bot.anonymity)."""
     while True:
         try:
-            gone = await core.debriefs.expire_keys()
+            gone = await core.tallies.expire_keys()
             if gone:
                 log.info("destroyed %d expired debrief keys", gone)
         except Exception as exc:  # noqa: BLE001 - keep the loop alive through a database outage

@@ -14,7 +14,7 @@ test database):
 * each debrief's answer window as the bot sets it (24h,7d: answers close
   10 days after the start) and its key, as in a running deployment.
 
-Then the real `Debriefs.expire_keys` runs at the bench's "now" over the
+Then the real `Tallies.expire_keys` runs at the bench's "now" over the
 seeded data (tallies cleared first, so it is the code as it is): the keys
 of closed windows go and those debriefs get their `StageTally` rows; the
 last 10 days stay live. It prints how many debriefs of the report's window
@@ -56,7 +56,7 @@ from sqlalchemy import delete, event, func, insert, select, update
 
 from bot.clock import FakeClock
 from bot.db import Database
-from bot.debriefs import LAST_STAGE_WINDOW, Debriefs
+from bot.debriefs import LAST_STAGE_WINDOW
 from bot.models import (
     ActionPoint,
     Answer,
@@ -69,8 +69,7 @@ from bot.models import (
     SupportRequest,
 )
 from bot.schema import upgrade
-from bot.scripts import Library
-from bot.settings import Settings
+from bot.tallies import Tallies
 from bot.wellbeing import PERIODS, Wellbeing
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -236,10 +235,9 @@ async def expire(database: Database) -> float:
     async with database.session() as session:
         await session.execute(delete(StageTally))
         await session.execute(update(Debrief).where(Debrief.tallied.is_(True)).values(tallied=False))
-    settings = Settings.load(database_url=database.url, debrief_secret="bench", debrief_followups="24h,7d")
-    debriefs = Debriefs(database, Library.load(settings.debrief_scripts_dir), settings, FakeClock(NOW))
+    tallies = Tallies(database, FakeClock(NOW))
     started = time.perf_counter()
-    await debriefs.expire_keys()
+    await tallies.expire_keys()
     took = time.perf_counter() - started
     async with database.engine.connect() as conn:
         if database.is_sqlite:

@@ -29,8 +29,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from bot.results import BANDS
 from bot.scripts import DEBRIEF_STAGE
-from bot.summary import BANDS
 from bot.suppression import ALL
 from bot.wellbeing import WEEKS, Report, period_name, week_name
 from bot.wording import stage_name

@@ -10,10 +10,11 @@ from bot.db import Database
 from bot.debriefs import Debriefs
 from bot.links import Links
 from bot.officers import Officers
+from bot.results import Results
 from bot.scripts import Library, ResourceSet
 from bot.settings import Settings
-from bot.summary import Summaries
 from bot.support import Support
+from bot.tallies import Tallies
 from bot.wellbeing import Wellbeing
 
 
@@ -23,7 +24,7 @@ class Core:
     database: Database
     library: Library
     debriefs: Debriefs
-    summaries: Summaries
+    results: Results
     clock: Clock
 
     @classmethod
@@ -37,7 +38,7 @@ class Core:
             database=database,
             library=library,
             debriefs=Debriefs(database, library, settings, clock),
-            summaries=Summaries(database, library, settings.debrief_min_group),
+            results=Results(database, library, settings.debrief_min_group),
             clock=clock,
         )
 
@@ -50,6 +51,11 @@ class Core:
     def resources(self) -> ResourceSet:
         """The support resources for the configured region (DEBRIEF_RESOURCES)."""
         return self.library.resources_for(self.settings.debrief_resources)
+
+    @cached_property
+    def tallies(self) -> Tallies:
+        """Key expiry and the officers' tallies of debriefs whose answers have closed."""
+        return Tallies(self.database, self.clock)
 
     @cached_property
     def wellbeing(self) -> Wellbeing:

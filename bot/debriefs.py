@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Insert, bindparam, case, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import Insert, bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,25 +39,15 @@ from bot.models import (
     Participant,
     SinceEvent,
     SkippedDebrief,
-    StageTally,
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
-from bot.summary import BANDS, DISTRESS
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
 ACTION_LENGTH = 500
 LAST_STAGE_WINDOW = timedelta(days=3)
 """How long the last follow-up stage stays open for answers, at most."""
-TALLY_BATCH = 1000
-"""Debriefs tallied per statement: a first run over an old database stays within the bound-parameter limits."""
-TALLY_GRACE = timedelta(minutes=10)
-"""How long after a debrief's answers close its numbers are tallied (`Debriefs.expire_keys`).
-
-An answer let in just before the end, or on a replica whose clock is a little
-behind, has committed well within this; after it nothing can change them.
-"""
 
 
 _answering_debrief = bindparam("debrief", type_=Debrief.__table__.c.id.type)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
@@ -117,41 +106,6 @@ def _store(connection: Connection, receipt: dict[str, object], answers: list[dic
     connection.execute(_NEW_RECEIPT, receipt)
     if answers:
         connection.execute(_NEW_ANSWERS, answers)  # one executemany
-
-
-def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
-    """INSERT .. SELECT of the `StageTally` rows of `debriefs`: what the report counts live, per debrief and stage."""
-    columns = ["debrief_id", "stage", "invited", "responses", "distress_low", "distress_mid", "distress_high"]
-
-    def counts(stage: Any, **given: Any) -> list[Any]:
-        """One part's columns, named (a zero for what it does not count), so the UNION's columns keep apart."""
-        return [stage.label("stage"), *(given.get(name, literal(0)).label(name) for name in columns[2:])]
-
-    bands = {
-        name: func.sum(case((col(Answer.number).between(low, high), 1), else_=0))
-        for name, (_, low, high) in zip(columns[4:], BANDS, strict=True)
-    }
-    parts = union_all(
-        select(col(Participant.debrief_id), *counts(literal(DEBRIEF_STAGE), invited=func.count()))
-        .where(col(Participant.debrief_id).in_(debriefs))
-        .group_by(col(Participant.debrief_id)),
-        select(col(Followup.debrief_id), *counts(col(Followup.stage), invited=func.count()))
-        .where(col(Followup.debrief_id).in_(debriefs), col(Followup.status) == FollowupStatus.SENT)
-        .group_by(col(Followup.debrief_id), col(Followup.stage)),
-        select(col(AnswerReceipt.debrief_id), *counts(col(AnswerReceipt.stage), responses=func.count()))
-        .where(col(AnswerReceipt.debrief_id).in_(debriefs))
-        .group_by(col(AnswerReceipt.debrief_id), col(AnswerReceipt.stage)),
-        select(col(Answer.debrief_id), *counts(col(Answer.stage), **bands))
-        .where(col(Answer.debrief_id).in_(debriefs), col(Answer.question) == DISTRESS, col(Answer.number).is_not(None))
-        .group_by(col(Answer.debrief_id), col(Answer.stage)),
-    ).subquery()
-    copied = [col(Debrief.workspace), col(Debrief.team), col(Debrief.started_at)]  # never change; the report reads them here
-    rows = (
-        select(col(Debrief.id), parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]), *copied)
-        .join(Debrief, col(Debrief.id) == parts.c.debrief_id)
-        .group_by(col(Debrief.id), parts.c.stage)
-    )
-    return insert(StageTally).from_select([*columns, *(column.key for column in copied)], rows)  # type: ignore[attr-defined]  # col() is typed Mapped; the attribute has .key
 
 
 class SkipReason(StrEnum):
@@ -585,37 +539,6 @@ class Debriefs:
                 select(ActionPoint).where(col(ActionPoint.debrief_id) == debrief_id).order_by(col(ActionPoint.created_at))
             )
             return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
-
-    async def expire_keys(self) -> int:
-        """Delete every key whose last stage is over, and tally what is final; returns how many keys went.
-
-        Keys expire whether or not the debrief was closed: a forgotten debrief
-        must not keep its receipts testable for ever.
-
-        A debrief's numbers are final once its key is gone (no answer can be
-        recorded without it), `TALLY_GRACE` has passed (an answer let in just
-        before the end has committed) and none of its follow-ups is still
-        pending or being sent (a delivery confirmed late still counts as sent).
-        Then, in the same transaction as the key delete, the debrief is marked
-        `tallied` and its `StageTally` rows written for the officers' report.
-        Several replicas may run this at once: the UPDATE claims each debrief
-        for one of them (a second waits for the first's row lock, then finds it
-        tallied), and the primary key (debrief, stage) refuses a second row.
-        """
-        now = self.clock.now()
-        async with self.database.session() as session:
-            expired = select(col(Debrief.id)).where(col(Debrief.key_expires_at) <= now)
-            result = await session.execute(delete(DebriefKey).where(col(DebriefKey.debrief_id).in_(expired)))
-            unfinished = select(col(Followup.id)).where(
-                col(Followup.debrief_id) == col(Debrief.id), col(Followup.status).in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
-            )
-            final = [col(Debrief.key_expires_at) <= now - TALLY_GRACE, col(Debrief.tallied).is_(False), ~unfinished.exists()]
-            claimed = (
-                await session.execute(update(Debrief).where(*final).values(tallied=True).returning(col(Debrief.id)))
-            ).scalars().all()
-            for start in range(0, len(claimed), TALLY_BATCH):
-                await session.execute(_tally(claimed[start : start + TALLY_BATCH]))
-            return rowcount(result) or 0
 
     async def skip(
         self,

@@ -110,11 +110,11 @@ class DebriefKey(SQLModel, table=True):
 class StageTally(SQLModel, table=True):
     """A finished debrief's numbers for one stage, for the officers' report (`bot.wellbeing`).
 
-    Written once by `Debriefs.expire_keys`, when the debrief's answer window is
+    Written once by `Tallies.expire_keys`, when the debrief's answer window is
     over and its key gone, so these counts can never change again; the report
     then reads one small row per debrief and stage instead of every
     participant, receipt and answer. Counts only: no user, no time, no order.
-    The distress counts follow `bot.summary.BANDS` (0-3, 4-6, 7-10).
+    The distress counts follow `bot.results.BANDS` (0-3, 4-6, 7-10).
 
     The debrief's workspace, team and start are copied in (none of them ever
     changes), so the report reads this table alone, a range of its index,

@@ -9,7 +9,7 @@ buckets, so a 90-day figure minus a 30-day one cannot reveal a small group.
 
 Participants, receipts and distress answers are most of the rows. A
 debrief whose answers have closed has them counted once in `StageTally`
-rows (`Debriefs.expire_keys`); the report reads those, grouped by team,
+rows (`Tallies.expire_keys`, `bot.tallies`); the report reads those, grouped by team,
 fine time bucket and stage in one query, and counts live only the recent
 debriefs not tallied yet. The figures are the same either way.
 
@@ -45,8 +45,8 @@ from bot.models import (
     StageTally,
     SupportRequest,
 )
+from bot.results import BANDS, DISTRESS, _stage_order
 from bot.scripts import DEBRIEF_STAGE
-from bot.summary import BANDS, DISTRESS, _stage_order
 from bot.suppression import ALL, Dimension, cube, hidden_ids
 
 PERIODS = (7, 30, 90)

@@ -111,7 +111,7 @@ async def test_receipts_cannot_be_tested_once_the_key_is_destroyed(core, clock):
 
     await core.debriefs.close(debrief.id, LEAD)
     clock.advance(timedelta(days=10))
-    assert await core.debriefs.expire_keys() == 1
+    assert await core.tallies.expire_keys() == 1
 
     async with core.database.session() as session:
         assert await session.get(DebriefKey, debrief.id) is None
@@ -158,8 +158,8 @@ async def test_summaries_below_the_minimum_group_show_no_numbers(core, clock):
         await core.debriefs.record_answer(
             debrief.id, "debrief", person, {"distress": 8, "team_note": "hard night"}, shared={"team_note"}
         )
-    team_view = await core.summaries.stage_aggregate(debrief, for_team=True)
-    officer_view = await core.summaries.stage_aggregate(debrief, for_team=False)
+    team_view = await core.results.stage_aggregate(debrief, for_team=True)
+    officer_view = await core.results.stage_aggregate(debrief, for_team=False)
     for view in (team_view, officer_view):
         assert view.suppressed and view.questions == []
     report = await core.wellbeing.report(clock.now() + timedelta(seconds=1))
@@ -168,7 +168,7 @@ async def test_summaries_below_the_minimum_group_show_no_numbers(core, clock):
     assert not [value for value in distress.cells.values() if value]  # four answers: no count above zero anywhere
 
     await core.debriefs.record_answer(debrief.id, "debrief", PEOPLE[4], {"distress": 2})
-    team_view = await core.summaries.stage_aggregate(debrief, for_team=True)
+    team_view = await core.results.stage_aggregate(debrief, for_team=True)
     distress = next(q for q in team_view.questions if q.id == "distress")
     assert not team_view.suppressed and distress.counts == {"0-3": 1, "4-6": 0, "7-10": 4}
     notes = next(q for q in team_view.questions if q.id == "team_note")
@@ -188,9 +188,9 @@ async def test_text_kept_for_the_wellbeing_team_never_reaches_the_team_view(core
         await core.debriefs.record_answer(
             debrief.id, "debrief", person, {"team_note": f"private {n}" if n else "shared"}, shared={"team_note"} if not n else set()
         )
-    team = next(q for q in (await core.summaries.stage_aggregate(debrief)).questions if q.id == "team_note")
+    team = next(q for q in (await core.results.stage_aggregate(debrief)).questions if q.id == "team_note")
     officer = next(
-        q for q in (await core.summaries.stage_aggregate(debrief, for_team=False)).questions if q.id == "team_note"
+        q for q in (await core.results.stage_aggregate(debrief, for_team=False)).questions if q.id == "team_note"
     )
     assert team.texts == ["shared"]
     assert len(officer.texts) == 5

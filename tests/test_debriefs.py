@@ -159,9 +159,9 @@ async def test_closing_keeps_the_key_until_the_last_follow_up_stage_is_over(core
 
     clock.advance(timedelta(days=7, hours=1))
     await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 2})
-    assert await core.debriefs.expire_keys() == 0
+    assert await core.tallies.expire_keys() == 0
     clock.advance(timedelta(days=3))
-    assert await core.debriefs.expire_keys() == 1
+    assert await core.tallies.expire_keys() == 1
     with pytest.raises(NoLongerOpen):
         await core.debriefs.record_answer(debrief.id, "7d", SAM, {"distress": 2})
 
@@ -169,7 +169,7 @@ async def test_closing_keeps_the_key_until_the_last_follow_up_stage_is_over(core
 async def test_a_forgotten_debrief_loses_its_key_too(core, clock):
     debrief = await start(core)
     clock.advance(timedelta(days=11))
-    assert await core.debriefs.expire_keys() == 1
+    assert await core.tallies.expire_keys() == 1
     async with core.database.session() as session:
         assert await session.get(DebriefKey, debrief.id) is None
 

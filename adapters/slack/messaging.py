@@ -154,7 +154,7 @@ async def post_action_point(client: AsyncWebClient, debrief: Debrief, point: Act
 
 async def post_results(core: Core, client: AsyncWebClient, debrief: Debrief) -> bool:
     """Post the team's view of the answers; False while fewer than the minimum have answered."""
-    aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+    aggregate = await core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     if aggregate.suppressed or not debrief.space:
         return False
     await post(client, debrief.space, results_message(aggregate), "The team's anonymous results")
@@ -169,7 +169,7 @@ async def post_closing(core: Core, client: AsyncWebClient, closed: Closed) -> No
     answers = await core.debriefs.answer_count(debrief.id)
     aggregate = None
     if answers >= core.settings.debrief_min_group:
-        aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+        aggregate = await core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     blocks = closing_summary(debrief, script, closed.action_points, answers, core.settings.debrief_min_group, aggregate)
     await post(client, debrief.space, blocks, "The debrief is closed")
     await redraw_latest(core, client, debrief.id)

@@ -179,7 +179,7 @@ class Messaging:
         minimum = self.core.settings.debrief_min_group
         aggregate = None
         if answers >= minimum:
-            aggregate = await self.core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+            aggregate = await self.core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
         card = closing_card(debrief, script, closed.action_points, owners, answers, minimum, aggregate)
         await self.post_in_space(debrief, card, "The debrief is closed")
         await self.redraw_script(debrief)

@@ -22,8 +22,8 @@ from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.messaging import message
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.port import FollowupDelivery
+from bot.results import QuestionResult, StageAggregate
 from bot.scripts import Library
-from bot.summary import QuestionResult, StageAggregate
 from bot.support import resources_for_person
 
 LIBRARY = Library.load()

@@ -19,9 +19,9 @@ from adapters.slack.ids import Action
 from adapters.slack.listeners import queue
 from adapters.slack.listeners.followups import NOT_A_SUPPORTER
 from adapters.slack.metadata import Origin
+from adapters.slack.officer_summary import officer_summary_blocks
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
-from adapters.slack.summary import officer_summary
 from bot.core import Core
 from bot.errors import NotAllowed
 from bot.officers import Role
@@ -85,7 +85,7 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
 @listener
 async def summary(ack, body, core: Core, respond) -> None:
     await ack()
-    blocks = await officer_summary(core, body.get("team_id"))
+    blocks = await officer_summary_blocks(core, body.get("team_id"))
     await respond(blocks=to_dicts(blocks), text="Wellbeing summary", response_type="ephemeral")
 
 

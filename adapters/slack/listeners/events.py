@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.access import Requires
 from adapters.slack.errors import cause, explain, listener, log
+from adapters.slack.officer_summary import officer_summary_blocks
 from adapters.slack.people import identities
 from adapters.slack.render.home import home_view, unavailable_home
-from adapters.slack.summary import officer_summary
 from bot.core import Core
 from bot.officers import Role
 
@@ -33,7 +33,7 @@ async def home_opened(body, client, core: Core) -> None:
     summary = None
     if await core.support.allows(Role.OFFICER, *await identities(core, client, user)):  # only an officer sees it
         try:  # fresh chart and export links on every open
-            summary = await officer_summary(core, workspace)
+            summary = await officer_summary_blocks(core, workspace)
         except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
     await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary))

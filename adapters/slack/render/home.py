@@ -36,7 +36,7 @@ def home_view(
     resources: ResourceSet,
     summary: Blocks | None = None,
 ) -> dict:
-    """`summary`: the officers' overview (`adapters.slack.summary`), for wellbeing officers only."""
+    """`summary`: the officers' overview (`adapters.slack.officer_summary`), for wellbeing officers only."""
     blocks: Blocks = [header("Your debriefs")]
     if debriefs:
         for debrief in debriefs[:MAX_LISTED]:

@@ -17,8 +17,8 @@ from adapters.slack.render.common import Blocks, context, header, md, packed, pl
 from adapters.slack.text import MAX_MESSAGE_BLOCKS, clip_escaped, escape, mention
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
+from bot.results import StageAggregate
 from bot.scripts import Script
-from bot.summary import StageAggregate
 from bot.wording import day, humanise, plural
 
 PRIVACY = (

@@ -24,8 +24,8 @@ from adapters.teams.cards.common import (
 from adapters.teams.ids import Verb
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
+from bot.results import StageAggregate
 from bot.scripts import Script
-from bot.summary import StageAggregate
 from bot.wording import day, humanise, plural
 
 COUNTER_ID = "counter"

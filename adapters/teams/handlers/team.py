@@ -102,7 +102,7 @@ async def results_fetch(services: Services, turn_context: TurnContext, data: But
     debrief = await core.debriefs.get(data.need_debrief())
     if turn_context.activity.from_property.id != debrief.lead:
         return respond.notice("The team's results", ONLY_LEAD_RESULTS)
-    aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+    aggregate = await core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     if aggregate.suppressed:
         minimum = core.settings.debrief_min_group
         return respond.notice("The team's results",
@@ -116,7 +116,7 @@ async def results_submit(services: Services, turn_context: TurnContext, data: Bu
     debrief = await core.debriefs.get(data.need_debrief())
     if turn_context.activity.from_property.id != debrief.lead:
         raise NotAllowed(ONLY_LEAD_RESULTS)
-    aggregate = await core.summaries.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
+    aggregate = await core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     if aggregate.suppressed:
         minimum = core.settings.debrief_min_group
         return respond.notice("The team's results", f"The results appear once {minimum} or more people have answered.")

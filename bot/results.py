@@ -1,4 +1,4 @@
-"""Aggregates: what a team or a wellbeing officer may see, and nothing more.
+"""One debrief's results, per stage: what its team or a wellbeing officer may see, and nothing more.
 
 Every number here passes the minimum-group rule: a group of answers smaller
 than `min_group` is reported as "fewer than N", with no count, mean or
@@ -54,7 +54,9 @@ class StageAggregate:
         return self.responses < self.min_group
 
 
-class Summaries:
+class Results:
+    """A debrief's results (`core.results`); the officers' summary across debriefs is `bot.overview`."""
+
     def __init__(self, database: Database, library: Library, min_group: int) -> None:
         self.database = database
         self.library = library

@@ -1,4 +1,4 @@
-"""What a wellbeing officer sees in `/debrief summary` and in App Home: the core's summary as Block Kit.
+"""The officers' summary as Slack blocks, read and drawn: what an officer sees in `/debrief summary` and App Home.
 
 Built once here for both places; links exist only when DEBRIEF_PUBLIC_URL
 says where Slack can reach this server.
@@ -12,6 +12,6 @@ from bot.core import Core
 from bot.overview import officer_summary as core_summary
 
 
-async def officer_summary(core: Core, workspace: str | None) -> Blocks:
+async def officer_summary_blocks(core: Core, workspace: str | None) -> Blocks:
     shown = await core_summary(core, workspace)
     return summary_blocks(shown.report, shown.days, shown.chart_urls, shown.export_url)
