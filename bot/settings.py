@@ -13,7 +13,8 @@ import re
 import secrets
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -298,8 +299,7 @@ class Settings(BaseSettings):
             if isinstance(context, SettingsError):
                 raise context from None
             field = ".".join(str(part) for part in error["loc"]) or "settings"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            raise SettingsError(f"{field.upper()}: {message}") from None
+            raise SettingsError(f"{field.upper()}: {_plain(error)}") from None
 
     @property
     def is_postgres(self) -> bool:
@@ -357,6 +357,21 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return path.read_text().strip().encode()
+
+
+def _plain(error: Mapping[str, Any]) -> str:
+    """pydantic's message for one error, in an operator's words where it has a generic one."""
+    value, limits = error.get("input"), error.get("ctx") or {}
+    kind = error.get("type")
+    if kind == "int_parsing":
+        return f"{value!r} is not a whole number"
+    if kind == "bool_parsing":
+        return f"{value!r} is not true or false"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{value} is too large; use {limits.get('le', limits.get('lt'))} or less"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{value} is too small; use {limits.get('ge', limits.get('gt'))} or more"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def is_loopback_host(host: str) -> bool:
