@@ -5,28 +5,42 @@ Checks that need no database (the label's identifier screen) answer with
 view and replaces it when done (ack, then update). An answer, an action
 point and a skip are single quick transactions, so they are stored before
 the ack and their field errors land on the right input.
+
+An answer whose write is slow (a lock held, a busy database) must not be
+acked empty: Slack closes the form after 3 seconds as if it had been saved.
+If the write has not finished within `ANSWER_ACK_SECONDS`, the form is
+acked with a "Saving…" view and, once the write is done, updated to the
+thank-you, or to "nothing was saved, please try again" (ack, then update).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.errors import explain, first_input_block, form_errors, listener
+from adapters.slack.errors import cause, explain, first_input_block, form_errors, listener
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.checkin import offer_talk
+from adapters.slack.render.common import notice
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
+from adapters.slack.text import escape
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
 
 log = logging.getLogger("debrief.slack")
+
+ANSWER_ACK_SECONDS = 2.0
+"""How long an answer's write may take before the form is acked with "Saving…" (Slack allows 3 s)."""
+SAVING = "Saving your answer…"
+NOT_SAVED = "Nothing was saved. Please tap *Answer anonymously* again to send your answer."
 
 _setting_up: set[str] = set()
 """View ids being set up in this process: a second submit of the same form is acknowledged and left to the first."""
@@ -83,8 +97,14 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     values, shared = read_answers(view)
     fallback = first_input_block(body) or question_block("answer")
     known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
+    write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared))
+    done, _ = await asyncio.wait({write}, timeout=ANSWER_ACK_SECONDS)
+    if not done:  # Slack would close the form as if saved: say "Saving…" now, the outcome when there is one
+        await ack(response_action="update", view=working(SAVING))
+        await _answer_after_ack(write, view, ref, core, client)
+        return
     try:
-        recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
+        recorded = write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         block_for = lambda field: question_block(field) if field in known else None  # noqa: E731
         await ack(response_action="errors", errors=form_errors(error, block_for, fallback))
@@ -99,6 +119,23 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
         shown = offer_talk(shown, ref)
     await ack(response_action="update", view=shown)
     schedule_refresh(core, client, ref.debrief, ref.stage)
+
+
+async def _answer_after_ack(write: asyncio.Future[Any], view: dict[str, Any], ref: DebriefRef, core: Core, client: Any) -> None:
+    """Replace the "Saving…" view with what happened: the thank-you, or plainly that nothing was saved."""
+    try:
+        recorded = await write
+    except Exception as error:  # refused (the form is gone, so say why here) or the database gave up: nothing stored
+        shown = notice("Not saved", escape(explain(error, "view debrief.answer (after 'Saving…')")), NOT_SAVED)
+    else:
+        shown = thanks(recorded.escalate, core.resources.crisis)
+        if recorded.escalate and await core.support.available():
+            shown = offer_talk(shown, ref)
+        schedule_refresh(core, client, ref.debrief, ref.stage)
+    try:
+        await client.views_update(view_id=str(view["id"]), view=shown)
+    except Exception as error:  # the person closed the form meanwhile; what was stored stays stored
+        log.warning("view debrief.answer: could not show the outcome after 'Saving…': %s", cause(error))
 
 
 # --- action points -------------------------------------------------------------------------------
