@@ -9,71 +9,14 @@ ack must not wait for the write and must not be empty.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
+from db_lock import held
 from harness import SlackApp
-from sqlalchemy.engine import make_url
 from test_slack_bad_input import count
 from test_slack_flow import STAFF, opened, start_debrief
 
 from adapters.slack.ids import Action, Callback, question_block
 from adapters.slack.listeners.views import SAVING
 from bot.models import AnswerReceipt
-
-
-class Lock:
-    """The lock an answer's write waits for, held by a connection of the test's own."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._sqlite: sqlite3.Connection | None = None
-        self._pg = None
-
-    async def take(self) -> None:
-        if self.url.startswith("sqlite"):
-            self._sqlite = sqlite3.connect(make_url(self.url).database, isolation_level=None, check_same_thread=False)
-            self._sqlite.execute("BEGIN IMMEDIATE")
-            return
-        import asyncpg
-
-        self._pg = await asyncpg.connect(make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False))
-        await self._pg.execute("BEGIN; LOCK TABLE answer_receipts IN EXCLUSIVE MODE")
-
-    async def break_waiter(self) -> None:
-        """Make the waiting write fail: SQLite gives up after its busy timeout; on PostgreSQL end its session."""
-        if self._pg is None:
-            return  # SQLite: the writer's busy_timeout (5 s) runs out while the lock is held
-        while not await self._pg.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND datname = current_database()"
-        ):
-            await asyncio.sleep(0.05)
-        await self._pg.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND datname = current_database()"
-        )
-
-    async def release(self) -> None:
-        if self._sqlite is not None:
-            self._sqlite.execute("ROLLBACK")
-            self._sqlite.close()
-            self._sqlite = None
-        if self._pg is not None:
-            await self._pg.execute("ROLLBACK")
-            await self._pg.close()
-            self._pg = None
-
-
-@asynccontextmanager
-async def held(slack_app: SlackApp) -> AsyncIterator[Lock]:
-    lock = Lock(slack_app.core.database.url)
-    await lock.take()
-    try:
-        yield lock
-    finally:
-        await lock.release()
 
 
 async def _answer_form(slack_app: SlackApp, script: dict | None = None) -> tuple[dict, dict]:
@@ -93,7 +36,7 @@ async def test_a_slow_write_acks_saving_then_shows_the_thank_you(slack_app: Slac
     fake = slack_app.fake
     _, modal = await _answer_form(slack_app)
     updates = len(fake.calls_to("views.update"))
-    async with held(slack_app):
+    async with held(slack_app.core.database.url):
         reply = await slack_app.slack.submit(modal, {question_block("distress"): "4"}, user_id=STAFF[0])
         # The ack came while the write still waited for the lock, and it is not empty.
         assert reply.status == 200 and reply.json()["response_action"] == "update"
@@ -108,7 +51,7 @@ async def test_a_write_that_fails_after_saving_says_plainly_that_nothing_was_sav
     fake = slack_app.fake
     script, modal = await _answer_form(slack_app)
     updates = len(fake.calls_to("views.update"))
-    async with held(slack_app) as lock:
+    async with held(slack_app.core.database.url) as lock:
         reply = await slack_app.slack.submit(modal, {question_block("distress"): "4"}, user_id=STAFF[0])
         assert SAVING in _texts(reply.json()["view"])
         await lock.break_waiter()
