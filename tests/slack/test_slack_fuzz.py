@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from adapters.slack.ids import Action, Callback
 
-CASES = 1200
+CASES = 1000
 IDS = [*map(str, Action), *map(str, Callback), "block_actions", "view_submission", "view_closed", "event_callback",
        "app_home_opened", "message", "shortcut", "block_suggestion", "/debrief", "U1", "T1", "C1", "V1", "{}", "[]"]
 

@@ -80,6 +80,35 @@ async def test_the_same_request_from_this_machine_directly_is_served(local_app: 
     assert await local_app.core.officers.added() == [ATTACKER]
 
 
+async def test_a_body_over_the_limit_is_413(local_app: TeamsApp, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    reply = await local_app.teams.post({}, raw=b'{"type": "message", "text": "' + b"x" * (1024 * 1024) + b'"}')
+    assert reply.status == 413
+    [line] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "size limit" in line.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        ({"from": "29:someone"}, "no from object"),
+        ({"conversation": {"id": 7}}, "conversation.id"),
+        ({"serviceUrl": ["http://127.0.0.1:9/"]}, "serviceUrl is not a string"),
+        ({"entities": "mention"}, "entities is not a list of objects"),
+        ({"channelData": "x"}, "channelData is not an object"),
+        ({"type": 3}, "no activity type"),
+    ],
+)
+async def test_an_activity_of_the_wrong_shape_is_400_with_one_line(local_app: TeamsApp, caplog, change, cause) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.INFO)
+    person = local_app.person("p", "Pat", [CHAT])
+    activity = {**local_app.teams.activity("message", person, CHAT, text="a secret text"), **change}
+    reply = await local_app.teams.post(activity)
+    assert reply.status == 400
+    [line] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert cause in line.getMessage() and "secret" not in line.getMessage() and not line.exc_info
+
+
 async def test_a_slack_only_deployment_does_not_serve_api_messages(slack_only: TeamsApp) -> None:
     reply = await slack_only.teams.post(slack_only.teams.activity("message", slack_only.person("x", "X"), CHAT, text="help"))
     assert reply.status == 404
