@@ -74,7 +74,8 @@ def create_app(
     """Build the whole bot as one aiohttp application; nothing runs until it starts.
 
     With `followups`, every process runs the follow-up dispatcher over the
-    messengers the adapters registered (`register_messenger`).
+    messengers the adapters registered (`register_messenger`); it and the
+    other background jobs run under `bot.supervisor.supervise`.
     """
     core = Core.build(settings, clock)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
