@@ -10,10 +10,11 @@ Such requests are refused too.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 
 from aiohttp import web
+
+from bot.settings import is_loopback_host
 
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
 
@@ -27,21 +28,12 @@ def peer_address(request: web.Request) -> str | None:
     return None
 
 
-def is_loopback_address(address: str | None) -> bool:
-    if not address:
-        return False
-    try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
 def refusal(headers: Mapping[str, str], peer: str | None) -> str | None:
     """Why a request with these headers (case-insensitive, as aiohttp's) from `peer` is not from this machine."""
     for header in FORWARDING_HEADERS:
         if header in headers:
             return f"it came through a proxy ({header} header)"
-    if not is_loopback_address(peer):
+    if not peer or not is_loopback_host(peer):
         return f"its peer {peer or 'unknown'} is not this machine"
     return None
 

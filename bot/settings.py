@@ -375,16 +375,18 @@ def _plain(error: Mapping[str, Any]) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
-    """`localhost`, 127.0.0.0/8 or ::1: an address that only this machine can reach."""
+    """`localhost`, 127.0.0.0/8 or ::1 (an address, not a name to resolve): only this machine can reach it."""
     import ipaddress
 
     name = host.strip().strip("[]").lower()
     if name == "localhost":
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 peer
+    return (mapped or address).is_loopback
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -25,7 +25,6 @@ on a dict and answers 500).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from adapters.teams.messaging import Messaging
 from adapters.teams.references import References
 from adapters.teams.services import Services
 from bot.core import Core
-from bot.settings import Settings
+from bot.settings import Settings, is_loopback_host
 
 log = logging.getLogger("debrief.teams")
 
@@ -93,13 +92,7 @@ SERVICES = web.AppKey("teams_services", Services)
 
 
 def _is_loopback(url: str | None) -> bool:
-    host = urlparse(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlparse(url or "").hostname or "")
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

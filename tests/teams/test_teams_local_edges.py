@@ -38,7 +38,7 @@ def test_the_peer_check_refuses_any_peer_that_is_not_loopback(peer: str | None) 
     assert refusal(CIMultiDict(), peer) is not None
 
 
-@pytest.mark.parametrize("peer", ["127.0.0.1", "127.8.9.10", "::1"])
+@pytest.mark.parametrize("peer", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
 def test_the_peer_check_accepts_loopback_peers(peer: str) -> None:
     assert refusal(CIMultiDict(), peer) is None
 
