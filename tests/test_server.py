@@ -181,6 +181,33 @@ async def test_a_background_job_that_ends_is_restarted_and_health_says_503_meanw
     assert not lines[0].exc_info
 
 
+async def test_the_real_dispatcher_failing_to_start_is_retried_and_reported(database_url, tmp_path, caplog):
+    """The issue's case: the resources file goes bad after start-up was checked (it is read again by each dispatcher)."""
+    from bot.scripts import shipped_dir
+
+    caplog.set_level(logging.INFO)
+    resources = tmp_path / "ours.yml"
+    resources.write_text((shipped_dir() / "resources" / "uk.yml").read_text().replace("region: uk", "region: ours"))
+    settings = Settings.load(database_url=database_url, debrief_secret="s", debrief_resources=str(resources))
+    app = create_app(settings, housekeeping=False)
+    app[STATE].restart_delay = 0.2
+    good = resources.read_text()
+    resources.write_text("region: [broken\n")
+    async with TestClient(TestServer(app)) as client:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(r.name == "debrief.supervisor" for r in caplog.records):
+            await asyncio.sleep(0.02)
+        response = await client.get("/healthz")
+        assert response.status == 503 and (await response.json())["status"] == "follow-up dispatcher down, restarting"
+        resources.write_text(good)
+        while time.monotonic() < deadline and (await client.get("/healthz")).status != 200:
+            await asyncio.sleep(0.05)
+        assert (await client.get("/healthz")).status == 200
+    [first, *_] = [r for r in caplog.records if r.name == "debrief.supervisor"]
+    assert first.getMessage().startswith("follow-up dispatcher failed (ScriptProblem: ")
+    assert not first.exc_info
+
+
 async def test_health_says_503_when_the_database_is_gone(client):
     assert (await client.get("/healthz")).status == 200
     # The server's database goes away: its connections now lead to a closed port.
