@@ -126,3 +126,18 @@ def test_a_debug_log_level_shows_the_traceback_of_a_start_up_failure(tmp_path: P
     ]
     loud = serve(tmp_path, {**case, "LOG_LEVEL": "DEBUG"})
     assert loud.returncode == 2 and "Traceback" in loud.stderr
+
+
+def test_a_postgresql_database_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
+    raw = os.environ.get("TEST_DATABASE_URL", "")
+    if not raw.startswith("postgres"):
+        pytest.skip("needs TEST_DATABASE_URL on a PostgreSQL server")
+    from sqlalchemy.engine import make_url
+
+    missing = make_url(raw).set(database="debrief_edges_no_such_database").render_as_string(hide_password=False)
+    done = serve(tmp_path, {"DATABASE_URL": missing, "DEBRIEF_SECRET": LONG_SECRET, "PORT": str(free_port())})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        'debrief-bot: DATABASE_URL: cannot use the database (InvalidCatalogNameError: database '
+        '"debrief_edges_no_such_database" does not exist); create it (createdb), or correct the name in DATABASE_URL'
+    ]
