@@ -2,7 +2,7 @@
 
 SQLite: BEGIN IMMEDIATE (the one writer's lock; the bot's writer waits for
 its busy timeout, 5 s, then fails). PostgreSQL: an EXCLUSIVE lock on the
-receipts table, which every answer writes; `break_waiter` ends the waiting
+receipts table, which every answer writes (or the table named); `break_waiter` ends the waiting
 session so that its write fails the way an outage makes it fail.
 """
 
@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 class Lock:
     """The lock an answer's write waits for, held by a connection of the test's own."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, table: str = "answer_receipts") -> None:
+        self.url, self.table = url, table
         self._sqlite: sqlite3.Connection | None = None
         self._pg = None
 
@@ -32,7 +32,7 @@ class Lock:
         import asyncpg
 
         self._pg = await asyncpg.connect(make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False))
-        await self._pg.execute("BEGIN; LOCK TABLE answer_receipts IN EXCLUSIVE MODE")
+        await self._pg.execute(f"BEGIN; LOCK TABLE {self.table} IN EXCLUSIVE MODE")
 
     async def break_waiter(self) -> None:
         """Make the waiting write fail: SQLite gives up after its busy timeout; on PostgreSQL end its session."""
@@ -59,8 +59,9 @@ class Lock:
 
 
 @asynccontextmanager
-async def held(url: str) -> AsyncIterator[Lock]:
-    lock = Lock(url)
+async def held(url: str, table: str = "answer_receipts") -> AsyncIterator[Lock]:
+    """The lock an answer needs (on PostgreSQL `table`'s; on SQLite the one writer's, whatever the table)."""
+    lock = Lock(url, table)
     await lock.take()
     try:
         yield lock

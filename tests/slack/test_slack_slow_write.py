@@ -12,11 +12,11 @@ from __future__ import annotations
 from db_lock import held
 from harness import SlackApp
 from test_slack_bad_input import count
-from test_slack_flow import STAFF, opened, start_debrief
+from test_slack_flow import LEAD, STAFF, WARD, opened, start_debrief
 
-from adapters.slack.ids import Action, Callback, question_block
+from adapters.slack.ids import Action, ActionPointBlock, Callback, question_block
 from adapters.slack.listeners.views import SAVING
-from bot.models import AnswerReceipt
+from bot.models import ActionPoint, AnswerReceipt, SkippedDebrief
 
 
 async def _answer_form(slack_app: SlackApp, script: dict | None = None) -> tuple[dict, dict]:
@@ -64,3 +64,31 @@ async def test_a_write_that_fails_after_saving_says_plainly_that_nothing_was_sav
     _, again = await _answer_form(slack_app, script)
     reply = await slack_app.slack.submit(again, {question_block("distress"): "4"}, user_id=STAFF[0])
     assert reply.json()["response_action"] == "update" and await count(slack_app.core, AnswerReceipt) == 1
+
+
+async def test_a_slow_action_point_is_saving_then_added_and_posted(slack_app: SlackApp) -> None:
+    fake = slack_app.fake
+    script = await start_debrief(slack_app)
+    await slack_app.slack.click(script, Action.ADD_ACTION_POINT, user_id=LEAD)
+    form = await opened(fake, Callback.ACTION_POINT)
+    updates, posts = len(fake.calls_to("views.update")), len(fake.calls_to("chat.postMessage"))
+    async with held(slack_app.core.database.url, "action_points"):
+        reply = await slack_app.slack.submit(form, {ActionPointBlock.TEXT: "Check the defibrillator pads", ActionPointBlock.OWNER: LEAD}, user_id=LEAD)
+        assert SAVING in _texts(reply.json()["view"])
+    [*_, shown] = await fake.wait_for("views.update", updates + 1, timeout=30)
+    assert "Added to the debrief" in _texts(shown["view"])
+    assert len(fake.calls_to("chat.postMessage")) > posts and await count(slack_app.core, ActionPoint) == 1
+
+
+async def test_a_slow_skip_that_fails_says_nothing_was_saved(slack_app: SlackApp) -> None:
+    fake = slack_app.fake
+    await slack_app.slack.command("/debrief", "skip", user_id=LEAD, channel_id=WARD)
+    form = await opened(fake, Callback.SKIP)
+    updates = len(fake.calls_to("views.update"))
+    async with held(slack_app.core.database.url, "skipped_debriefs") as lock:
+        reply = await slack_app.slack.submit(form, {"skip.reason": "no_time"}, user_id=LEAD)
+        assert SAVING in _texts(reply.json()["view"])
+        await lock.break_waiter()
+        [*_, shown] = await fake.wait_for("views.update", updates + 1, timeout=30)
+    assert "Nothing was saved" in _texts(shown["view"]) and "/debrief skip" in _texts(shown["view"])
+    assert await count(slack_app.core, SkippedDebrief) == 0

@@ -6,17 +6,19 @@ view and replaces it when done (ack, then update). An answer, an action
 point and a skip are single quick transactions, so they are stored before
 the ack and their field errors land on the right input.
 
-An answer whose write is slow (a lock held, a busy database) must not be
-acked empty: Slack closes the form after 3 seconds as if it had been saved.
-If the write has not finished within `ANSWER_ACK_SECONDS`, the form is
-acked with a "Saving…" view and, once the write is done, updated to the
-thank-you, or to "nothing was saved, please try again" (ack, then update).
+A write that is slow (a lock held, a busy database) must not end in an
+empty ack: Slack closes a form after 3 seconds as if it had been saved. If
+the write has not finished within `SAVE_WAIT_SECONDS`, the form is acked
+with a "Saving…" view and, once the write is done, updated to what
+happened: the thank-you (or "added", "recorded"), or plainly that nothing
+was saved and how to try again (`_saved_in_time`, `_outcome_after_saving`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -37,10 +39,9 @@ from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswe
 
 log = logging.getLogger("debrief.slack")
 
-ANSWER_ACK_SECONDS = 2.0
-"""How long an answer's write may take before the form is acked with "Saving…" (Slack allows 3 s)."""
-SAVING = "Saving your answer…"
-NOT_SAVED = "Nothing was saved. Please tap *Answer anonymously* again to send your answer."
+SAVE_WAIT_SECONDS = 2.0
+"""How long a form's write may take before the form is acked with "Saving…" (Slack allows 3 s)."""
+SAVING = "Saving…"
 
 _setting_up: set[str] = set()
 """View ids being set up in this process: a second submit of the same form is acknowledged and left to the first."""
@@ -48,6 +49,30 @@ _setting_up: set[str] = set()
 
 def _user(body: dict[str, Any]) -> str:
     return str(body["user"]["id"])
+
+
+async def _saved_in_time(write: asyncio.Future[Any], ack: Any) -> bool:
+    """True when `write` is done within SAVE_WAIT_SECONDS; otherwise ack the form with "Saving…" now."""
+    done, _ = await asyncio.wait({write}, timeout=SAVE_WAIT_SECONDS)
+    if done:
+        return True
+    await ack(response_action="update", view=working(SAVING))
+    return False
+
+
+async def _outcome_after_saving(
+    write: asyncio.Future[Any], view: dict[str, Any], client: Any, where: str, again: str,
+    shown_when_saved: Callable[[Any], Awaitable[dict]],
+) -> None:
+    """Replace the "Saving…" view with what happened: what `shown_when_saved` says, or plainly that nothing was saved."""
+    try:
+        shown = await shown_when_saved(await write)
+    except Exception as error:  # refused (the form is gone, so say why here) or the database gave up: nothing stored
+        shown = notice("Not saved", escape(explain(error, f"{where} (after 'Saving…')")), f"Nothing was saved. {again}")
+    try:
+        await client.views_update(view_id=str(view["id"]), view=shown)
+    except Exception as error:  # the person closed the form meanwhile; what was stored stays stored
+        log.warning("%s: could not show the outcome after 'Saving…': %s", where, cause(error))
 
 
 # --- set-up --------------------------------------------------------------------------------------
@@ -98,10 +123,17 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     fallback = first_input_block(body) or question_block("answer")
     known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
     write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared))
-    done, _ = await asyncio.wait({write}, timeout=ANSWER_ACK_SECONDS)
-    if not done:  # Slack would close the form as if saved: say "Saving…" now, the outcome when there is one
-        await ack(response_action="update", view=working(SAVING))
-        await _answer_after_ack(write, view, ref, core, client)
+
+    async def thanked(recorded: Any) -> dict:
+        shown = thanks(recorded.escalate, core.resources.crisis)
+        if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
+            shown = offer_talk(shown, ref)
+        schedule_refresh(core, client, ref.debrief, ref.stage)
+        return shown
+
+    if not await _saved_in_time(write, ack):
+        again = "Please tap *Answer anonymously* again to send your answer."
+        await _outcome_after_saving(write, view, client, "view debrief.answer", again, thanked)
         return
     try:
         recorded = write.result()
@@ -114,28 +146,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
         return
     # Any other failure (the database down) reaches `listener`, which puts the kind message on the
     # form's first question: what they typed stays, and they can send it again in a minute.
-    shown = thanks(recorded.escalate, core.resources.crisis)
-    if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
-        shown = offer_talk(shown, ref)
-    await ack(response_action="update", view=shown)
-    schedule_refresh(core, client, ref.debrief, ref.stage)
-
-
-async def _answer_after_ack(write: asyncio.Future[Any], view: dict[str, Any], ref: DebriefRef, core: Core, client: Any) -> None:
-    """Replace the "Saving…" view with what happened: the thank-you, or plainly that nothing was saved."""
-    try:
-        recorded = await write
-    except Exception as error:  # refused (the form is gone, so say why here) or the database gave up: nothing stored
-        shown = notice("Not saved", escape(explain(error, "view debrief.answer (after 'Saving…')")), NOT_SAVED)
-    else:
-        shown = thanks(recorded.escalate, core.resources.crisis)
-        if recorded.escalate and await core.support.available():
-            shown = offer_talk(shown, ref)
-        schedule_refresh(core, client, ref.debrief, ref.stage)
-    try:
-        await client.views_update(view_id=str(view["id"]), view=shown)
-    except Exception as error:  # the person closed the form meanwhile; what was stored stays stored
-        log.warning("view debrief.answer: could not show the outcome after 'Saving…': %s", cause(error))
+    await ack(response_action="update", view=await thanked(recorded))
 
 
 # --- action points -------------------------------------------------------------------------------
@@ -146,11 +157,22 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
     view = body["view"]
     ref = DebriefRef.load(view.get("private_metadata"))
     text, owner, due_on = read_action_point(view)
+    write = asyncio.ensure_future(core.debriefs.add_action_point(
+        ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body),
+        request_key=f"slack:{view['id']}" if view.get("id") else None,
+    ))
+
+    async def added(point: Any) -> dict:
+        if point is not None:  # None: a second submission of this form, added and posted the first time
+            await post_action_point(client, await core.debriefs.get(ref.debrief), point)
+        return notice("Action point", "✅ Added to the debrief.")
+
+    if not await _saved_in_time(write, ack):
+        again = "Please tap *Add an action point* again."
+        await _outcome_after_saving(_already_added_is_saved(write), view, client, "view debrief.action_point", again, added)
+        return
     try:
-        point = await core.debriefs.add_action_point(
-            ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body),
-            request_key=f"slack:{view['id']}" if view.get("id") else None,
-        )
+        point = write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         blocks = {"text": ActionPointBlock.TEXT, "owner": ActionPointBlock.OWNER, "due_on": ActionPointBlock.DUE_ON}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, ActionPointBlock.TEXT))
@@ -163,18 +185,39 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
     await post_action_point(client, debrief, point)
 
 
+def _already_added_is_saved(write: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """A second submission of the same form (AlreadyAdded) was saved the first time: not an error to show."""
+
+    async def settled() -> Any:
+        try:
+            return await write
+        except AlreadyAdded:
+            return None
+
+    return asyncio.ensure_future(settled())
+
+
 # --- skipping ------------------------------------------------------------------------------------
 
 
 @listener
-async def skip_submitted(ack, body, core: Core) -> None:
+async def skip_submitted(ack, body, client, core: Core) -> None:
     view = body["view"]
     origin = Origin.load(view.get("private_metadata"))
     reason, detail = read_skip(view)
+    write = asyncio.ensure_future(core.debriefs.skip(
+        platform="slack", workspace=origin.team, team=origin.channel, lead=_user(body), reason=reason, detail=detail
+    ))
+
+    async def recorded(_: Any) -> dict:
+        return skipped(SKIP_REASON_LABELS[SkipReason(reason)])
+
+    if not await _saved_in_time(write, ack):
+        again = "Please type */debrief skip* again."
+        await _outcome_after_saving(write, view, client, "view debrief.skip", again, recorded)
+        return
     try:
-        await core.debriefs.skip(
-            platform="slack", workspace=origin.team, team=origin.channel, lead=_user(body), reason=reason, detail=detail
-        )
+        write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         blocks = {"reason": SkipBlock.REASON, "detail": SkipBlock.DETAIL}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, SkipBlock.REASON))
