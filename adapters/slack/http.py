@@ -97,7 +97,7 @@ def payload_problem(body: Any) -> str | None:
     for name in ("authorizations", "response_urls"):
         if body.get(name) is not None and not _objects(body[name]):
             return f"{name} is not a list of objects"
-    for place, part, fields in (("view", body.get("view"), _VIEW_TEXT), ("event", body.get("event"), ("type", "user", "channel", "subtype"))):
+    for place, part, fields in (("view", body.get("view"), _VIEW_TEXT), ("event", body.get("event"), ("type", "subtype"))):
         for name in fields:
             if isinstance(part, dict) and part.get(name) is not None and not isinstance(part[name], str):
                 return f"{place}.{name} is not a string"

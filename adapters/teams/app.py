@@ -164,9 +164,6 @@ def parse_activity(text: str) -> tuple[Activity | None, str]:
     return activity, ""
 
 
-_OBJECTS = ("from", "recipient", "conversation", "channelData", "entities", "value", "attachments")
-
-
 def shape_problem(body: dict[str, object]) -> str | None:
     """What the bot needs in an activity before it runs a turn; None when it is all there.
 
