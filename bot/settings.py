@@ -9,11 +9,12 @@ whose message is exactly that line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -56,7 +57,7 @@ def parse_schedule(text: str) -> list[timedelta]:
     if text.strip().lower() == FOLLOWUPS_OFF:
         return []
     delays = [parse_duration(part) for part in text.split(",") if part.strip()]
-    if any(later <= earlier for earlier, later in zip(delays, delays[1:])):
+    if any(later <= earlier for earlier, later in itertools.pairwise(delays)):
         raise ValueError(f"{text!r} must list increasing delays, such as 24h,7d,30d")
     return delays
 
@@ -289,7 +290,7 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def load(cls, **overrides: object) -> Settings:
+    def load(cls, **overrides: Any) -> Settings:
         """Read the environment; raise `SettingsError` with one line on any problem."""
         try:
             return cls(**overrides)
@@ -304,10 +305,6 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
-
-    @property
-    def followup_delays(self) -> list[timedelta]:
-        return parse_schedule(self.debrief_followups)
 
     @property
     def digest(self) -> tuple[int, time] | None:

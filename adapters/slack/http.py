@@ -52,7 +52,7 @@ async def events(request: web.Request) -> web.Response:
         return web.json_response({"error": "invalid request"}, status=401)
     try:
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
-    except Exception as error:  # JSON or form data that does not parse into a payload
+    except Exception as error:  # noqa: BLE001 - JSON or form data that does not parse into a payload
         log.warning("signed Slack request with a malformed body refused: %s", type(error).__name__)
         return web.json_response({"error": "malformed payload"}, status=400)
     problem = payload_problem(bolt_request.body)

@@ -126,7 +126,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "forbidden"}, status=403)
     try:
         authentication = await adapter.bot_framework_authentication.authenticate_request(activity, header)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - unreachable signing keys are told apart below; any other failure is a refused request
         if _unreachable_keys(error):
             log.error("Bot Framework request not checked: Microsoft's signing keys are unreachable (%s)",
                       type(error).__name__)
@@ -135,7 +135,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "unauthorized"}, status=401)
     try:
         invoke = await adapter.process_activity(authentication, activity, bot.on_turn)
-    except Exception as error:  # the bot handles its own failures; what escapes is an activity it could not read
+    except Exception as error:  # noqa: BLE001 - the bot handles its own failures; what escapes is an activity it could not read
         log.warning("Bot Framework activity refused: the adapter could not run its turn (%s)", type(error).__name__)
         log.debug("adapter failure", exc_info=True)
         return web.json_response({"error": "activity not understood"}, status=400)
@@ -210,7 +210,7 @@ def add_routes(app: web.Application, core: Core) -> Services:
     app[ADAPTER], app[BOT], app[SERVICES] = adapter, bot, services
     app.router.add_post(MESSAGES_PATH, messages)
 
-    async def drain(app: web.Application):  # type: ignore[no-untyped-def]
+    async def drain(app: web.Application):
         yield
         await services.drain()
 
