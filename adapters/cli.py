@@ -63,7 +63,7 @@ def _on_database(work: Callable[[Any, Any], Awaitable[int]], *, needs_schema: bo
             if needs_schema:
                 try:
                     revision = await current_revision(database)
-                except (OSError, asyncio.TimeoutError, SQLAlchemyError) as exc:
+                except (TimeoutError, OSError, SQLAlchemyError) as exc:
                     print(database_problem(exc), file=sys.stderr)
                     return 2
                 if revision is None:

@@ -313,5 +313,5 @@ async def _until_stopped() -> None:
 async def _quietly(work: Awaitable[None]) -> None:
     try:
         await work
-    except Exception as error:  # already failing or stopping: say it, do not mask the first problem
+    except Exception as error:  # noqa: BLE001 - already failing or stopping: say it, do not mask the first problem
         log.warning("while stopping: %s", type(error).__name__)

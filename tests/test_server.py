@@ -154,7 +154,7 @@ async def test_a_background_job_that_ends_is_restarted_and_health_says_503_meanw
     state = app[STATE]
     assert [name for name, _ in state.background] == ["follow-up dispatcher"]
     state.restart_delay = 0.2
-    failed, release, runs = asyncio.Event(), asyncio.Event(), []
+    release, runs = asyncio.Event(), []
 
     async def flaky(core) -> None:  # type: ignore[no-untyped-def]
         runs.append(1)

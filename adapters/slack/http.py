@@ -141,7 +141,7 @@ async def refuse_unreadable(error: Exception, body: Any) -> BoltResponse:
     """
     frames = traceback.extract_tb(error.__traceback__)
     place = f" at {frames[-1].filename.rsplit('/', 2)[-1]}:{frames[-1].lineno}" if frames else ""
-    kind = body.get("type") if isinstance(body, dict) and isinstance(body.get("type"), str) else "request"
+    kind = str(body["type"]) if isinstance(body, dict) and isinstance(body.get("type"), str) else "request"
     log.warning("signed Slack %s refused: Bolt could not read it (%s%s)", kind[:40], type(error).__name__, place)
     return BoltResponse(status=400, body='{"error": "malformed payload"}', headers={"content-type": "application/json"})
 

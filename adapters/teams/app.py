@@ -135,7 +135,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "unauthorized"}, status=401)
     try:
         invoke = await adapter.process_activity(authentication, activity, bot.on_turn)
-    except Exception as error:  # noqa: BLE001 - the bot handles its own failures; what escapes is an activity it could not read
+    except Exception as error:  # the bot handles its own failures; what escapes is an activity it could not read
         log.warning("Bot Framework activity refused: the adapter could not run its turn (%s)", type(error).__name__)
         log.debug("adapter failure", exc_info=True)
         return web.json_response({"error": "activity not understood"}, status=400)
@@ -159,7 +159,7 @@ def parse_activity(text: str) -> tuple[Activity | None, str]:
         return None, problem
     try:
         activity = Activity().deserialize(body)
-    except Exception as error:  # msrest's DeserializationError and the errors of its parsers
+    except Exception as error:  # noqa: BLE001 - msrest's DeserializationError and the errors of its parsers
         return None, f"the activity does not deserialize ({type(error).__name__})"
     return activity, ""
 

@@ -18,7 +18,6 @@ from test_teams_flow import CHANNEL, start_debrief
 from adapters.teams.handlers import answers
 from bot.models import AnswerReceipt
 
-
 PERSONAL = Chat("a:personal-slow-writer", "personal")
 
 

@@ -32,8 +32,8 @@ from adapters.slack.render.checkin import offer_talk
 from adapters.slack.render.common import notice
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
-from adapters.slack.text import escape
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
+from adapters.slack.text import escape
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
@@ -69,11 +69,11 @@ async def _outcome_after_saving(
     """Replace the "Saving…" view with what happened: what `shown_when_saved` says, or plainly that nothing was saved."""
     try:
         shown = await shown_when_saved(await write)
-    except Exception as error:  # refused (the form is gone, so say why here) or the database gave up: nothing stored
+    except Exception as error:  # noqa: BLE001 - refused (the form is gone, so say why here) or the database gave up: nothing stored
         shown = notice("Not saved", escape(explain(error, f"{where} (after 'Saving…')")), f"Nothing was saved. {again}")
     try:
         await client.views_update(view_id=str(view["id"]), view=shown)
-    except Exception as error:  # the person closed the form meanwhile; what was stored stays stored
+    except Exception as error:  # noqa: BLE001 - the person closed the form meanwhile; what was stored stays stored
         log.warning("%s: could not show the outcome after 'Saving…': %s", where, cause(error))
 
 

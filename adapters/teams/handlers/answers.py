@@ -124,10 +124,10 @@ async def _outcome_later(services: Services, write: asyncio.Future[Any], user: s
         paragraphs = [SAVED_LATER, "If things are hard right now, these people are there to listen:"]
         extra = crisis_elements(resources_for_person(core.resources, crisis_only=True))
         services.in_background(services.messaging.refresh_counter(debrief_id, stage))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - refused or an outage: either way nothing was stored
         paragraphs = [explain(error, "dialog answer (after 'still saving')"), NOT_SAVED_LATER]
         extra = []
     try:
         await services.messaging.send_private(user, card([*map(text, paragraphs), *extra], []), paragraphs[0])
-    except Exception as error:  # nowhere to tell them: the operator at least knows
+    except Exception as error:  # noqa: BLE001 - nowhere to tell them: the operator at least knows
         log.warning("dialog answer: could not tell the person the outcome after 'still saving': %s", type(error).__name__)
