@@ -67,7 +67,7 @@ def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, environment,
 
 def test_off_is_the_one_way_to_switch_the_check_ins_off(monkeypatch):
     monkeypatch.setenv("DEBRIEF_FOLLOWUPS", "OFF")
-    assert Settings.load().followup_delays == []
+    assert parse_schedule(Settings.load().debrief_followups) == []
     monkeypatch.setenv("DEBRIEF_FOLLOWUPS", "")
     with pytest.raises(SettingsError, match="^DEBRIEF_FOLLOWUPS: is empty; .* set off"):
         Settings.load()

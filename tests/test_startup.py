@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, schedule_stages
 from bot.startup import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +106,7 @@ def test_serve_with_a_bad_value_says_one_line_and_exits_2(tmp_path: Path, case: 
 def test_check_off_is_the_one_way_to_switch_the_check_ins_off() -> None:
     settings = Settings.load(debrief_followups="off", debrief_secret=LONG_SECRET)
     check(settings)
-    assert settings.followup_delays == []
+    assert schedule_stages(settings.debrief_followups) == []
     with pytest.raises(SettingsError, match="^DEBRIEF_FOLLOWUPS: is empty"):
         Settings.load(debrief_followups=" ")
 
