@@ -1,12 +1,16 @@
 """The `debrief-bot` command: serve, db, scripts, and the platform helpers.
 
 Each sub-command is a small function; heavy imports happen inside them so
-that `debrief-bot --help` and `scripts check` start fast.
+that `debrief-bot --help`, `scripts check` and a refused setting are fast.
+A failure is one line on stderr, never a traceback (except at
+LOG_LEVEL=DEBUG): a bad setting or a database that is missing, unreachable
+or without schema exits 2, a closed output pipe (`export | head`) 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,23 +18,41 @@ from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from adapters.server import run
-
-    return run()
-
-
-def _on_database(work: Callable[[Any, Any], Awaitable[int]]) -> int:
-    """Run `work(settings, database)` on DATABASE_URL and close the database after.
-
-    A missing or bad setting is one line on stderr and exit status 2, as for `serve`.
-    """
-    import asyncio
-
-    from bot.db import Database
+    """Check every setting and what it points at before the platform libraries are even imported."""
     from bot.settings import Settings, SettingsError
+    from bot.startup import check
 
     try:
         settings = Settings.load()
+        check(settings)
+    except SettingsError as exc:
+        print(f"debrief-bot: {exc}", file=sys.stderr)
+        return 2
+    from adapters.server import run
+
+    return run(settings)
+
+
+def _on_database(work: Callable[[Any, Any], Awaitable[int]], *, needs_schema: bool = True) -> int:
+    """Run `work(settings, database)` on DATABASE_URL and close the database after.
+
+    A missing or bad setting, a database that is not there, cannot be
+    reached or (with `needs_schema`) has no tables yet: one line on stderr
+    and exit status 2, as for `serve`. A SQLite file is never created here
+    except by `db upgrade` (`needs_schema=False`).
+    """
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import Database
+    from bot.schema import current_revision
+    from bot.settings import Settings, SettingsError
+    from bot.startup import check_database_path, database_problem
+
+    try:
+        settings = Settings.load()
+        check_database_path(settings, must_exist=needs_schema)
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -38,6 +60,16 @@ def _on_database(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     async def run() -> int:
         database = Database(settings.database_url)
         try:
+            if needs_schema:
+                try:
+                    revision = await current_revision(database)
+                except (TimeoutError, OSError, SQLAlchemyError) as exc:
+                    print(database_problem(exc), file=sys.stderr)
+                    return 2
+                if revision is None:
+                    print("DATABASE_URL: the database has no tables yet; run debrief-bot db upgrade "
+                          "(or debrief-bot serve) first", file=sys.stderr)
+                    return 2
             return await work(settings, database)
         finally:
             await database.dispose()
@@ -63,7 +95,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
         print(f"database at revision {revision} ({'postgresql' if settings.is_postgres else 'sqlite'})")
         return 0
 
-    return _on_database(work)
+    return _on_database(work, needs_schema=False)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -174,7 +206,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except BrokenPipeError:  # `debrief-bot export | head -3`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's own flush at exit is quiet too
+        print("debrief-bot: output closed before the end (broken pipe)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("LOG_LEVEL", "").strip().upper() == "DEBUG":
+            raise
+        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        print(f"debrief-bot: {type(exc).__name__}: {text}" if text else f"debrief-bot: {type(exc).__name__}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

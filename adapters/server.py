@@ -3,15 +3,25 @@
 `create_app` is the composition root: it builds the core from settings and
 mounts the Slack and Teams adapters on one application, so a single process
 (or several replicas behind a load balancer) serves everything on one port.
+
+Its edges (DESIGN.md, "The server's edges"): `/api/messages` is mounted only
+for Teams (an app id) or local Teams mode (`Settings.teams_local`, this
+machine only); `/metrics` answers loopback peers only, or lives on its own
+METRICS_PORT; background jobs are supervised and `/healthz` says 503 while
+one is down. `run` (`debrief-bot serve`) reports every start-up failure in
+one line, with a traceback only at LOG_LEVEL=DEBUG.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import signal
+import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +34,8 @@ from bot.core import Core
 from bot.followups import dispatch_forever
 from bot.port import Messenger
 from bot.schema import SchemaTooNew, ensure_schema
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
+from bot.supervisor import Job, supervise
 
 log = logging.getLogger("debrief.server")
 
@@ -39,7 +50,11 @@ class ServerState:
 
     ready: bool = False
     enabled: list[str] = field(default_factory=list)
-    background: list[Callable[[Core], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    background: list[tuple[str, Callable[[Core], Coroutine[Any, Any, None]]]] = field(default_factory=list)
+    """(name, job) run under `bot.supervisor.supervise` while the server runs."""
+    jobs: list[Job] = field(default_factory=list)
+    restart_delay: float = 1.0
+    """The supervisor's first delay before restarting a job that ended (doubles up to a minute)."""
     messengers: dict[str, Messenger] = field(default_factory=dict)
     """platform -> the adapter's `bot.port.Messenger`, for follow-ups and support notices."""
 
@@ -60,14 +75,16 @@ def create_app(
     """Build the whole bot as one aiohttp application; nothing runs until it starts.
 
     With `followups`, every process runs the follow-up dispatcher over the
-    messengers the adapters registered (`register_messenger`).
+    messengers the adapters registered (`register_messenger`); it and the
+    other background jobs run under `bot.supervisor.supervise`.
     """
     core = Core.build(settings, clock)
     app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app[CORE] = core
     app[STATE] = state = ServerState()
     app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/metrics", _metrics)
+    if settings.metrics_port is None:
+        app.router.add_get("/metrics", _local_metrics)
     from adapters import charts_http
 
     charts_http.register(app)
@@ -86,21 +103,34 @@ def create_app(
             "Officers' charts and export links: off in Slack and in signed-in Teams. "
             "Set DEBRIEF_PUBLIC_URL to this server's https address to turn them on."
         )
-    from adapters.teams import mount as mount_teams
+    if settings.teams_enabled:
+        from adapters.teams import mount as mount_teams
 
-    state.enabled.append(mount_teams(app, core))
+        state.enabled.append(mount_teams(app, core))
+    else:
+        state.enabled.append(
+            "Teams: off (/api/messages not served). Set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to turn it on, "
+            "or DEBRIEF_TEAMS_LOCAL=true for local mode on this machine."
+        )
     if housekeeping:
-        state.background.append(_expire_keys_forever)
-    if followups:
-        state.background.append(lambda core: dispatch_forever(core, state.messengers))
+        state.background.append(("answer-key expiry", _expire_keys_forever))
+    if followups and state.messengers:
+        state.background.append(("follow-up dispatcher", lambda core: dispatch_forever(core, state.messengers)))
+    elif followups:
+        state.enabled.append("Check-ins: not sent from this process: no platform is on.")
     app.cleanup_ctx.append(_lifecycle)
     return app
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     core, state = app[CORE], app[STATE]
-    await ensure_schema(core.database)
-    tasks = [asyncio.create_task(job(core)) for job in state.background]
+    try:
+        await ensure_schema(core.database)
+    except BaseException:
+        await core.database.dispose()
+        raise
+    state.jobs = [Job(name, _bound(job, core)) for name, job in state.background]
+    tasks = [asyncio.create_task(supervise(job, first_delay=state.restart_delay)) for job in state.jobs]
     state.ready = True
     try:
         yield
@@ -112,6 +142,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await core.database.dispose()
+
+
+def _bound(job: Callable[[Core], Awaitable[None]], core: Core) -> Callable[[], Awaitable[None]]:
+    return lambda: job(core)
 
 
 async def _expire_keys_forever(core: Core) -> None:
@@ -127,9 +161,13 @@ async def _expire_keys_forever(core: Core) -> None:
 
 
 async def _healthz(request: web.Request) -> web.Response:
-    """200 only when the schema is ready and the database answers."""
-    if not request.app[STATE].ready:
+    """200 only when the schema is ready, every background job runs and the database answers."""
+    state = request.app[STATE]
+    if not state.ready:
         return web.json_response({"status": "starting"}, status=503)
+    down = [job.name for job in state.jobs if not job.up]
+    if down:
+        return web.json_response({"status": f"{', '.join(down)} down, restarting"}, status=503)
     try:
         async with request.app[CORE].database.session() as session:
             await session.execute(text("SELECT 1"))
@@ -143,31 +181,137 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def _local_metrics(request: web.Request) -> web.Response:
+    """/metrics on the main port: for this machine only (a scraper beside it, or an SSH tunnel)."""
+    from adapters.local import not_local
+
+    reason = not_local(request)
+    if reason is not None:
+        log.warning("/metrics refused: %s (set METRICS_PORT to serve it on a port of its own)", reason)
+        return web.json_response({"error": "forbidden"}, status=403)
+    return await _metrics(request)
+
+
+def metrics_app() -> web.Application:
+    """The application on METRICS_PORT: /metrics and nothing else."""
+    app = web.Application()
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
 def describe(settings: Settings, app: web.Application) -> list[str]:
     """The first lines an operator reads: where it listens, what is on, how to turn on the rest."""
     backend = "PostgreSQL" if settings.is_postgres else "SQLite"
     where = settings.database_url.split("@")[-1] if settings.is_postgres else settings.database_url.split("///")[-1]
+    if settings.metrics_port is None:
+        metrics = "metrics: /metrics, to this machine only"
+    else:
+        metrics = f"metrics: http://{settings.metrics_host or settings.host}:{settings.metrics_port}/metrics"
     return [
-        f"debrief-bot listening on http://{settings.host}:{settings.port} (health: /healthz, metrics: /metrics)",
+        f"debrief-bot listening on http://{settings.host}:{settings.port} (health: /healthz, {metrics})",
         f"Database: {backend} ({where})",
         *app[STATE].enabled,
     ]
 
 
-def run() -> int:
-    """`debrief-bot serve`: everything from the environment; one line and exit 2 on bad settings."""
+class StartupFailed(Exception):
+    """Start-up stopped; the message is the one line the operator reads."""
+
+
+def run(settings: Settings) -> int:
+    """`debrief-bot serve` on settings already checked (`bot.startup.check`): 0 after a clean stop.
+
+    Every failure to start is one line on stderr and exit status 2 (3 for a
+    database written by a newer release); the traceback only at LOG_LEVEL=DEBUG.
+    """
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = Settings.load()
-    except SettingsError as exc:
+        asyncio.run(_serve(settings))
+    except SchemaTooNew as exc:
+        print(f"debrief-bot: {exc}", file=sys.stderr)
+        return 3
+    except StartupFailed as exc:
+        log.debug("start-up failed", exc_info=exc.__cause__ or exc)
         print(f"debrief-bot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
-    for line in describe(settings, app):
-        log.info(line)
-    try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
-    except SchemaTooNew as exc:
-        log.error("%s", exc)
-        return 3
+    except KeyboardInterrupt:
+        pass
     return 0
+
+
+async def _serve(settings: Settings) -> None:
+    """Claim the ports, then the schema, then serve; log what is on; stop cleanly on SIGTERM or SIGINT.
+
+    The ports are bound first, so that a port in use stops start-up before
+    anything (the schema, the dispatcher) has run.
+    """
+    from bot.startup import database_problem
+
+    sockets = [_bind(settings.host, settings.port, "PORT")]
+    if settings.metrics_port is not None:
+        sockets.append(_bind(settings.metrics_host or settings.host, settings.metrics_port, "METRICS_PORT"))
+    app = create_app(settings)
+    runners = [web.AppRunner(app, access_log=None, handle_signals=False)]
+    if settings.metrics_port is not None:
+        runners.append(web.AppRunner(metrics_app(), access_log=None, handle_signals=False))
+    started: list[web.AppRunner] = []
+    try:
+        for runner in runners:
+            try:
+                await runner.setup()  # the main app's creates or upgrades the schema, or refuses a newer one
+            except SchemaTooNew:
+                raise
+            except Exception as error:
+                raise StartupFailed(database_problem(error)) from error
+            finally:
+                started.append(runner)
+        for runner, sock in zip(runners, sockets, strict=True):
+            await web.SockSite(runner, sock).start()
+        for line in describe(settings, app):
+            log.info(line)
+        await _until_stopped()
+    finally:
+        for runner in reversed(started):
+            await _quietly(runner.cleanup())
+        for sock in sockets:
+            sock.close()
+
+
+def _bind(host: str, port: int, variable: str) -> socket.socket:
+    """A listening-to-be socket on host:port, or `StartupFailed` saying which variable to change."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise StartupFailed(f"HOST: cannot listen on {host} ({error.strerror or error}); set HOST to an address of this machine") from error
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise StartupFailed(f"{variable}: {host}:{port} is already in use; stop what uses it, or set {variable} to a free port") from error
+        if error.errno == errno.EACCES:
+            raise StartupFailed(f"{variable}: not allowed to listen on port {port}; use a port above 1023") from error
+        raise StartupFailed(f"HOST: cannot listen on {host}:{port} ({error.strerror or error}); set HOST to an address of this machine") from error
+    return sock
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    log.info("stopping")
+
+
+async def _quietly(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except Exception as error:  # noqa: BLE001 - already failing or stopping: say it, do not mask the first problem
+        log.warning("while stopping: %s", type(error).__name__)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,8 +46,16 @@ def format_duration(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
+FOLLOWUPS_OFF = "off"
+"""DEBRIEF_FOLLOWUPS=off: the one way to switch the check-ins off (an empty value is refused)."""
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def parse_schedule(text: str) -> list[timedelta]:
-    """Parse a follow-up schedule such as `24h,7d` into increasing delays."""
+    """Parse a follow-up schedule such as `24h,7d` into increasing delays; `off` is none."""
+    if text.strip().lower() == FOLLOWUPS_OFF:
+        return []
     delays = [parse_duration(part) for part in text.split(",") if part.strip()]
     if any(later <= earlier for earlier, later in itertools.pairwise(delays)):
         raise ValueError(f"{text!r} must list increasing delays, such as 24h,7d,30d")
@@ -68,7 +77,7 @@ def normalise_database_url(url: str) -> str:
 def schedule_stages(text: str) -> list[tuple[str, timedelta]]:
     """Stage names as the operator wrote them (`24h`, `7d`), each with its delay."""
     delays = parse_schedule(text)
-    names = [part.strip() for part in text.split(",") if part.strip()]
+    names = [part.strip() for part in text.split(",") if part.strip()] if delays else []
     return list(zip(names, delays, strict=True))
 
 
@@ -125,8 +134,16 @@ class Settings(BaseSettings):
     debrief_digest: str = "mon 09:00"
     """When each wellbeing officer gets the weekly digest, in DEBRIEF_TIMEZONE (`fri 16:30`), or `off`."""
 
-    host: str = "0.0.0.0"
+    debrief_teams_local: bool | None = None
+    """Teams local mode (MICROSOFT_APP_ID blank, this machine only). Unset: on when Slack is not
+    configured, off when it is (then /api/messages is not mounted at all)."""
+
+    host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve /metrics on this port only (to anyone who reaches it); unset, on PORT to loopback peers only."""
+    metrics_host: str | None = None
+    """Where METRICS_PORT listens; HOST unless set."""
     debrief_public_url: str | None = None
     """The https address Slack and Teams reach this server at (`https://debrief.example.org`), for the
     officers' charts and export links; unset, Slack shows no charts and Teams local mode uses 127.0.0.1."""
@@ -154,8 +171,28 @@ class Settings(BaseSettings):
     @field_validator("debrief_followups")
     @classmethod
     def _followups(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"is empty; list the check-ins (such as 24h,7d), or set {FOLLOWUPS_OFF} to switch them off")
         parse_schedule(value)
-        return value
+        return value.strip().lower() if value.strip().lower() == FOLLOWUPS_OFF else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper() or "INFO"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("host", mode="before")
+    @classmethod
+    def _host(cls, value: object) -> object:
+        return value.strip() or "127.0.0.1" if isinstance(value, str) else value
+
+    @field_validator("metrics_port", "metrics_host", "debrief_teams_local", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("debrief_min_group")
     @classmethod
@@ -224,6 +261,19 @@ class Settings(BaseSettings):
                         f"{name.upper()}: MICROSOFT_GRAPH_ENABLED=true needs MICROSOFT_APP_ID, "
                         "MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID (or set MICROSOFT_GRAPH_ENABLED=false)"
                     )
+        if self.debrief_teams_local and self.microsoft_app_id:
+            raise SettingsError(
+                "DEBRIEF_TEAMS_LOCAL: local mode is for a blank MICROSOFT_APP_ID; "
+                "unset DEBRIEF_TEAMS_LOCAL to serve Microsoft Teams with that app id"
+            )
+        if self.teams_local and not is_loopback_host(self.host):
+            raise SettingsError(
+                f"HOST: local Teams mode (MICROSOFT_APP_ID blank) answers this machine only, so it cannot listen on "
+                f"{self.host}; unset HOST (127.0.0.1), or set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD "
+                "for Microsoft Teams, or DEBRIEF_TEAMS_LOCAL=false"
+            )
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise SettingsError(f"METRICS_PORT: must differ from PORT ({self.port}), or be unset to serve /metrics on PORT to this machine only")
         if self.is_postgres and not self.debrief_secret:
             raise SettingsError(
                 "DEBRIEF_SECRET: with PostgreSQL set the same long random value on every replica "
@@ -242,8 +292,7 @@ class Settings(BaseSettings):
             if isinstance(context, SettingsError):
                 raise context from None
             field = ".".join(str(part) for part in error["loc"]) or "settings"
-            message = str(error["msg"]).removeprefix("Value error, ")
-            raise SettingsError(f"{field.upper()}: {message}") from None
+            raise SettingsError(f"{field.upper()}: {_plain(error)}") from None
 
     @property
     def is_postgres(self) -> bool:
@@ -270,6 +319,18 @@ class Settings(BaseSettings):
     def teams_authenticated(self) -> bool:
         return bool(self.microsoft_app_id)
 
+    @property
+    def teams_local(self) -> bool:
+        """Local Teams mode: no app id, and asked for (DEBRIEF_TEAMS_LOCAL=true) or Slack is not configured."""
+        if self.microsoft_app_id:
+            return False
+        return self.debrief_teams_local if self.debrief_teams_local is not None else not self.slack_enabled
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Whether /api/messages is mounted at all."""
+        return self.teams_authenticated or self.teams_local
+
     def receipt_secret(self, workdir: Path | None = None) -> bytes:
         """The pepper mixed into every receipt key (see `bot.anonymity`).
 
@@ -285,6 +346,36 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(32))
         return path.read_text().strip().encode()
+
+
+def _plain(error: Mapping[str, Any]) -> str:
+    """pydantic's message for one error, in an operator's words where it has a generic one."""
+    value, limits = error.get("input"), error.get("ctx") or {}
+    kind = error.get("type")
+    if kind == "int_parsing":
+        return f"{value!r} is not a whole number"
+    if kind == "bool_parsing":
+        return f"{value!r} is not true or false"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{value} is too large; use {limits.get('le', limits.get('lt'))} or less"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{value} is too small; use {limits.get('ge', limits.get('gt'))} or more"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1 (an address, not a name to resolve): only this machine can reach it."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 peer
+    return (mapped or address).is_loopback
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -65,6 +65,46 @@ def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, environment,
     assert message.startswith(f"{variable}:") and "\n" not in message
 
 
+def test_off_is_the_one_way_to_switch_the_check_ins_off(monkeypatch):
+    monkeypatch.setenv("DEBRIEF_FOLLOWUPS", "OFF")
+    assert parse_schedule(Settings.load().debrief_followups) == []
+    monkeypatch.setenv("DEBRIEF_FOLLOWUPS", "")
+    with pytest.raises(SettingsError, match="^DEBRIEF_FOLLOWUPS: is empty; .* set off"):
+        Settings.load()
+
+
+@pytest.mark.parametrize(("value", "expected"), [("debug", "DEBUG"), (" Warning ", "WARNING"), ("", "INFO")])
+def test_log_levels_are_checked_and_normalised(monkeypatch, value, expected):
+    monkeypatch.setenv("LOG_LEVEL", value)
+    assert Settings.load().log_level == expected
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError, match="^LOG_LEVEL: 'LOUD' is not a log level"):
+        Settings.load()
+
+
+@pytest.mark.parametrize(
+    ("environment", "local", "mounted"),
+    [
+        ({}, True, True),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}, False, False),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DEBRIEF_TEAMS_LOCAL": "true"}, True, True),
+        ({"DEBRIEF_TEAMS_LOCAL": "false"}, False, False),
+        ({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_PASSWORD": "p"}, False, True),
+    ],
+)
+def test_when_api_messages_is_served_and_in_which_mode(monkeypatch, environment, local, mounted):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.load()
+    assert (settings.teams_local, settings.teams_enabled) == (local, mounted)
+
+
+def test_the_server_listens_on_this_machine_unless_told_otherwise(monkeypatch):
+    assert Settings.load().host == "127.0.0.1"
+    monkeypatch.setenv("HOST", "::1")
+    assert Settings.load().teams_local
+
+
 def test_socket_mode_needs_no_signing_secret(monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")

@@ -6,21 +6,25 @@ Authentication is botbuilder's `ConfigurationBotFrameworkAuthentication`:
   against Microsoft's published keys, audience = the app id, service URL);
   a missing, forged or expired token gets 401 before anything else happens.
 * MICROSOFT_APP_ID blank: local unauthenticated mode, for the Microsoft 365
-  Agents Playground and the Bot Framework Emulator. Replies go to the
-  request's serviceUrl without a token, so in this mode only a serviceUrl on
-  this machine (loopback) is accepted: an unauthenticated bot exposed by
-  mistake cannot be made to send requests elsewhere.
+  Agents Playground and the Bot Framework Emulator, on this machine only, by
+  construction: a request is accepted only from a loopback TCP peer with no
+  forwarding header (`adapters.local`), whatever its body claims, and only
+  with a loopback serviceUrl (replies go there without a token, so the bot
+  cannot be made to post elsewhere). `Settings` refuses local mode on a
+  non-loopback HOST, and a deployment with Slack and no Teams does not
+  mount this route unless DEBRIEF_TEAMS_LOCAL=true asks for it.
 
 The handler authenticates and parses itself and then runs the turn with
 `CloudAdapter.process_activity`, so that it can answer 400/401/403/415
-precisely and write each invoke answer once, as the plain dict it is
+precisely (413 for a body over the server's limit, 400 for what is not an
+activity of a shape the bot can answer, with one log line and never the
+body) and write each invoke answer once, as the plain dict it is
 (`CloudAdapter.process` serializes invoke bodies with msrest, which fails
 on a dict and answers 500).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from dataclasses import dataclass
@@ -30,12 +34,13 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
+from adapters.local import not_local
 from adapters.teams.bot import DebriefBot
 from adapters.teams.messaging import Messaging
 from adapters.teams.references import References
 from adapters.teams.services import Services
 from bot.core import Core
-from bot.settings import Settings, revealed
+from bot.settings import Settings, is_loopback_host, revealed
 
 log = logging.getLogger("debrief.teams")
 
@@ -87,19 +92,17 @@ SERVICES = web.AppKey("teams_services", Services)
 
 
 def _is_loopback(url: str | None) -> bool:
-    host = urlparse(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlparse(url or "").hostname or "")
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     adapter, bot = request.app[ADAPTER], request.app[BOT]
     authenticated = bool(services.app_id)
+    if not authenticated and (reason := not_local(request)):
+        log.warning("local unauthenticated mode: refused a request because %s "
+                    "(set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to accept Microsoft Teams)", reason)
+        return web.json_response({"error": "forbidden"}, status=403)
     header = request.headers.get("Authorization", "")
     if authenticated and not header.startswith("Bearer "):
         log.warning("Bot Framework request refused: no bearer token")
@@ -107,11 +110,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if "json" not in (request.content_type or ""):
         return web.json_response({"error": "expected application/json"}, status=415)
     try:
-        body = json.loads(await request.text())
-        activity = Activity().deserialize(body) if isinstance(body, dict) else None
-    except (ValueError, TypeError, AttributeError):
-        activity = None
-    if activity is None or not activity.type:
+        text = await request.text()
+    except web.HTTPRequestEntityTooLarge:
+        log.warning("Bot Framework request refused: the body is over the server's size limit")
+        return web.json_response({"error": "request too large"}, status=413)
+    except UnicodeDecodeError:
+        text = ""
+    activity, problem = parse_activity(text)
+    if activity is None:
+        log.warning("Bot Framework request refused: %s", problem)
         return web.json_response({"error": "not an activity"}, status=400)
     if not authenticated and not _is_loopback(activity.service_url):
         log.warning("local unauthenticated mode: refused an activity whose serviceUrl is not on this machine "
@@ -128,14 +135,66 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return web.json_response({"error": "unauthorized"}, status=401)
     try:
         invoke = await adapter.process_activity(authentication, activity, bot.on_turn)
-    except Exception as error:  # noqa: BLE001 - the bot handles its own failures; this is the adapter's
-        log.error("Bot Framework turn failed in the adapter: %s", type(error).__name__)
-        return web.json_response({"error": "internal error"}, status=500)
+    except Exception as error:  # the bot handles its own failures; what escapes is an activity it could not read
+        log.warning("Bot Framework activity refused: the adapter could not run its turn (%s)", type(error).__name__)
+        log.debug("adapter failure", exc_info=True)
+        return web.json_response({"error": "activity not understood"}, status=400)
     if invoke is not None:
         if invoke.body is None:
             return web.Response(status=invoke.status or 200)
         return web.json_response(invoke.body, status=invoke.status or 200)
     return web.Response(status=201)
+
+
+def parse_activity(text: str) -> tuple[Activity | None, str]:
+    """The activity in a request body, or None and why not (never quoting the body)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None, "the body is not JSON"
+    if not isinstance(body, dict):
+        return None, f"the body is a JSON {type(body).__name__}, not an object"
+    problem = shape_problem(body)
+    if problem:
+        return None, problem
+    try:
+        activity = Activity().deserialize(body)
+    except Exception as error:  # noqa: BLE001 - msrest's DeserializationError and the errors of its parsers
+        return None, f"the activity does not deserialize ({type(error).__name__})"
+    return activity, ""
+
+
+def shape_problem(body: dict[str, object]) -> str | None:
+    """What the bot needs in an activity before it runs a turn; None when it is all there.
+
+    botbuilder reads these without checking them: a string where an object
+    belongs ends as an AttributeError deep in a turn.
+    """
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind:
+        return "no activity type"
+    for name in ("serviceUrl", "channelId", "id", "text", "name", "locale", "replyToId"):
+        if name in body and body[name] is not None and not isinstance(body[name], str):
+            return f"{name} is not a string"
+    if not isinstance(body.get("serviceUrl"), str):
+        return "no serviceUrl"
+    for name in ("from", "recipient", "conversation"):
+        part = body.get(name)
+        if not isinstance(part, dict):
+            return f"no {name} object"
+        if not isinstance(part.get("id"), str) or not part["id"]:
+            return f"{name}.id is missing or not a string"
+        for field, value in part.items():
+            if field in ("name", "aadObjectId", "tenantId", "conversationType", "role") and value is not None and not isinstance(value, str):
+                return f"{name}.{field} is not a string"
+    for name in ("channelData", "clientInfo"):
+        if name in body and body[name] is not None and not isinstance(body[name], dict):
+            return f"{name} is not an object"
+    for name in ("entities", "attachments", "membersAdded", "membersRemoved"):
+        value = body.get(name)
+        if value is not None and not (isinstance(value, list) and all(isinstance(item, dict) for item in value)):
+            return f"{name} is not a list of objects"
+    return None
 
 
 def _unreachable_keys(error: BaseException) -> bool:

@@ -5,24 +5,35 @@ Checks that need no database (the label's identifier screen) answer with
 view and replaces it when done (ack, then update). An answer, an action
 point and a skip are single quick transactions, so they are stored before
 the ack and their field errors land on the right input.
+
+A write that is slow (a lock held, a busy database) must not end in an
+empty ack: Slack closes a form after 3 seconds as if it had been saved. If
+the write has not finished within `SAVE_WAIT_SECONDS`, the form is acked
+with a "Saving…" view and, once the write is done, updated to what
+happened: the thank-you (or "added", "recorded"), or plainly that nothing
+was saved and how to try again (`_saved_in_time`, `_outcome_after_saving`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.access import Requires
-from adapters.slack.errors import explain, first_input_block, form_errors, listener
+from adapters.slack.errors import cause, explain, first_input_block, form_errors, listener
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.checkin import offer_talk
+from adapters.slack.render.common import notice
 from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
+from adapters.slack.text import escape
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
@@ -30,12 +41,40 @@ from bot.officers import Role
 
 log = logging.getLogger("debrief.slack")
 
+SAVE_WAIT_SECONDS = 2.0
+"""How long a form's write may take before the form is acked with "Saving…" (Slack allows 3 s)."""
+SAVING = "Saving…"
+
 _setting_up: set[str] = set()
 """View ids being set up in this process: a second submit of the same form is acknowledged and left to the first."""
 
 
 def _user(body: dict[str, Any]) -> str:
     return str(body["user"]["id"])
+
+
+async def _saved_in_time(write: asyncio.Future[Any], ack: Any) -> bool:
+    """True when `write` is done within SAVE_WAIT_SECONDS; otherwise ack the form with "Saving…" now."""
+    done, _ = await asyncio.wait({write}, timeout=SAVE_WAIT_SECONDS)
+    if done:
+        return True
+    await ack(response_action="update", view=working(SAVING))
+    return False
+
+
+async def _outcome_after_saving(
+    write: asyncio.Future[Any], view: dict[str, Any], client: Any, where: str, again: str,
+    shown_when_saved: Callable[[Any], Awaitable[dict]],
+) -> None:
+    """Replace the "Saving…" view with what happened: what `shown_when_saved` says, or plainly that nothing was saved."""
+    try:
+        shown = await shown_when_saved(await write)
+    except Exception as error:  # noqa: BLE001 - refused (the form is gone, so say why here) or the database gave up: nothing stored
+        shown = notice("Not saved", escape(explain(error, f"{where} (after 'Saving…')")), f"Nothing was saved. {again}")
+    try:
+        await client.views_update(view_id=str(view["id"]), view=shown)
+    except Exception as error:  # noqa: BLE001 - the person closed the form meanwhile; what was stored stays stored
+        log.warning("%s: could not show the outcome after 'Saving…': %s", where, cause(error))
 
 
 # --- set-up --------------------------------------------------------------------------------------
@@ -85,8 +124,21 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     values, shared = read_answers(view)
     fallback = first_input_block(body) or question_block("answer")
     known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
+    write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared))
+
+    async def thanked(recorded: Any) -> dict:
+        shown = thanks(recorded.escalate, core.resources.crisis)
+        if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
+            shown = offer_talk(shown, ref)
+        schedule_refresh(core, client, ref.debrief, ref.stage)
+        return shown
+
+    if not await _saved_in_time(write, ack):
+        again = "Please tap *Answer anonymously* again to send your answer."
+        await _outcome_after_saving(write, view, client, "view debrief.answer", again, thanked)
+        return
     try:
-        recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
+        recorded = write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         block_for = lambda field: question_block(field) if field in known else None  # noqa: E731 - a one-line mapping handed straight on
         await ack(response_action="errors", errors=form_errors(error, block_for, fallback))
@@ -96,11 +148,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
         return
     # Any other failure (the database down) reaches `listener`, which puts the kind message on the
     # form's first question: what they typed stays, and they can send it again in a minute.
-    shown = thanks(recorded.escalate, core.resources.crisis)
-    if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
-        shown = offer_talk(shown, ref)
-    await ack(response_action="update", view=shown)
-    schedule_refresh(core, client, ref.debrief, ref.stage)
+    await ack(response_action="update", view=await thanked(recorded))
 
 
 # --- action points -------------------------------------------------------------------------------
@@ -111,11 +159,22 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
     view = body["view"]
     ref = DebriefRef.load(view.get("private_metadata"))
     text, owner, due_on = read_action_point(view)
+    write = asyncio.ensure_future(core.debriefs.add_action_point(
+        ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body),
+        request_key=f"slack:{view['id']}" if view.get("id") else None,
+    ))
+
+    async def added(point: Any) -> dict:
+        if point is not None:  # None: a second submission of this form, added and posted the first time
+            await post_action_point(client, await core.debriefs.get(ref.debrief), point)
+        return notice("Action point", "✅ Added to the debrief.")
+
+    if not await _saved_in_time(write, ack):
+        again = "Please tap *Add an action point* again."
+        await _outcome_after_saving(_already_added_is_saved(write), view, client, "view debrief.action_point", again, added)
+        return
     try:
-        point = await core.debriefs.add_action_point(
-            ref.debrief, text=text, owner=owner, due_on=due_on, actor=_user(body),
-            request_key=f"slack:{view['id']}" if view.get("id") else None,
-        )
+        point = write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         blocks = {"text": ActionPointBlock.TEXT, "owner": ActionPointBlock.OWNER, "due_on": ActionPointBlock.DUE_ON}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, ActionPointBlock.TEXT))
@@ -128,18 +187,39 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
     await post_action_point(client, debrief, point)
 
 
+def _already_added_is_saved(write: asyncio.Future[Any]) -> asyncio.Future[Any]:
+    """A second submission of the same form (AlreadyAdded) was saved the first time: not an error to show."""
+
+    async def settled() -> Any:
+        try:
+            return await write
+        except AlreadyAdded:
+            return None
+
+    return asyncio.ensure_future(settled())
+
+
 # --- skipping ------------------------------------------------------------------------------------
 
 
 @listener
-async def skip_submitted(ack, body, core: Core) -> None:
+async def skip_submitted(ack, body, client, core: Core) -> None:
     view = body["view"]
     origin = Origin.load(view.get("private_metadata"))
     reason, detail = read_skip(view)
+    write = asyncio.ensure_future(core.debriefs.skip(
+        platform="slack", workspace=origin.team, team=origin.channel, lead=_user(body), reason=reason, detail=detail
+    ))
+
+    async def recorded(_: Any) -> dict:
+        return skipped(SKIP_REASON_LABELS[SkipReason(reason)])
+
+    if not await _saved_in_time(write, ack):
+        again = "Please type */debrief skip* again."
+        await _outcome_after_saving(write, view, client, "view debrief.skip", again, recorded)
+        return
     try:
-        await core.debriefs.skip(
-            platform="slack", workspace=origin.team, team=origin.channel, lead=_user(body), reason=reason, detail=detail
-        )
+        write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         blocks = {"reason": SkipBlock.REASON, "detail": SkipBlock.DETAIL}
         await ack(response_action="errors", errors=form_errors(error, blocks.get, SkipBlock.REASON))

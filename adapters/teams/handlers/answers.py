@@ -7,16 +7,28 @@ they cannot send. `task/submit` goes through the same core path as Slack
 and the problem above the question; a second answer is refused; crisis
 resources come at once when an answer escalates; then the counter in the
 conversation moves, in batches.
+
+A write that takes longer than `ANSWER_WAIT_SECONDS` (a lock held, a busy
+database) is not left to run into Teams' time limit on the invoke, which
+would show the person an error while the answer might still be saved: the
+dialog says it is still saving, and the outcome follows in the person's own
+chat once there is one: saved, or plainly that nothing was saved and to
+answer again. That message is the same whatever the answer was (crisis
+lines included for everyone), so the chat's record says nothing about it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 
+from adapters.teams.cards.common import card, text
 from adapters.teams.cards.forms import answer_dialog, thanks_dialog
+from adapters.teams.cards.support import crisis_elements
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.ids import SHARED, question_input, share_input
@@ -30,6 +42,11 @@ from bot.support import resources_for_person
 log = logging.getLogger("debrief.teams")
 
 TITLE = "Anonymous answers"
+ANSWER_WAIT_SECONDS = 8.0
+"""How long the dialog waits for an answer's write before saying "still saving" (Teams gives an invoke 15 s)."""
+STILL_SAVING = "\u23f3 Still saving your answers. I'll tell you in our chat in a moment whether they were saved."
+SAVED_LATER = "\U0001f499 Your anonymous answers are saved, with no name attached. Thank you."
+NOT_SAVED_LATER = "Nothing was saved. Please tap **Answer anonymously** again to send your answers."
 NOT_INVITED = "Only the people invited to this debrief can answer it. Ask the lead if you were there."
 
 
@@ -75,8 +92,13 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     debrief = await core.debriefs.get(debrief_id)
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
     answers, shared = read_answers(questions, values)
+    write = asyncio.ensure_future(core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared))
+    done, _ = await asyncio.wait({write}, timeout=ANSWER_WAIT_SECONDS)
+    if not done:
+        services.in_background(_outcome_later(services, write, user, debrief_id, data.stage))
+        return respond.notice(TITLE, STILL_SAVING)
     try:
-        recorded = await core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared)
+        recorded = write.result()
     except (InvalidAnswer, IdentifierFound) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
         known = {question.id for question in questions}
@@ -92,3 +114,20 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     crisis = resources_for_person(core.resources, crisis_only=True) if recorded.escalate else ()
     services.in_background(services.messaging.refresh_counter(debrief_id, data.stage))
     return respond.show(thanks_dialog(recorded.escalate, crisis), "Thank you", "medium")
+
+
+async def _outcome_later(services: Services, write: asyncio.Future[Any], user: str, debrief_id: uuid.UUID, stage: str) -> None:
+    """After "still saving": tell the person in their own chat whether their answers were saved."""
+    core = services.core
+    try:
+        await write
+        paragraphs = [SAVED_LATER, "If things are hard right now, these people are there to listen:"]
+        extra = crisis_elements(resources_for_person(core.resources, crisis_only=True))
+        services.in_background(services.messaging.refresh_counter(debrief_id, stage))
+    except Exception as error:  # noqa: BLE001 - refused or an outage: either way nothing was stored
+        paragraphs = [explain(error, "dialog answer (after 'still saving')"), NOT_SAVED_LATER]
+        extra = []
+    try:
+        await services.messaging.send_private(user, card([*map(text, paragraphs), *extra], []), paragraphs[0])
+    except Exception as error:  # noqa: BLE001 - nowhere to tell them: the operator at least knows
+        log.warning("dialog answer: could not tell the person the outcome after 'still saving': %s", type(error).__name__)
