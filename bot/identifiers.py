@@ -5,35 +5,121 @@ belong there (DESIGN.md, "Anonymity model").  Free text and event labels pass
 through `screen` first; if it finds something the author is asked to remove it
 and nothing is saved.
 
-Why it looks the way it does: clinical free text is full of numbers that are
-not identifiers (doses, times, observations, bleep, bed and bay numbers,
-years).  So a bare number is reported only when its shape is specific: an NHS
-number must carry a valid check digit, an SSN must be grouped 3-2-4 and fall in
-the issued ranges, a phone number must follow a real numbering plan.  Looser
-shapes (record numbers, 9-digit SSNs, dates) count only next to a label that
-says what they are.  Unlabelled dates are never flagged: "on 12/03 at 14:00"
-is how incidents are described.
+Why it looks the way it does: clinical free text is full of numbers and names
+that are not identifiers (doses, times, observations, bleeps, years, eponyms
+such as Foley or Hartmann, a colleague's first name).  So each detector looks
+for a shape that is specific to one kind of identifier, or for a label or cue
+that says what the thing is; the reasoning is in each detector's docstring.
 
-Platform-neutral and standard library only.
+Every detector reads the same canonical text (`normalise`): Unicode NFKC
+(fullwidth `＋` and `＠` become `+` and `@`), invisible characters removed
+(zero-width space and joiners, BOM, soft hyphen), and e-mail addresses written
+"jo dot bloggs at nhs dot net" folded to "jo.bloggs@nhs.net".  Offsets are
+mapped back to the text the person typed, so a form can point at the spot.
+
+What it cannot do: know that a word is a name when nothing around it says so
+("Helen was scared" is left alone, as a colleague's first name would be), or
+recognise a surname that is neither after a title nor in the shipped lists
+beside a given name.  README.md, "Patient details", says so to the reader.
+
+Platform-neutral; standard library and the name lists in bot/identifier_data/.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from bot.errors import Finding, IdentifierFound
 
-__all__ = ["find_identifiers", "screen"]
+__all__ = ["OWN_CONTACT", "find_identifiers", "normalise", "screen"]
 
-# What people type between digit groups: spaces (also no-break and thin) and hyphens or dashes.
-_GAP = "[ \u00a0\u2009\u202f\\-\u2010\u2011\u2012\u2013]"
+# A person's own phone number and e-mail address, which a request to talk may carry.
+OWN_CONTACT = frozenset({"phone", "email"})
+
+# --- normalisation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Canonical text plus, for each of its characters, the offset it came from in the original."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+_TLD = r"(?:com|net|org|co|uk|nhs|gov|edu|ac|io|ie|ca|au|info|biz|de|fr|pl|nl|es|eu|scot|wales)"
+_AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@+\s*)"
+_DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s+|\.)"
+_LABEL = r"[a-z0-9_+-]+"
+OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![\w.+-]){_LABEL}(?:{_DOT}{_LABEL})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{_TLD}(?![\w-])",
+    re.IGNORECASE,
+)
+_AT_OR_DOT = re.compile(rf"{_AT}|{_DOT}", re.IGNORECASE)
+
+
+def normalise(text: str) -> Normalised:
+    """NFKC, invisible characters dropped, obfuscated e-mail addresses folded; offsets kept.
+
+    Why per character: each output character must point back at what the
+    person typed.  NFKC of a single character is what matters here (fullwidth
+    forms, compatibility digits, no-break spaces); pure ASCII skips this step,
+    so the common case costs one `isascii` call.  Format characters (Unicode
+    category Cf: zero-width space, joiners, word joiner, BOM, soft hyphen) are
+    dropped, so "943\u200b476\u200b5919" reads as one number.
+    """
+    if text.isascii():
+        chars, origin = text, tuple(range(len(text)))
+    else:
+        out: list[str] = []
+        where: list[int] = []
+        for index, char in enumerate(text):
+            if unicodedata.category(char) == "Cf":
+                continue
+            folded = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+            out.append(folded)
+            where.extend([index] * len(folded))
+        chars, origin = "".join(out), tuple(where)
+    if not OBFUSCATED_EMAIL.search(chars):
+        return Normalised(chars, origin)
+    pieces: list[str] = []
+    mapped: list[int] = []
+    last = 0
+    for match in OBFUSCATED_EMAIL.finditer(chars):
+        pieces.append(chars[last : match.start()])
+        mapped.extend(origin[last : match.start()])
+        cursor = match.start()
+        for sep in _AT_OR_DOT.finditer(chars, match.start(), match.end()):
+            pieces.append(chars[cursor : sep.start()])
+            mapped.extend(origin[cursor : sep.start()])
+            pieces.append("@" if "@" in sep[0] or "at" in sep[0].lower() else ".")
+            mapped.append(origin[sep.start()])
+            cursor = sep.end()
+        pieces.append(chars[cursor : match.end()])
+        mapped.extend(origin[cursor : match.end()])
+        last = match.end()
+    pieces.append(chars[last:])
+    mapped.extend(origin[last:])
+    return Normalised("".join(pieces), tuple(mapped))
+
+
+# --- numbers and shapes --------------------------------------------------------------------------
+
+# What people type between digit groups: spaces and hyphens or dashes (NFKC has made other spaces plain).
+_GAP = "[ \\-\u2010\u2012\u2013]"
 _NO_DIGIT_BEFORE = r"(?<!\d)"
 _NO_DIGIT_AFTER = r"(?!\d)"
 
-NHS_NUMBER = re.compile(
-    rf"{_NO_DIGIT_BEFORE}(?P<id>\d{{3}}{_GAP}?\d{{3}}{_GAP}?\d{{4}}){_NO_DIGIT_AFTER}"
-)
+# Ten digits with up to three separator characters between any two; the shape is checked in `_valid_nhs`.
+NHS_NUMBER = re.compile(r"(?<!\d)(?<!\d[.,/])(?P<id>\d(?:[ .\-/\u2010\u2012\u2013]{0,3}\d){9})(?![\d]|[.,/]\d)")
 
 SSN_GROUPED = re.compile(rf"{_NO_DIGIT_BEFORE}(?P<id>\d{{3}}{_GAP}\d{{2}}{_GAP}\d{{4}}){_NO_DIGIT_AFTER}")
 
@@ -52,7 +138,7 @@ MRN_LABELLED = re.compile(
         | (?:patient|pt)\.?\s*(?:no|num|number|id|\#)
         | unit\s+(?:no|num|number|\#)
         | chi(?:\s+(?:no|num|number))?
-        | nhs\s+(?:no|num|number|\#)
+        | nhs\s*(?:no|num|number|\#)
         | id\s+(?:no|num|number|\#)
     )(?![a-z])\.?\s*[:\#=.-]?\s*
     (?P<id>[a-z0-9]+(?:[-/][a-z0-9]+)*)(?![a-z0-9])
@@ -60,28 +146,60 @@ MRN_LABELLED = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# A letter prefix and six to nine digits: how most trusts and US hospitals write a record number.
+MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
+_TICKET_PREFIXES = frozenset({"inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "ritm", "task", "sn", "po", "gb", "ir", "si"})
+_TICKET_WORDS = re.compile(
+    r"\b(?:datix|incident|ticket|ref|reference|job|lot|batch|serial|order|asset|case|logged|servicenow"
+    r"|helpdesk|estates|steis|hsib|complaint)\b",
+    re.IGNORECASE,
+)
+
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])\.?"
 )
-_DATE = rf"""(?:
-      \d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})
-    | \d{{4}}[/.-]\d{{1,2}}[/.-]\d{{1,2}}
-    | \d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{2,4}}
-    | {_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}
-    )(?!\d)"""
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TENS = "twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety"
+_ORDINAL_UNITS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth"
+_ORDINAL_WORD = (
+    rf"(?:(?:twenty|thirty)[- ]?(?:{_ORDINAL_UNITS})|{_ORDINAL_UNITS}|tenth|eleventh|twelfth|thirteenth|fourteenth"
+    r"|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)"
+)
+_DAY_WORD = rf"(?:{_ORDINAL_WORD}|(?:twenty|thirty)[- ]?(?:{_UNITS})|{_TEENS}|{_UNITS}|twenty|thirty)"
+_DAY = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_DAY_WORD})(?![a-z\d])"
+_YEAR_WORDS = (
+    rf"(?:nineteen|eighteen)(?:[- ]hundred(?:\s+and)?)?[- ](?:(?:{_TENS})(?:[- ](?:{_UNITS}))?|{_TEENS}|o[- ](?:{_UNITS}))"
+    rf"|two\s+thousand(?:\s+and)?(?:\s+(?:{_UNITS}|{_TEENS}|twenty(?:[- ](?:{_UNITS}))?))?"
+)
+_YEAR = rf"(?:\d{{4}}|'\d{{2}}|\d{{2}}|{_YEAR_WORDS})(?![a-z\d])"
+_DATE_NUMERIC = r"""(?:
+      \d{1,2}[/.-]\d{1,2}(?:[/.-](?:\d{4}|\d{2}))?
+    | \d{4}[/.-]\d{1,2}[/.-]\d{1,2}
+    )(?![\d/.-]\d)"""
+_DATE_WORDS = rf"""(?:
+      (?:the\s+)?{_DAY}\s*(?:of\s+)?{_MONTH}(?:,?\s*{_YEAR})?
+    | {_MONTH}\s+(?:the\s+)?{_DAY}(?:,?\s*{_YEAR})?
+    | {_MONTH},?\s+{_YEAR}
+    | (?:christmas|boxing|new\s+year'?s|valentine'?s|st\s+patrick'?s)\s+day(?:,?\s*{_YEAR})?
+    )"""
 
-# A date is a date of birth only when a birth label sits right before it.
+# A date is a date of birth only when a birth label sits right before it (a few words may come between).
 DATE_OF_BIRTH = re.compile(
     rf"""
-    \b(?: d\.?\s?o\.?\s?b\b\.? | date\s+of\s+birth | birth\s?date | born )
-    [\s:=,.-]*(?:(?:is|was|on|of)\s+)?
-    (?P<id>{_DATE})
+    \b(?: d\.?\s?o\.?\s?b\b\.? | date\s+of\s+birth | birth\s?date | born | b\.(?=\s*\d) | birthday | bday )
+    [\s:=,.-]*(?:(?:is|was|on|of|in|back|the|:)\s+){{0,3}}
+    (?P<id>{_DATE_NUMERIC}|{_DATE_WORDS})
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 
-PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])(?P<id>\+[1-9][\d \-.()]{6,22}\d)(?!\d)")
+# International: a "+" or "00" trunk, a country code, then 6 to 14 more digits with light separators.
+PHONE_INTERNATIONAL = re.compile(
+    r"(?<![\w+])(?P<id>(?:\+\s?|00\s?)[1-9](?:[ \-.()]{0,3}\d){6,15})(?!\d)"
+)
+_TIME_LIST = re.compile(r"\d{4}(?:[ ,]+\d{4})+")
 
 # UK: trunk 0, then a geographic (01/02), non-geographic (03/05/08/09) or mobile (07) range.
 PHONE_UK = re.compile(
@@ -89,7 +207,7 @@ PHONE_UK = re.compile(
 )
 
 # US: area code in brackets or followed by a separator; 3-4 split always separated.
-_US_SEP = "[ .\u00a0\\-\u2010\u2011\u2013]"
+_US_SEP = "[ .\\-\u2010\u2013]"
 PHONE_US = re.compile(
     rf"(?<![\d+])(?P<id>(?:1{_US_SEP})?(?:\([2-9]\d\d\){_US_SEP}?|[2-9]\d\d{_US_SEP})\d{{3}}{_US_SEP}\d{{4}}){_NO_DIGIT_AFTER}"
 )
@@ -105,6 +223,92 @@ EMAIL = re.compile(
     re.IGNORECASE,
 )
 
+# Royal Mail's six outward/inward shapes (A9 9AA, A99 9AA, A9A 9AA, AA9 9AA, AA99 9AA, AA9A 9AA) and the
+# letters each position may hold; the space is optional, case is not kept by people typing on a phone.
+POSTCODE = re.compile(
+    r"""(?<![a-z0-9])(?P<id>
+        (?: [a-pr-uwyz]\d(?:\d|[a-hjkpstuw])?
+          | [a-pr-uwyz][a-hk-y]\d(?:\d|[abehmnprv-y])?
+        )\s?(?P<inward>\d[abd-hjlnp-uw-z]{2})
+      | gir\s?0aa
+    )(?![a-z0-9])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_ORDINAL_INWARD = re.compile(r"1st|2nd|3rd|[04-9]th", re.IGNORECASE)
+_POSTCODE_LABEL = re.compile(r"post\s?code|address|lives|living", re.IGNORECASE)
+
+# HMRC's National Insurance number: two prefix letters (D, F, I, U, V never used; O never second), six digits,
+# a suffix A to D.  The example prefix QQ is kept on purpose: it is what people copy from forms.
+NI_NUMBER = re.compile(
+    r"(?<![a-z0-9])(?P<id>[a-ceg-hj-tw-z][a-ceg-hj-npqr-tw-z][ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[a-d])(?![a-z0-9])",
+    re.IGNORECASE,
+)
+NI_LABELLED = re.compile(
+    r"\b(?:ni|nino|national\s+ins(?:urance)?)(?:\s*(?:no|num|number|\#))?\.?\s*[:\#=.-]?\s*"
+    r"(?P<id>[a-z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}(?:[ -]?[a-d])?)(?![a-z0-9])",
+    re.IGNORECASE,
+)
+
+_STREET_TYPES_CLEAR = (
+    r"street|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|terrace|parkway|pkwy|highway|hwy|crescent|gardens|mews"
+)
+_STREET_TYPES_AMBIGUOUS = r"st|dr|ct|court|way|pl|place|close|grove|square|circle|cir|ter|row|walk"
+_NOT_STREET_WORD = (
+    r"(?:to|the|at|of|in|on|for|and|from|with|a|an|by|or|more|units?|mg|mcg|mls?|doses?|times|hours?|hrs?|mins?"
+    r"|minutes?|days?|weeks?|patients?|pts|beds?|nurses?|of|was|were|had|have|lots|big|we|i|he|she)"
+)
+_STREET = rf"""(?<![\d.:/])(?P<id>\d{{1,6}}[a-z]?,?\s+
+    (?:(?!{_NOT_STREET_WORD}\b)(?:[a-z][a-z'.-]*|\d+(?:st|nd|rd|th))\s+){{1,3}}
+    (?:(?:{_STREET_TYPES_CLEAR})\b\.?
+      |(?:{_STREET_TYPES_AMBIGUOUS})\b\.?(?=\s*(?:,|$|\b(?:apt|unit|suite|ste|flat|\#)|[nsew]{{1,2}}\b)))
+    )"""
+STREET_ADDRESS = re.compile(_STREET, re.IGNORECASE | re.VERBOSE)
+
+_STATE_CODES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
+    "|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
+)
+_STATE_NAMES = (
+    r"alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho"
+    r"|illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota"
+    r"|mississippi|missouri|montana|nebraska|nevada|new\s+hampshire|new\s+jersey|new\s+mexico|new\s+york"
+    r"|north\s+carolina|north\s+dakota|ohio|oklahoma|oregon|pennsylvania|rhode\s+island|south\s+carolina"
+    r"|south\s+dakota|tennessee|texas|utah|vermont|virginia|washington|west\s+virginia|wisconsin|wyoming"
+)
+STATE_ZIP = re.compile(rf"(?<![A-Za-z])(?P<id>(?:{_STATE_CODES}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])")
+STATE_NAME_ZIP = re.compile(rf"\b(?P<id>(?:{_STATE_NAMES}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])", re.IGNORECASE)
+# After a comma ("portland, or 97214") a lower-case state code is a state, not "or" or "in".
+STATE_ZIP_AFTER_COMMA = re.compile(
+    rf",\s*[a-z][a-z .]{{1,30}}?,?\s+(?P<id>(?:{_STATE_CODES.lower()}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])"
+)
+
+_AGE_NUMBER = r"(?:9\d|1[01]\d|120)"
+_AGE_WORDS = rf"(?:ninety(?:[- ](?:{_UNITS}))?|(?:a|one)\s+hundred(?:\s+and\s+(?:{_UNITS}|{_TEENS}))?)"
+_AGE = rf"(?:{_AGE_NUMBER}|{_AGE_WORDS})(?![\d.])"
+_PERSON = (
+    r"(?:man|woman|lady|gentleman|gent|chap|fella|bloke|guy|patient|pt|male|female|person|resident|grandmother"
+    r"|grandfather|grandma|grandad|granny|gran|nan|widow|widower|veteran|mum|mom|dad)"
+)
+# HIPAA counts any age over 89 as an identifier; only with an age cue, so "CPR for 95 minutes" stays clean.
+AGE_OVER_89 = re.compile(
+    rf"""(?<![\w.])(?P<id>
+        {_AGE}\s*-?\s*(?:years?|yrs?|yr|y)[\s-]*(?:old|o\b|/o\b|\.o\.?)
+      | {_AGE}\s*(?:yo|y/o|y\.o\.?|yrs|years|yom|yof|yo[mf])(?![a-z])
+      | {_AGE}\s?[mf](?=[\s,.;:)]|$)
+      | (?:aged|age[d:]?)\s*:?\s*{_AGE}
+      | {_PERSON}\s+(?:of|aged)\s+{_AGE}
+      | (?:turned|turning|reached|reach)\s+{_AGE}(?![\d%])
+      | {_AGE_NUMBER}(?:st|nd|rd|th)\s+birthday
+      | (?:he|she|they|{_PERSON}(?:\s+(?:in|on|at|from)(?:\s+[a-z]+)?\s+\w+)?)
+        (?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:only\s+|just\s+|nearly\s+|almost\s+)?{_AGE}
+        (?=\s*(?:[.,;!?)]|$|and\b|but\b|so\b|with\b|yrs?\b|years?\b|now\b|today\b))
+      | in\s+(?:his|her|their)\s+(?:early\s+|mid[\s-]?|late\s+)?(?:90'?s|nineties)
+      | centenarian
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TEMPERATURE_BEFORE = re.compile(r"(?:temp(?:erature)?|t)\s*:?\s*$", re.IGNORECASE)
+
 # A number followed by a unit is a dose or an observation, never a phone number.
 _UNIT_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|µg|ug|g|kg|ml|l|mmol|units?|iu|%|mmhg|kpa|bpm|j|joules?"
@@ -113,7 +317,19 @@ _UNIT_AFTER = re.compile(
 )
 
 # Overlaps keep the most specific kind: a check digit beats a labelled shape beats a phone plan.
-_SPECIFICITY = {"nhs_number": 0, "ssn": 1, "email": 2, "date_of_birth": 3, "mrn": 4, "phone": 5}
+_SPECIFICITY = {
+    "nhs_number": 0,
+    "ssn": 1,
+    "ni_number": 2,
+    "email": 3,
+    "date_of_birth": 4,
+    "postcode": 5,
+    "address": 6,
+    "mrn": 7,
+    "phone": 8,
+    "age": 9,
+    "name": 10,
+}
 
 
 def _digits(text: str) -> str:
@@ -130,8 +346,22 @@ def _nhs_check_digit(first_nine: str) -> int | None:
 
 
 def _valid_nhs(match: re.Match[str]) -> bool:
-    digits = _digits(match["id"])
-    return _nhs_check_digit(digits[:9]) == int(digits[9])
+    """A valid check digit, and a shape people write NHS numbers in.
+
+    The check digit alone lets one random ten-digit run in eleven through, so
+    the grouping must also be an NHS one: no gaps, 3-3-4 with one separator,
+    or a gap between every digit (read out or copied one by one).  Vitals in a
+    row ("120/80 110/70") have other gaps and stay clean.
+    """
+    value = match["id"]
+    digits = _digits(value)
+    if _nhs_check_digit(digits[:9]) != int(digits[9]):
+        return False
+    gaps = re.split(r"\d", value)[1:-1]
+    present = [index for index, gap in enumerate(gaps, 1) if gap]
+    if not present or len(present) == 9:
+        return True
+    return present == [3, 6] and gaps[2] == gaps[5] and len(gaps[2]) == 1
 
 
 def _valid_ssn(match: re.Match[str]) -> bool:
@@ -144,6 +374,50 @@ def _valid_ssn(match: re.Match[str]) -> bool:
 def _valid_mrn(match: re.Match[str]) -> bool:
     """A record number has at least four digits ("patient no 4 in bay 2" is a count)."""
     return len(_digits(match["id"])) >= 4
+
+
+def _valid_prefixed_mrn(match: re.Match[str]) -> bool:
+    """A letter-prefixed record number, unless it is a ticket, incident, lot or asset reference.
+
+    Why: "K2208731" or "ABX4471230" needs no label to be a hospital number,
+    but service desks and incident systems use the same shape ("INC0012345",
+    "W123456 on datix").  Known ticket prefixes are refused, and so is any
+    such shape with a ticket word a few words either side.
+    """
+    if match["prefix"].lower() in _TICKET_PREFIXES:
+        return False
+    text = match.string
+    around = text[max(0, match.start() - 30) : match.start()] + " " + text[match.end() : match.end() + 20]
+    return not _TICKET_WORDS.search(around)
+
+
+def _valid_postcode(match: re.Match[str]) -> bool:
+    """A postcode shape, unless its "inward" half is an ordinal ("bay B4 2nd floor", "L5 1st") with no address label."""
+    inward = match["inward"]
+    if inward is None or not _ORDINAL_INWARD.fullmatch(inward):
+        return True
+    return bool(_POSTCODE_LABEL.search(match.string, max(0, match.start() - 25), match.start()))
+
+
+def _valid_international(match: re.Match[str]) -> bool:
+    """8 to 15 digits after "+" or "00", and not a list of 24-hour times ("0030 0100 0130")."""
+    value = match["id"]
+    if _UNIT_AFTER.match(match.string, match.end()):
+        return False
+    digits = _digits(value)
+    if value.startswith("00"):
+        digits = digits[2:]
+        if _TIME_LIST.fullmatch(value):
+            return False
+    return 8 <= len(digits) <= 15
+
+
+def _valid_age(match: re.Match[str]) -> bool:
+    """An age over 89, unless the "F" is Fahrenheit ("temp 99F")."""
+    value = match["id"]
+    if value[-1:].lower() == "f" and _TEMPERATURE_BEFORE.search(match.string, 0, match.start()):
+        return False
+    return True
 
 
 def _phone_digits(low: int, high: int) -> Callable[[re.Match[str]], bool]:
@@ -159,51 +433,285 @@ def _always(match: re.Match[str]) -> bool:
     return True
 
 
-_DETECTORS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
+_PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
     ("nhs_number", NHS_NUMBER, _valid_nhs),
     ("ssn", SSN_GROUPED, _valid_ssn),
     ("ssn", SSN_LABELLED, _valid_ssn),
+    ("ni_number", NI_NUMBER, _always),
+    ("ni_number", NI_LABELLED, _always),
     ("mrn", MRN_LABELLED, _valid_mrn),
+    ("mrn", MRN_PREFIXED, _valid_prefixed_mrn),
     ("date_of_birth", DATE_OF_BIRTH, _always),
-    ("phone", PHONE_INTERNATIONAL, _phone_digits(8, 15)),
+    ("postcode", POSTCODE, _valid_postcode),
+    ("address", STREET_ADDRESS, _always),
+    ("address", STATE_ZIP, _always),
+    ("address", STATE_NAME_ZIP, _always),
+    ("address", STATE_ZIP_AFTER_COMMA, _always),
+    ("age", AGE_OVER_89, _valid_age),
+    ("phone", PHONE_INTERNATIONAL, _valid_international),
     ("phone", PHONE_UK, _phone_digits(10, 11)),
     ("phone", PHONE_US, _phone_digits(10, 11)),
     ("phone", PHONE_LABELLED, _phone_digits(7, 15)),
     ("email", EMAIL, _always),
 ]
 
+# --- names ---------------------------------------------------------------------------------------
 
-def find_identifiers(text: str, field: str = "") -> list[Finding]:
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*\.?")
+_TITLES_FIRM = frozenset({"mr", "mrs", "mx", "mister", "messrs", "mrs.", "mr.", "mx."})
+_TITLES_LOOSE = frozenset({"ms", "ms.", "miss", "master", "mstr", "mstr."})
+# Words before a name that make it staff or a place: "Dr Chen", "Sister Mary", "St Thomas", "the John Radcliffe".
+_NOT_PATIENT_BEFORE = frozenset({
+    "dr", "dr.", "doctor", "nurse", "sister", "prof", "prof.", "professor", "consultant", "registrar", "matron",
+    "st", "st.", "saint", "the", "royal", "reg", "sr", "sr.", "charge", "colleague", "student",
+})
+# Words after a name that make it a thing named after someone: "Mary Seacole ward", "Foley catheter".
+_NAMED_THING_AFTER = frozenset({
+    "ward", "unit", "hospital", "infirmary", "wing", "centre", "center", "building", "house", "suite", "theatre",
+    "theater", "clinic", "block", "lecture", "award", "foundation", "trust", "college", "university", "institute",
+    "memorial", "hall", "score", "scale", "criteria", "catheter", "solution", "airway", "position", "breathing",
+    "sign", "test", "tube", "line", "blade", "forceps", "manoeuvre", "maneuver", "syndrome", "disease", "pathway",
+    "protocol", "chart", "mattress", "fracture", "reflex", "procedure", "classification", "formula", "triad",
+    "room", "bay", "lounge", "library", "road", "street", "lane", "avenue", "drive", "hugger", "method", "rule",
+    "team", "service", "services", "programme", "program", "fund", "appeal", "report", "review", "inquiry",
+})
+_KNOWN_PLACES = frozenset({
+    ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
+    ("queen", "elizabeth"), ("royal", "victoria"), ("princess", "royal"), ("johns", "hopkins"), ("mary", "seacole"),
+    ("florence", "nightingale"), ("james", "paget"), ("royal", "free"), ("walton", "centre"),
+})
+# Words that follow "pt" or "the lady" and sound the name out in lower case ("i looked after margaret hale").
+_NAME_CUES = frozenset({
+    "pt", "pt.", "pts", "patient", "patients", "about", "named", "called", "after", "nursed", "of", "for", "with",
+    "lost", "family", "relatives", "husband", "wife", "son", "daughter", "lady", "man", "gent", "gentleman",
+    "woman", "chap", "bloke", "boy", "girl", "baby", "had", "saw", "seen", "see", "found", "admitted", "told",
+    "mum", "mom", "dad", "was", "is", "remember", "miss", "name", "resident", "client", "bed", "bay", "room",
+})
+_STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name"})
+# Never a name however it is cased: function words, pronouns, months and days, clinical shorthand.
+_STOP = frozenset("""
+a an and the or but if so to of in on at by for from with without into onto over under up down out off as
+is was were be been being am are has had have having do does did done not no yes
+i me my mine we us our you your he him his she her hers they them their it its this that these those there here
+who whom whose which what when where why how all any each every some many much more most few less least
+said says say told asks asked came come went go gone got get gets getting made make took take gave give
+just only also still very too then than now again ever never always often soon later today tonight yesterday
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
+bay bed ward side room unit team nurse doctor dr reg sho fy1 consultant family son daughter wife husband
+and& re ok okay thanks thank please sorry hi hello yes yeah nope
+""".split())
+
+
+@cache
+def _names(name: str) -> frozenset[str]:
+    """One of the shipped lists in bot/identifier_data/, lower case, comments skipped."""
+    text = resources.files("bot.identifier_data").joinpath(name).read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def _given() -> frozenset[str]:
+    return _names("given_names.txt") | _names("given_names_extra.txt")
+
+
+def _bare(word: str) -> str:
+    """The word as it is looked up: lower case, without a possessive or a full stop."""
+    word = word.lower().rstrip(".")
+    for suffix in ("'s", "’s", "'", "’"):
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and not word.isupper()
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".!?:;\n\"'(-"
+
+
+def _joined(text: str, end: int, start: int) -> bool:
+    """Two words are part of one name only with plain spacing (or an initial's dot) between them."""
+    gap = text[end:start]
+    return 0 < len(gap) <= 3 and gap.strip(" .") == ""
+
+
+def _find_names(text: str) -> Iterator[tuple[int, int]]:
+    """Patient names: after a title, or given name plus surname from the shipped lists.
+
+    Why this way: it must run offline on a small machine, and names are
+    everywhere in clinical text that are not patients (eponyms, wards, a
+    colleague's first name).  So a name counts only with evidence:
+    - a title: "Mr T Osei", "mrs kowalczyk", "Mrs. O'Neill" (any surname after
+      Mr, Mrs, Mx; after Ms, Miss or Master, which are also words, a
+      capitalised word or a listed surname that is not also an English word);
+    - a given name then a surname, both from the 1990 US Census lists (plus
+      UK and international given names), capitalised ("Helen Marsh"), or in
+      lower case when neither is also an ordinary word ("brian mccormack"), or
+      after a cue word such as "pt" or "about" ("keep thinking about tomasz
+      wren", where "wren" is also a bird);
+    - "pt" or "patient" or "named" before a given name ("patient Helen").
+    Staff titles before (Dr, Nurse, Sister, St, "the John Radcliffe") and a
+    named thing after ("Mary Seacole ward", "Foley catheter") rule a match out.
+    A first name alone is left alone: "Priya held the bleep" names a colleague.
+    """
+    given, surnames, words = _given(), _names("surnames.txt"), _names("name_words.txt")
+    tokens = [(m.start(), m.end(), m[0]) for m in _WORD.finditer(text)]
+    count = len(tokens)
+    for index, (start, end, word) in enumerate(tokens):
+        lower = word.lower()
+        previous = _bare(tokens[index - 1][2]) if index else ""
+        if lower in _TITLES_FIRM or lower in _TITLES_LOOSE:
+            if lower.startswith("ms") and (word.isupper() or re.search(r"\d\s*$", text[:start])):
+                continue  # "MS nurse" is multiple sclerosis; "200 ms" is a duration
+            found = _after_title(text, tokens, index, lower in _TITLES_FIRM, surnames, words)
+            if found:
+                yield start, found
+            continue
+        bare = _bare(word)
+        if bare not in given or previous in _NOT_PATIENT_BEFORE or index + 1 >= count:
+            continue
+        cue = previous in _NAME_CUES or (index > 1 and _bare(tokens[index - 2][2]) in _NAME_CUES and previous in {"the", "lady", "man"})
+        following = index + 1
+        if len(tokens[following][2].rstrip(".")) == 1 and following + 1 < count and _joined(text, tokens[following][1], tokens[following + 1][0]):
+            following += 1  # a middle initial: "John K Smith"
+        next_start, next_end, next_word = tokens[following]
+        if all(_joined(text, tokens[k][1], tokens[k + 1][0]) for k in range(index, following)):
+            surname = _bare(next_word)
+            after = _bare(tokens[following + 1][2]) if following + 1 < count else ""
+            if (
+                surname not in _STOP
+                and surname not in _NAMED_THING_AFTER
+                and after not in _NAMED_THING_AFTER
+                and (bare, surname) not in _KNOWN_PLACES
+                and _is_full_name(text, start, word, next_word, bare, surname, cue, surnames, words)
+            ):
+                yield start, next_end - (1 if next_word.endswith(".") else 0)
+                continue
+        if previous in _STRONG_CUES and _capitalised(word) and bare not in words and bare not in _STOP:
+            yield start, end - (1 if word.endswith(".") else 0)
+
+
+def _is_full_name(
+    text: str,
+    start: int,
+    word: str,
+    next_word: str,
+    bare: str,
+    surname: str,
+    cue: bool,
+    surnames: frozenset[str],
+    words: frozenset[str],
+) -> bool:
+    if len(surname) < 2 or next_word.isupper():
+        return False
+    if _capitalised(word) and _capitalised(next_word):
+        if surname not in surnames and (surname in words or len(surname) < 3):
+            return False
+        both_words = bare in words and surname in words
+        return not (both_words and _sentence_start(text, start))
+    if word.islower() and next_word.islower():
+        if surname not in surnames:
+            return False
+        if bare in words and surname in words:
+            return False
+        return cue or (bare not in words and surname not in words)
+    return False
+
+
+def _after_title(
+    text: str,
+    tokens: list[tuple[int, int, str]],
+    index: int,
+    firm: bool,
+    surnames: frozenset[str],
+    words: frozenset[str],
+) -> int | None:
+    """End of "Mr T Osei" / "mrs kowalczyk" starting at the title, or None."""
+    position = index + 1
+    last_end = None
+    initials = 0
+    while position < len(tokens) and initials < 3:
+        start, end, word = tokens[position]
+        if not _joined(text, tokens[position - 1][1], start):
+            return last_end
+        if len(word.rstrip(".")) == 1 and word[0].isalpha():
+            last_end = end - (1 if word.endswith(".") else 0)
+            initials += 1
+            position += 1
+            continue
+        surname = _bare(word)
+        if surname in _STOP or len(surname) < 2:
+            return last_end if firm else None
+        if firm or _capitalised(word) or (surname in surnames and surname not in words):
+            return end - (1 if word.endswith(".") else 0)
+        return None
+    return last_end if firm else None
+
+
+# --- the guard -----------------------------------------------------------------------------------
+
+
+def _where(start: int, end: int, length: int) -> str:
+    """Roughly where in a long answer, without quoting it: a short one needs no pointer."""
+    if length < 80:
+        return ""
+    middle = (start + end) / 2 / length
+    return "near the start" if middle < 0.34 else "near the end" if middle > 0.66 else "in the middle"
+
+
+def find_identifiers(text: str, field: str = "", allow: Collection[str] = ()) -> list[Finding]:
     """Likely patient identifiers in `text`, sorted by start offset, never overlapping.
 
     Each finding spans the identifier itself (not its label), as character
     offsets into `text`, and carries `field` so a form can point at the box.
+    Kinds in `allow` are not reported (a request to talk may carry the
+    person's own phone number and e-mail: `OWN_CONTACT`), but they still win
+    an overlap, so an allowed phone number is never half-reported as a
+    hospital number.
     """
+    canonical = normalise(text)
+    body = canonical.text
     candidates: list[Finding] = []
-    for kind, pattern, valid in _DETECTORS:
-        for match in pattern.finditer(text):
+    for kind, pattern, valid in _PATTERNS:
+        for match in pattern.finditer(body):
             if valid(match):
-                candidates.append(Finding(kind, match.start("id"), match.end("id"), field))
+                candidates.append(Finding(kind, *canonical.span(match.start("id"), match.end("id")), field))
+    for start, end in _find_names(body):
+        candidates.append(Finding("name", *canonical.span(start, end), field))
     candidates.sort(key=lambda f: (_SPECIFICITY[f.kind], f.start - f.end, f.start))
     kept: list[Finding] = []
     for candidate in candidates:
         if all(candidate.end <= other.start or other.end <= candidate.start for other in kept):
             kept.append(candidate)
-    return sorted(kept, key=lambda f: f.start)
+    reported = [finding for finding in kept if finding.kind not in allow]
+    for finding in reported:
+        finding.where = _where(finding.start, finding.end, len(text))
+    return sorted(reported, key=lambda f: f.start)
 
 
-def screen(fields: Mapping[str, str | None]) -> None:
+def screen(
+    fields: Mapping[str, str | None],
+    *,
+    allow: Collection[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Refuse a form whose free text looks like it names a patient.
 
     Runs `find_identifiers` over every non-empty field and raises
     `IdentifierFound` with all findings (each tagged with its field name), so
-    the caller can show a kind message per field and store nothing.
+    the caller can show a kind message per field and store nothing.  `allow`
+    lets kinds through (`OWN_CONTACT` for the request to talk); `labels` are
+    the fields' names as the person sees them, for the overall message.
     """
     findings = [
         finding
         for name, text in fields.items()
         if text
-        for finding in find_identifiers(text, name)
+        for finding in find_identifiers(text, name, allow)
     ]
     if findings:
-        raise IdentifierFound(findings)
+        raise IdentifierFound(findings, dict(labels or {}))

@@ -202,7 +202,7 @@ def test_screen_raises_with_findings_per_field() -> None:
     assert error.findings[0].start == len("DOB ")
     assert error.by_field() == {
         "learning": "Looks like a date of birth. Please remove patient details.",
-        "support": "Looks like a hospital or record number and a phone number. Please remove patient details.",
+        "support": "Looks like a phone number and a hospital or record number. Please remove patient details.",
     }
     assert "nothing has been saved" in error.message
 
