@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -49,7 +49,7 @@ class Normalised:
     """Canonical text plus, for each of its characters, the offset it came from in the original."""
 
     text: str
-    origin: tuple[int, ...]
+    origin: Sequence[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self.origin[start], self.origin[end - 1] + 1
@@ -63,6 +63,8 @@ OBFUSCATED_EMAIL = re.compile(
     rf"(?<![\w.+-]){_LABEL}(?:{_DOT}{_LABEL})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{_TLD}(?![\w-])",
     re.IGNORECASE,
 )
+_EMAIL_HINT = re.compile(rf"(?:\.\s*|dot\s*[)\]}}>]?\s*){_TLD}(?![\w-])", re.IGNORECASE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _AT_OR_DOT = re.compile(rf"{_AT}|{_DOT}", re.IGNORECASE)
 
 
@@ -71,24 +73,32 @@ def normalise(text: str) -> Normalised:
 
     Why per character: each output character must point back at what the
     person typed.  NFKC of a single character is what matters here (fullwidth
-    forms, compatibility digits, no-break spaces); pure ASCII skips this step,
-    so the common case costs one `isascii` call.  Format characters (Unicode
+    forms, compatibility digits, no-break spaces), and only non-ASCII
+    characters can change, so runs of ASCII are copied whole and pure ASCII
+    costs one `isascii` call.  Format characters (Unicode
     category Cf: zero-width space, joiners, word joiner, BOM, soft hyphen) are
     dropped, so "943\u200b476\u200b5919" reads as one number.
     """
     if text.isascii():
-        chars, origin = text, tuple(range(len(text)))
+        chars, origin = text, range(len(text))
     else:
         out: list[str] = []
         where: list[int] = []
-        for index, char in enumerate(text):
+        last = 0
+        for match in _NON_ASCII.finditer(text):
+            out.append(text[last : match.start()])
+            where.extend(range(last, match.start()))
+            char = match[0]
+            last = match.end()
             if unicodedata.category(char) == "Cf":
                 continue
-            folded = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+            folded = unicodedata.normalize("NFKC", char)
             out.append(folded)
-            where.extend([index] * len(folded))
-        chars, origin = "".join(out), tuple(where)
-    if not OBFUSCATED_EMAIL.search(chars):
+            where.extend([match.start()] * len(folded))
+        out.append(text[last:])
+        where.extend(range(last, len(text)))
+        chars, origin = "".join(out), where
+    if not _EMAIL_HINT.search(chars) or not OBFUSCATED_EMAIL.search(chars):
         return Normalised(chars, origin)
     pieces: list[str] = []
     mapped: list[int] = []
@@ -108,7 +118,7 @@ def normalise(text: str) -> Normalised:
         last = match.end()
     pieces.append(chars[last:])
     mapped.extend(origin[last:])
-    return Normalised("".join(pieces), tuple(mapped))
+    return Normalised("".join(pieces), mapped)
 
 
 # --- numbers and shapes --------------------------------------------------------------------------
@@ -118,8 +128,13 @@ _GAP = "[ \\-\u2010\u2012\u2013]"
 _NO_DIGIT_BEFORE = r"(?<!\d)"
 _NO_DIGIT_AFTER = r"(?!\d)"
 
-# Ten digits with up to three separator characters between any two; the shape is checked in `_valid_nhs`.
-NHS_NUMBER = re.compile(r"(?<!\d)(?<!\d[.,/])(?P<id>\d(?:[ .\-/\u2010\u2012\u2013]{0,3}\d){9})(?![\d]|[.,/]\d)")
+# The shapes people write NHS numbers in: ten digits run together, 3-3-4 with one separator, or a gap between
+# every digit (read out, or copied one box at a time).  Other groupings are vitals in a row ("120/80 110/70").
+_NHS_SEP = "[ .\\-/\u2010\u2012\u2013]"
+NHS_NUMBER = re.compile(
+    rf"(?<!\d)(?<!\d[.,/])(?P<id>\d{{10}}|\d{{3}}(?P<sep>{_NHS_SEP})\d{{3}}(?P=sep)\d{{4}}|\d(?:{_NHS_SEP}{{1,3}}\d){{9}})"
+    r"(?!\d|[.,/]\d)"
+)
 
 SSN_GROUPED = re.compile(rf"{_NO_DIGIT_BEFORE}(?P<id>\d{{3}}{_GAP}\d{{2}}{_GAP}\d{{4}}){_NO_DIGIT_AFTER}")
 
@@ -275,12 +290,26 @@ _STATE_NAMES = (
     r"|north\s+carolina|north\s+dakota|ohio|oklahoma|oregon|pennsylvania|rhode\s+island|south\s+carolina"
     r"|south\s+dakota|tennessee|texas|utah|vermont|virginia|washington|west\s+virginia|wisconsin|wyoming"
 )
-STATE_ZIP = re.compile(rf"(?<![A-Za-z])(?P<id>(?:{_STATE_CODES}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])")
-STATE_NAME_ZIP = re.compile(rf"\b(?P<id>(?:{_STATE_NAMES}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])", re.IGNORECASE)
-# After a comma ("portland, or 97214") a lower-case state code is a state, not "or" or "in".
-STATE_ZIP_AFTER_COMMA = re.compile(
-    rf",\s*[a-z][a-z .]{{1,30}}?,?\s+(?P<id>(?:{_STATE_CODES.lower()}),?\s+\d{{5}}(?:-\d{{4}})?)(?![\d-])"
+# A ZIP code is five digits (plus four); only a state just before it makes it an address, so each five-digit
+# run is found first and the few characters before it are read backwards: cheaper than a state-first search.
+US_ZIP = re.compile(r"(?<![\d-])\d{5}(?:-\d{4})?(?![\d-])")
+_STATE_BEFORE = re.compile(
+    rf"(?:(?<![A-Za-z])(?:{_STATE_CODES})|(?i:\b(?:{_STATE_NAMES}))|(?<=,)\s*[a-z][a-z .]{{1,30}}?,?\s+(?:{_STATE_CODES.lower()})),?\s+$"
 )
+
+
+def _find_zips(text: str) -> Iterator[tuple[int, int]]:
+    """US ZIP codes after a state ("OH 45402", "Illinois 60661", "portland, or 97214").
+
+    Why a state is needed: five digits alone are a Datix number or a dose.
+    An upper-case state code or a state's name is enough; a lower-case code
+    ("or", "in", "me" are words) only after a comma and a town.
+    """
+    for match in US_ZIP.finditer(text):
+        before = _STATE_BEFORE.search(text, max(0, match.start() - 40), match.start())
+        if before:
+            yield match.start(), match.end()
+
 
 _AGE_NUMBER = r"(?:9\d|1[01]\d|120)"
 _AGE_WORDS = rf"(?:ninety(?:[- ](?:{_UNITS}))?|(?:a|one)\s+hundred(?:\s+and\s+(?:{_UNITS}|{_TEENS}))?)"
@@ -346,22 +375,9 @@ def _nhs_check_digit(first_nine: str) -> int | None:
 
 
 def _valid_nhs(match: re.Match[str]) -> bool:
-    """A valid check digit, and a shape people write NHS numbers in.
-
-    The check digit alone lets one random ten-digit run in eleven through, so
-    the grouping must also be an NHS one: no gaps, 3-3-4 with one separator,
-    or a gap between every digit (read out or copied one by one).  Vitals in a
-    row ("120/80 110/70") have other gaps and stay clean.
-    """
-    value = match["id"]
-    digits = _digits(value)
-    if _nhs_check_digit(digits[:9]) != int(digits[9]):
-        return False
-    gaps = re.split(r"\d", value)[1:-1]
-    present = [index for index, gap in enumerate(gaps, 1) if gap]
-    if not present or len(present) == 9:
-        return True
-    return present == [3, 6] and gaps[2] == gaps[5] and len(gaps[2]) == 1
+    """A valid mod-11 check digit: one random ten-digit run in eleven passes, so the shape is checked too (above)."""
+    digits = _digits(match["id"])
+    return _nhs_check_digit(digits[:9]) == int(digits[9])
 
 
 def _valid_ssn(match: re.Match[str]) -> bool:
@@ -433,6 +449,14 @@ def _always(match: re.Match[str]) -> bool:
     return True
 
 
+# Cheap searches that must succeed before a costly pattern can match, so most texts skip it.
+_HINTS: dict[re.Pattern[str], re.Pattern[str]] = {
+    AGE_OVER_89: re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian", re.IGNORECASE),
+    PHONE_LABELLED: re.compile(r"tel|phone|mob|cell", re.IGNORECASE),
+    SSN_LABELLED: re.compile(r"ss|social", re.IGNORECASE),
+    NI_LABELLED: re.compile(r"ni|national", re.IGNORECASE),
+}
+
 _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
     ("nhs_number", NHS_NUMBER, _valid_nhs),
     ("ssn", SSN_GROUPED, _valid_ssn),
@@ -444,9 +468,6 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
     ("date_of_birth", DATE_OF_BIRTH, _always),
     ("postcode", POSTCODE, _valid_postcode),
     ("address", STREET_ADDRESS, _always),
-    ("address", STATE_ZIP, _always),
-    ("address", STATE_NAME_ZIP, _always),
-    ("address", STATE_ZIP_AFTER_COMMA, _always),
     ("age", AGE_OVER_89, _valid_age),
     ("phone", PHONE_INTERNATIONAL, _valid_international),
     ("phone", PHONE_UK, _phone_digits(10, 11)),
@@ -457,6 +478,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
 
 # --- names ---------------------------------------------------------------------------------------
 
+_DIGIT_BEFORE = re.compile(r"\d\s*$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*\.?")
 _TITLES_FIRM = frozenset({"mr", "mrs", "mx", "mister", "messrs", "mrs.", "mr.", "mx."})
 _TITLES_LOOSE = frozenset({"ms", "ms.", "miss", "master", "mstr", "mstr."})
@@ -511,6 +533,7 @@ def _names(name: str) -> frozenset[str]:
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
+@cache
 def _given() -> frozenset[str]:
     return _names("given_names.txt") | _names("given_names_extra.txt")
 
@@ -563,16 +586,18 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
     count = len(tokens)
     for index, (start, end, word) in enumerate(tokens):
         lower = word.lower()
-        previous = _bare(tokens[index - 1][2]) if index else ""
         if lower in _TITLES_FIRM or lower in _TITLES_LOOSE:
-            if lower.startswith("ms") and (word.isupper() or re.search(r"\d\s*$", text[:start])):
+            if lower.startswith("ms") and (word.isupper() or _DIGIT_BEFORE.search(text, max(0, start - 4), start)):
                 continue  # "MS nurse" is multiple sclerosis; "200 ms" is a duration
             found = _after_title(text, tokens, index, lower in _TITLES_FIRM, surnames, words)
             if found:
                 yield start, found
             continue
         bare = _bare(word)
-        if bare not in given or previous in _NOT_PATIENT_BEFORE or index + 1 >= count:
+        if bare not in given:
+            continue
+        previous = _bare(tokens[index - 1][2]) if index else ""
+        if previous in _NOT_PATIENT_BEFORE or index + 1 >= count:
             continue
         cue = previous in _NAME_CUES or (index > 1 and _bare(tokens[index - 2][2]) in _NAME_CUES and previous in {"the", "lady", "man"})
         following = index + 1
@@ -677,11 +702,15 @@ def find_identifiers(text: str, field: str = "", allow: Collection[str] = ()) ->
     body = canonical.text
     candidates: list[Finding] = []
     for kind, pattern, valid in _PATTERNS:
+        hint = _HINTS.get(pattern)
+        if hint is not None and not hint.search(body):
+            continue
         for match in pattern.finditer(body):
             if valid(match):
                 candidates.append(Finding(kind, *canonical.span(match.start("id"), match.end("id")), field))
-    for start, end in _find_names(body):
-        candidates.append(Finding("name", *canonical.span(start, end), field))
+    for kind, finder in (("name", _find_names), ("address", _find_zips)):
+        for start, end in finder(body):
+            candidates.append(Finding(kind, *canonical.span(start, end), field))
     candidates.sort(key=lambda f: (_SPECIFICITY[f.kind], f.start - f.end, f.start))
     kept: list[Finding] = []
     for candidate in candidates:
