@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -131,8 +132,9 @@ _NO_DIGIT_AFTER = r"(?!\d)"
 # The shapes people write NHS numbers in: ten digits run together, 3-3-4 with one separator, or a gap between
 # every digit (read out, or copied one box at a time).  Other groupings are vitals in a row ("120/80 110/70").
 _NHS_SEP = "[ .\\-/\u2010\u2012\u2013]"
+_NHS_GROUP_SEP = rf"(?:  ?|[ ]?{_NHS_SEP}[ ]?)"
 NHS_NUMBER = re.compile(
-    rf"(?<!\d)(?<!\d[.,/])(?P<id>\d{{10}}|\d{{3}}(?P<sep>{_NHS_SEP})\d{{3}}(?P=sep)\d{{4}}|\d(?:{_NHS_SEP}{{1,3}}\d){{9}})"
+    rf"(?<!\d)(?<!\d[.,/])(?P<id>\d{{10}}|\d{{3}}{_NHS_GROUP_SEP}\d{{3}}{_NHS_GROUP_SEP}\d{{4}}|\d(?:{_NHS_SEP}{{1,3}}\d){{9}})"
     r"(?!\d|[.,/]\d)"
 )
 
@@ -162,11 +164,11 @@ MRN_LABELLED = re.compile(
 )
 
 # A letter prefix and six to nine digits: how most trusts and US hospitals write a record number.
-MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
+MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})-?(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
 _TICKET_PREFIXES = frozenset({"inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "ritm", "task", "sn", "po", "gb", "ir", "si"})
 _TICKET_WORDS = re.compile(
     r"\b(?:datix|incident|ticket|ref|reference|job|lot|batch|serial|order|asset|case|logged|servicenow"
-    r"|helpdesk|estates|steis|hsib|complaint)\b",
+    r"|helpdesk|estates|steis|hsib|complaint|lfpse|nrls|ulysses|safeguard|invoice|accession|kit|model)\b",
     re.IGNORECASE,
 )
 
@@ -210,6 +212,9 @@ DATE_OF_BIRTH = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+# "Born in 1929": the year alone, when it makes the person over 89 (HIPAA counts it then).
+BIRTH_YEAR = re.compile(r"\bborn\s+(?:in\s+|back\s+in\s+|around\s+|about\s+)?(?P<id>(?:18|19|20)\d\d)(?![\d/.-]\d)", re.IGNORECASE)
+
 # International: a "+" or "00" trunk, a country code, then 6 to 14 more digits with light separators.
 PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+])(?P<id>(?:\+\s?|00\s?)[1-9](?:[ \-.()]{0,3}\d){6,15})(?!\d)"
@@ -233,6 +238,12 @@ PHONE_LABELLED = re.compile(
     re.IGNORECASE,
 )
 
+# "jo bloggs at gmail": the big webmail names need no ".com" to be an address.
+EMAIL_WEBMAIL = re.compile(
+    r"(?<![\w.+-])(?P<id>[a-z0-9_.+-]+\s*(?:@|\(at\)|\[at\]|\bat\b)\s*(?:gmail|googlemail|hotmail|yahoo|outlook|icloud"
+    r"|aol|btinternet|protonmail|ntlworld|virginmedia|talktalk))(?![\w-])",
+    re.IGNORECASE,
+)
 EMAIL = re.compile(
     r"(?<![\w.+%-])(?P<id>[\w.+%-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?![\w-])",
     re.IGNORECASE,
@@ -244,9 +255,15 @@ POSTCODE = re.compile(
     r"""(?<![a-z0-9])(?P<id>
         (?: [a-pr-uwyz]\d(?:\d|[a-hjkpstuw])?
           | [a-pr-uwyz][a-hk-y]\d(?:\d|[abehmnprv-y])?
-        )\s?(?P<inward>\d[abd-hjlnp-uw-z]{2})
+        )\s{0,2}(?P<inward>\d[abd-hjlnp-uw-z]{2})
       | gir\s?0aa
     )(?![a-z0-9])""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# The outward half alone ("lives in BS8") narrows a patient to a few thousand homes: only after an address word.
+POSTCODE_DISTRICT = re.compile(
+    r"""\b(?:lives|living|address|post\s?code)(?:\s+(?:is|in|at|near|round))?\s*[:-]?\s*
+    (?P<id>[a-pr-uwyz][a-hk-y]?\d[a-z\d]?)(?![a-z0-9])""",
     re.IGNORECASE | re.VERBOSE,
 )
 _ORDINAL_INWARD = re.compile(r"1st|2nd|3rd|[04-9]th", re.IGNORECASE)
@@ -326,13 +343,14 @@ AGE_OVER_89 = re.compile(
       | {_AGE}\s?[mf](?=[\s,.;:)]|$)
       | (?:aged|age[d:]?)\s*:?\s*{_AGE}
       | {_PERSON}\s+(?:of|aged)\s+{_AGE}
+      | {_PERSON}\s*[,(]\s*{_AGE}(?=\s*[),.;]|\s*$|\s+(?:and|with|from|on|in|who)\b)
       | (?:turned|turning|reached|reach)\s+{_AGE}(?![\d%])
       | {_AGE_NUMBER}(?:st|nd|rd|th)\s+birthday
       | (?:he|she|they|{_PERSON}(?:\s+(?:in|on|at|from)(?:\s+[a-z]+)?\s+\w+)?)
         (?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:only\s+|just\s+|nearly\s+|almost\s+)?{_AGE}
         (?=\s*(?:[.,;!?)]|$|and\b|but\b|so\b|with\b|yrs?\b|years?\b|now\b|today\b))
       | in\s+(?:his|her|their)\s+(?:early\s+|mid[\s-]?|late\s+)?(?:90'?s|nineties)
-      | centenarian
+      | (?:super)?centenarian | nonagenarian
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -415,6 +433,11 @@ def _valid_postcode(match: re.Match[str]) -> bool:
     return bool(_POSTCODE_LABEL.search(match.string, max(0, match.start() - 25), match.start()))
 
 
+def _over_89(match: re.Match[str]) -> bool:
+    """A birth year more than 89 years ago; a younger person's year of birth alone is not an identifier."""
+    return date.today().year - int(match["id"]) > 89
+
+
 def _valid_international(match: re.Match[str]) -> bool:
     """8 to 15 digits after "+" or "00", and not a list of 24-hour times ("0030 0100 0130")."""
     value = match["id"]
@@ -451,10 +474,11 @@ def _always(match: re.Match[str]) -> bool:
 
 # Cheap searches that must succeed before a costly pattern can match, so most texts skip it.
 _HINTS: dict[re.Pattern[str], re.Pattern[str]] = {
-    AGE_OVER_89: re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian", re.IGNORECASE),
+    AGE_OVER_89: re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian|nonagenarian", re.IGNORECASE),
     PHONE_LABELLED: re.compile(r"tel|phone|mob|cell", re.IGNORECASE),
     SSN_LABELLED: re.compile(r"ss|social", re.IGNORECASE),
     NI_LABELLED: re.compile(r"ni|national", re.IGNORECASE),
+    EMAIL_WEBMAIL: re.compile(r"mail|yahoo|outlook|icloud|aol|btinternet|proton|ntlworld|virgin|talktalk", re.IGNORECASE),
 }
 
 _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = [
@@ -466,7 +490,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
     ("mrn", MRN_LABELLED, _valid_mrn),
     ("mrn", MRN_PREFIXED, _valid_prefixed_mrn),
     ("date_of_birth", DATE_OF_BIRTH, _always),
+    ("date_of_birth", BIRTH_YEAR, _over_89),
     ("postcode", POSTCODE, _valid_postcode),
+    ("postcode", POSTCODE_DISTRICT, _always),
     ("address", STREET_ADDRESS, _always),
     ("age", AGE_OVER_89, _valid_age),
     ("phone", PHONE_INTERNATIONAL, _valid_international),
@@ -474,6 +500,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
     ("phone", PHONE_US, _phone_digits(10, 11)),
     ("phone", PHONE_LABELLED, _phone_digits(7, 15)),
     ("email", EMAIL, _always),
+    ("email", EMAIL_WEBMAIL, _always),
 ]
 
 # --- names ---------------------------------------------------------------------------------------
@@ -501,6 +528,7 @@ _KNOWN_PLACES = frozenset({
     ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
     ("queen", "elizabeth"), ("royal", "victoria"), ("princess", "royal"), ("johns", "hopkins"), ("mary", "seacole"),
     ("florence", "nightingale"), ("james", "paget"), ("royal", "free"), ("walton", "centre"),
+    ("harold", "wood"), ("ben", "taub"), ("mount", "vernon"), ("stoke", "mandeville"), ("milton", "keynes"), ("sutton", "coldfield"), ("stanley", "park"), ("alexandra", "palace"),
 })
 # Words that follow "pt" or "the lady" and sound the name out in lower case ("i looked after margaret hale").
 _NAME_CUES = frozenset({
@@ -510,6 +538,15 @@ _NAME_CUES = frozenset({
     "mum", "mom", "dad", "was", "is", "remember", "miss", "name", "resident", "client", "bed", "bay", "room",
 })
 _STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name"})
+# Words that are also surnames but after a first name in lower case are what that person did ("jo held").
+_VERBISH = frozenset("""
+held rang ran sang came went took gave kept left felt sat stood brought bought thought caught taught found
+made told sold put cut set let hit got saw knew grew drew flew threw wore bore swore ate fell hid led fed bled
+shot lost meant sent spent built lent bent dealt heard paid laid read rode wrote spoke broke woke chose froze
+stole drove rose shone struck stuck swung hung rung dug spun won began swam drank sank did had will would can
+could shall should may might must also then just really always never still again too quickly back home here
+well fine good great brilliant amazing lovely kind calm ok okay best only even sure
+""".split())
 # Never a name however it is cased: function words, pronouns, months and days, clinical shorthand.
 _STOP = frozenset("""
 a an and the or but if so to of in on at by for from with without into onto over under up down out off as
@@ -594,8 +631,8 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
                 yield start, found
             continue
         bare = _bare(word)
-        if bare not in given:
-            continue
+        if bare not in given and not ("-" in bare and all(part in given for part in bare.split("-"))):
+            continue  # "Jean-Paul" counts when each part is a given name
         previous = _bare(tokens[index - 1][2]) if index else ""
         if previous in _NOT_PATIENT_BEFORE or index + 1 >= count:
             continue
@@ -607,16 +644,18 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
         if all(_joined(text, tokens[k][1], tokens[k + 1][0]) for k in range(index, following)):
             surname = _bare(next_word)
             after = _bare(tokens[following + 1][2]) if following + 1 < count else ""
+            if following + 2 < count and _capitalised(tokens[following + 1][2]):
+                after = after if after in _NAMED_THING_AFTER else _bare(tokens[following + 2][2])
             if (
                 surname not in _STOP
                 and surname not in _NAMED_THING_AFTER
                 and after not in _NAMED_THING_AFTER
                 and (bare, surname) not in _KNOWN_PLACES
-                and _is_full_name(text, start, word, next_word, bare, surname, cue, surnames, words)
+                and _is_full_name(text, start, word, next_word, bare, surname, cue, previous in _STRONG_CUES, surnames, words)
             ):
                 yield start, next_end - (1 if next_word.endswith(".") else 0)
                 continue
-        if previous in _STRONG_CUES and _capitalised(word) and bare not in words and bare not in _STOP:
+        if previous in _STRONG_CUES and not word.isupper() and bare not in words and bare not in _STOP:
             yield start, end - (1 if word.endswith(".") else 0)
 
 
@@ -628,6 +667,7 @@ def _is_full_name(
     bare: str,
     surname: str,
     cue: bool,
+    strong: bool,
     surnames: frozenset[str],
     words: frozenset[str],
 ) -> bool:
@@ -642,8 +682,10 @@ def _is_full_name(
         if surname not in surnames:
             return False
         if bare in words and surname in words:
-            return False
-        return cue or (bare not in words and surname not in words)
+            return strong  # "pt john smith", but not "will young" or "mark hall" on their own
+        if surname in words and (surname in _VERBISH or surname.endswith(("ed", "ing"))):
+            return strong  # "priya held the bleep", "sam helped": a first name and what they did
+        return cue or bare not in words
     return False
 
 
