@@ -27,6 +27,7 @@ Platform-neutral; standard library and the name lists in bot/identifier_data/.
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -546,6 +547,7 @@ shot lost meant sent spent built lent bent dealt heard paid laid read rode wrote
 stole drove rose shone struck stuck swung hung rung dug spun won began swam drank sank did had will would can
 could shall should may might must also then just really always never still again too quickly back home here
 well fine good great brilliant amazing lovely kind calm ok okay best only even sure
+band rota shift shifts nights days lates earlies obs meds bloods drugs notes handover cover break lead bleep
 """.split())
 # Never a name however it is cased: function words, pronouns, months and days, clinical shorthand.
 _STOP = frozenset("""
@@ -565,14 +567,20 @@ and& re ok okay thanks thank please sorry hi hello yes yeah nope
 
 @cache
 def _names(name: str) -> frozenset[str]:
-    """One of the shipped lists in bot/identifier_data/, lower case, comments skipped."""
-    text = resources.files("bot.identifier_data").joinpath(name).read_text(encoding="utf-8")
+    """One of the shipped lists in bot/identifier_data/, lower case, comments skipped (".gz" is compressed)."""
+    data = resources.files("bot.identifier_data").joinpath(name).read_bytes()
+    text = (gzip.decompress(data) if name.endswith(".gz") else data).decode("utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 @cache
 def _given() -> frozenset[str]:
     return _names("given_names.txt") | _names("given_names_extra.txt")
+
+
+@cache
+def _surnames() -> frozenset[str]:
+    return _names("surnames.txt.gz") | _names("surnames_extra.txt")
 
 
 def _bare(word: str) -> str:
@@ -618,7 +626,7 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
     named thing after ("Mary Seacole ward", "Foley catheter") rule a match out.
     A first name alone is left alone: "Priya held the bleep" names a colleague.
     """
-    given, surnames, words = _given(), _names("surnames.txt"), _names("name_words.txt")
+    given, surnames, words = _given(), _surnames(), _names("name_words.txt")
     tokens = [(m.start(), m.end(), m[0]) for m in _WORD.finditer(text)]
     count = len(tokens)
     for index, (start, end, word) in enumerate(tokens):
@@ -634,29 +642,52 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
         if bare not in given and not ("-" in bare and all(part in given for part in bare.split("-"))):
             continue  # "Jean-Paul" counts when each part is a given name
         previous = _bare(tokens[index - 1][2]) if index else ""
-        if previous in _NOT_PATIENT_BEFORE or index + 1 >= count:
+        if previous in _NOT_PATIENT_BEFORE:
             continue
-        cue = previous in _NAME_CUES or (index > 1 and _bare(tokens[index - 2][2]) in _NAME_CUES and previous in {"the", "lady", "man"})
-        following = index + 1
-        if len(tokens[following][2].rstrip(".")) == 1 and following + 1 < count and _joined(text, tokens[following][1], tokens[following + 1][0]):
-            following += 1  # a middle initial: "John K Smith"
-        next_start, next_end, next_word = tokens[following]
-        if all(_joined(text, tokens[k][1], tokens[k + 1][0]) for k in range(index, following)):
-            surname = _bare(next_word)
-            after = _bare(tokens[following + 1][2]) if following + 1 < count else ""
-            if following + 2 < count and _capitalised(tokens[following + 1][2]):
-                after = after if after in _NAMED_THING_AFTER else _bare(tokens[following + 2][2])
-            if (
-                surname not in _STOP
-                and surname not in _NAMED_THING_AFTER
-                and after not in _NAMED_THING_AFTER
-                and (bare, surname) not in _KNOWN_PLACES
-                and _is_full_name(text, start, word, next_word, bare, surname, cue, previous in _STRONG_CUES, surnames, words)
-            ):
-                yield start, next_end - (1 if next_word.endswith(".") else 0)
-                continue
-        if previous in _STRONG_CUES and not word.isupper() and bare not in words and bare not in _STOP:
+        strong = previous in _STRONG_CUES
+        cue = previous in _NAME_CUES or (
+            index > 1 and _bare(tokens[index - 2][2]) in _NAME_CUES and previous in {"the", "lady", "man"}
+        )
+        full = _full_name_end(text, tokens, index, cue, strong, surnames, words)
+        if full is not None:
+            yield start, full
+        elif strong and not word.isupper() and bare not in words and bare not in _STOP:
             yield start, end - (1 if word.endswith(".") else 0)
+
+
+def _full_name_end(
+    text: str,
+    tokens: list[tuple[int, int, str]],
+    index: int,
+    cue: bool,
+    strong: bool,
+    surnames: frozenset[str],
+    words: frozenset[str],
+) -> int | None:
+    """End of "Helen Marsh" / "John K Smith" when the given name at `index` starts a full name, else None."""
+    count = len(tokens)
+    start, _, word = tokens[index]
+    following = index + 1
+    if following >= count:
+        return None
+    if len(tokens[following][2].rstrip(".")) == 1 and following + 1 < count:
+        following += 1  # a middle initial: "John K Smith"
+    if not all(_joined(text, tokens[k][1], tokens[k + 1][0]) for k in range(index, following)):
+        return None
+    _, next_end, next_word = tokens[following]
+    surname = _bare(next_word)
+    after = _bare(tokens[following + 1][2]) if following + 1 < count else ""
+    if following + 2 < count and _capitalised(tokens[following + 1][2]) and after not in _NAMED_THING_AFTER:
+        after = _bare(tokens[following + 2][2])  # "Elizabeth Garrett Anderson wing"
+    if (
+        surname in _STOP
+        or surname in _NAMED_THING_AFTER
+        or after in _NAMED_THING_AFTER
+        or (_bare(word), surname) in _KNOWN_PLACES
+        or not _is_full_name(text, start, word, next_word, _bare(word), surname, cue, strong, surnames, words)
+    ):
+        return None
+    return next_end - (1 if next_word.endswith(".") else 0)
 
 
 def _is_full_name(
@@ -681,9 +712,11 @@ def _is_full_name(
     if word.islower() and next_word.islower():
         if surname not in surnames:
             return False
+        if len(surname) <= 2:
+            return strong  # "gina ng" is the NG tube; "pt li wei" is a name
         if bare in words and surname in words:
             return strong  # "pt john smith", but not "will young" or "mark hall" on their own
-        if surname in words and (surname in _VERBISH or surname.endswith(("ed", "ing"))):
+        if surname in _VERBISH or (surname in words and surname.endswith(("ed", "ing"))):
             return strong  # "priya held the bleep", "sam helped": a first name and what they did
         return cue or bare not in words
     return False

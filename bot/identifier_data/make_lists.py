@@ -13,11 +13,12 @@ output is sorted so that a rebuild shows as a readable diff.
 
 from __future__ import annotations
 
+import gzip
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SURNAMES_KEPT = 30_000  # the most frequent; past this rank a surname covers fewer than 1 in 100,000 people
+SURNAMES_KEPT = 60_000  # the most frequent of 88,799; the rest each cover a handful of people
 DICTIONARIES = [Path("/usr/share/dict/british-english"), Path("/usr/share/dict/american-english")]
 
 
@@ -37,7 +38,11 @@ def words() -> set[str]:
 
 
 def write(name: str, header: str, items: set[str]) -> None:
-    (HERE / name).write_text(header + "".join(f"{item}\n" for item in sorted(items)), encoding="utf-8")
+    """Sorted, one a line; a ".gz" name is compressed (with no time stamp, so a rebuild is byte-identical)."""
+    data = (header + "".join(f"{item}\n" for item in sorted(items))).encode("utf-8")
+    if name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    (HERE / name).write_bytes(data)
 
 
 def main(census_dir: str) -> None:
@@ -46,12 +51,13 @@ def main(census_dir: str) -> None:
     surnames = set(census(folder / "dist.all.last", SURNAMES_KEPT))
     extra = {
         line.strip()
-        for line in (HERE / "given_names_extra.txt").read_text(encoding="utf-8").splitlines()
+        for name in ("given_names_extra.txt", "surnames_extra.txt")
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     }
     english = words()
     write("given_names.txt", "# 1990 US Census given names (public domain), see README.md\n", given)
-    write("surnames.txt", f"# 1990 US Census surnames, {SURNAMES_KEPT} most frequent (public domain), see README.md\n", surnames)
+    write("surnames.txt.gz", f"# 1990 US Census surnames, {SURNAMES_KEPT} most frequent (public domain), see README.md\n", surnames)
     write(
         "name_words.txt",
         "# Names above that are also lower-case English words in SCOWL (wbritish, wamerican), see README.md\n",
