@@ -133,6 +133,8 @@ _NO_DIGIT_AFTER = r"(?!\d)"
 # The shapes people write NHS numbers in: ten digits run together, 3-3-4 with one separator, or a gap between
 # every digit (read out, or copied one box at a time).  Other groupings are vitals in a row ("120/80 110/70").
 _NHS_SEP = "[ .\\-/\u2010\u2012\u2013]"
+_DIGIT_NEAR_AFTER = re.compile(r"[ .\-/]{1,3}\d")
+_DIGIT_NEAR_BEFORE = re.compile(r"\d[ .\-/]{1,3}$")
 _NHS_GROUP_SEP = rf"(?:  ?|[ ]?{_NHS_SEP}[ ]?)"
 NHS_NUMBER = re.compile(
     rf"(?<!\d)(?<!\d[.,/])(?P<id>\d{{10}}|\d{{3}}{_NHS_GROUP_SEP}\d{{3}}{_NHS_GROUP_SEP}\d{{4}}|\d(?:{_NHS_SEP}{{1,3}}\d){{9}})"
@@ -166,7 +168,10 @@ MRN_LABELLED = re.compile(
 
 # A letter prefix and six to nine digits: how most trusts and US hospitals write a record number.
 MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})-?(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
-_TICKET_PREFIXES = frozenset({"inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "ritm", "task", "sn", "po", "gb", "ir", "si"})
+_TICKET_PREFIXES = frozenset({
+    "inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "sn", "po", "gb", "ir", "si", "dw", "bn", "eq", "wo", "ext",
+    "ref", "lot", "exp", "fax", "tel", "mob", "no",
+})
 _TICKET_WORDS = re.compile(
     r"\b(?:datix|incident|ticket|ref|reference|job|lot|batch|serial|order|asset|case|logged|servicenow"
     r"|helpdesk|estates|steis|hsib|complaint|lfpse|nrls|ulysses|safeguard|invoice|accession|kit|model)\b",
@@ -241,7 +246,8 @@ PHONE_LABELLED = re.compile(
 
 # "jo bloggs at gmail": the big webmail names need no ".com" to be an address.
 EMAIL_WEBMAIL = re.compile(
-    r"(?<![\w.+-])(?P<id>[a-z0-9_.+-]+\s*(?:@|\(at\)|\[at\]|\bat\b)\s*(?:gmail|googlemail|hotmail|yahoo|outlook|icloud"
+    r"(?<![\w.+-])(?P<id>(?:[a-z0-9_.+-]+\s*(?:@|\(at\)|\[at\])|[a-z0-9_+-]*[._\d][a-z0-9_.+-]*\s+at)\s*"
+    r"(?:gmail|googlemail|hotmail|yahoo|outlook|icloud"
     r"|aol|btinternet|protonmail|ntlworld|virginmedia|talktalk))(?![\w-])",
     re.IGNORECASE,
 )
@@ -288,11 +294,12 @@ _STREET_TYPES_CLEAR = (
 _STREET_TYPES_AMBIGUOUS = r"st|dr|ct|court|way|pl|place|close|grove|square|circle|cir|ter|row|walk"
 _NOT_STREET_WORD = (
     r"(?:to|the|at|of|in|on|for|and|from|with|a|an|by|or|more|units?|mg|mcg|mls?|doses?|times|hours?|hrs?|mins?"
-    r"|minutes?|days?|weeks?|patients?|pts|beds?|nurses?|of|was|were|had|have|lots|big|we|i|he|she)"
+    r"|minutes?|days?|weeks?|patients?|pts|beds?|nurses?|of|was|were|had|have|lots|big|we|i|he|she|miles?|km"
+    r"|major|minor|car|cars|vehicle|test|long|short|hour|minute|mile|day)"
 )
 _STREET = rf"""(?<![\d.:/])(?P<id>\d{{1,6}}[a-z]?,?\s+
     (?:(?!{_NOT_STREET_WORD}\b)(?:[a-z][a-z'.-]*|\d+(?:st|nd|rd|th))\s+){{1,3}}
-    (?:(?:{_STREET_TYPES_CLEAR})\b\.?
+    (?:(?:{_STREET_TYPES_CLEAR})\b\.?(?!\s+(?:traffic|accident|collision|rage|safety))
       |(?:{_STREET_TYPES_AMBIGUOUS})\b\.?(?=\s*(?:,|$|\b(?:apt|unit|suite|ste|flat|\#)|[nsew]{{1,2}}\b)))
     )"""
 STREET_ADDRESS = re.compile(_STREET, re.IGNORECASE | re.VERBOSE)
@@ -311,8 +318,13 @@ _STATE_NAMES = (
 # A ZIP code is five digits (plus four); only a state just before it makes it an address, so each five-digit
 # run is found first and the few characters before it are read backwards: cheaper than a state-first search.
 US_ZIP = re.compile(r"(?<![\d-])\d{5}(?:-\d{4})?(?![\d-])")
+# State codes that are also words or clinical shorthand ("OR", "in", "ME", "PA", "CT", "ID") count only after a
+# town ("Dayton OH", "portland, or 97214"); the others ("TX", "ny", "UT") count as they are.
+_STATE_WORDS = "AL|AR|CA|CO|CT|DC|DE|HI|ID|IN|LA|MA|MD|ME|MO|MS|MT|NE|OH|OK|OR|PA|SC|VA|WA"
+_STATE_PLAIN = "|".join(code for code in _STATE_CODES.split("|") if code not in _STATE_WORDS.split("|"))
 _STATE_BEFORE = re.compile(
-    rf"(?:(?<![A-Za-z])(?:{_STATE_CODES})|(?i:\b(?:{_STATE_NAMES}))|(?<=,)\s*[a-z][a-z .]{{1,30}}?,?\s+(?:{_STATE_CODES.lower()})),?\s+$"
+    rf"(?:(?<![A-Za-z])(?i:{_STATE_PLAIN})|(?i:\b(?:{_STATE_NAMES}))"
+    rf"|[A-Z][a-z]+,?\s+(?:{_STATE_WORDS})|,\s*[a-z][a-z .]{{1,30}}?,?\s+(?i:{_STATE_WORDS})),?\s+$"
 )
 
 
@@ -331,7 +343,7 @@ def _find_zips(text: str) -> Iterator[tuple[int, int]]:
 
 _AGE_NUMBER = r"(?:9\d|1[01]\d|120)"
 _AGE_WORDS = rf"(?:ninety(?:[- ](?:{_UNITS}))?|(?:a|one)\s+hundred(?:\s+and\s+(?:{_UNITS}|{_TEENS}))?)"
-_AGE = rf"(?:{_AGE_NUMBER}|{_AGE_WORDS})(?![\d.])"
+_AGE = rf"(?:{_AGE_NUMBER}|{_AGE_WORDS})(?!\d|\.\d)"
 _PERSON = (
     r"(?:man|woman|lady|gentleman|gent|chap|fella|bloke|guy|patient|pt|male|female|person|resident|grandmother"
     r"|grandfather|grandma|grandad|granny|gran|nan|widow|widower|veteran|mum|mom|dad)"
@@ -339,28 +351,37 @@ _PERSON = (
 # HIPAA counts any age over 89 as an identifier; only with an age cue, so "CPR for 95 minutes" stays clean.
 AGE_OVER_89 = re.compile(
     rf"""(?<![\w.])(?P<id>
-        {_AGE}\s*-?\s*(?:years?|yrs?|yr|y)[\s-]*(?:old|o\b|/o\b|\.o\.?)
-      | {_AGE}\s*(?:yo|y/o|y\.o\.?|yrs|years|yom|yof|yo[mf])(?![a-z])
-      | {_AGE}\s?[mf](?=[\s,.;:)]|$)
+        {_AGE}\s*-?\s*(?:years?|yrs?|yr|y)[\s-]*(?:old|o\b|/o\b|\.o\.?|of\s+age)
+      | {_AGE}\s*(?:yo|y/o|y\.o\.?|yom|yof|yo[mf])(?![a-z])
+      | {_AGE_NUMBER}(?:yrs?|years)(?![a-z])
+      | {_AGE_NUMBER}[mf](?=[\s,.;:)]|$)
       | (?:aged|age[d:]?)\s*:?\s*{_AGE}
       | {_PERSON}\s+(?:of|aged)\s+{_AGE}
       | {_PERSON}\s*[,(]\s*{_AGE}(?=\s*[),.;]|\s*$|\s+(?:and|with|from|on|in|who)\b)
       | (?:turned|turning|reached|reach)\s+{_AGE}(?![\d%])
       | {_AGE_NUMBER}(?:st|nd|rd|th)\s+birthday
-      | (?:he|she|they|{_PERSON}(?:\s+(?:in|on|at|from)(?:\s+[a-z]+)?\s+\w+)?)
-        (?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:only\s+|just\s+|nearly\s+|almost\s+)?{_AGE}
-        (?=\s*(?:[.,;!?)]|$|and\b|but\b|so\b|with\b|yrs?\b|years?\b|now\b|today\b))
       | in\s+(?:his|her|their)\s+(?:early\s+|mid[\s-]?|late\s+)?(?:90'?s|nineties)
       | (?:super)?centenarian | nonagenarian
     )""",
     re.IGNORECASE | re.VERBOSE,
+)
+# "she was 96." reads as an age only when no observation was just mentioned ("sats dropped, she was 94.").
+AGE_STATED = re.compile(
+    rf"""(?<![\w.])(?:he|she|they|{_PERSON}(?:\s+(?:in|on|at|from)(?:\s+[a-z]+)?\s+\w+)?)
+    (?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:only\s+|just\s+|nearly\s+|almost\s+)?(?P<id>{_AGE})
+    (?=\s*(?:[.,;!?)]|$|and\b|but\b|so\b|with\b|yrs?\b|years?\b|now\b|today\b))""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_OBSERVATION_BEFORE = re.compile(
+    r"\b(?:sats?|spo2|o2|oxygen|hr|heart\s+rate|pulse|bp|rr|resps?|temp|glucose|bm|news|map|weight|score)\b|%",
+    re.IGNORECASE,
 )
 _TEMPERATURE_BEFORE = re.compile(r"(?:temp(?:erature)?|t)\s*:?\s*$", re.IGNORECASE)
 
 # A number followed by a unit is a dose or an observation, never a phone number.
 _UNIT_AFTER = re.compile(
     r"\s*(?:mg|mcg|micrograms?|µg|ug|g|kg|ml|l|mmol|units?|iu|%|mmhg|kpa|bpm|j|joules?"
-    r"|mins?|minutes?|secs?|seconds?|hrs?|hours?|days?|weeks?)(?![a-z])",
+    r"|mins?|minutes?|secs?|seconds?|hrs?|hours?|days?|weeks?|degrees?|°|miles?|km|m|metres?|meters?)(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -394,9 +415,18 @@ def _nhs_check_digit(first_nine: str) -> int | None:
 
 
 def _valid_nhs(match: re.Match[str]) -> bool:
-    """A valid mod-11 check digit: one random ten-digit run in eleven passes, so the shape is checked too (above)."""
-    digits = _digits(match["id"])
-    return _nhs_check_digit(digits[:9]) == int(digits[9])
+    """A valid mod-11 check digit (one random ten-digit run in eleven passes, so the shape is checked too, above).
+
+    Digits spaced one by one must also stand alone: "0 1 2 3 4 5 6 7 8 9 10" is a pain scale.
+    """
+    value = match["id"]
+    digits = _digits(value)
+    if _nhs_check_digit(digits[:9]) != int(digits[9]):
+        return False
+    if len(value) - len(digits) < 9:
+        return True
+    text = match.string
+    return not (_DIGIT_NEAR_AFTER.match(text, match.end()) or _DIGIT_NEAR_BEFORE.search(text, max(0, match.start() - 4), match.start()))
 
 
 def _valid_ssn(match: re.Match[str]) -> bool:
@@ -453,11 +483,16 @@ def _valid_international(match: re.Match[str]) -> bool:
 
 
 def _valid_age(match: re.Match[str]) -> bool:
-    """An age over 89, unless the "F" is Fahrenheit ("temp 99F")."""
+    """An age over 89, unless a unit follows ("turned 90 degrees") or the "F" is Fahrenheit ("temp 99F")."""
     value = match["id"]
-    if value[-1:].lower() == "f" and _TEMPERATURE_BEFORE.search(match.string, 0, match.start()):
+    if _UNIT_AFTER.match(match.string, match.end()):
         return False
-    return True
+    return not (value[-1:].lower() == "f" and _TEMPERATURE_BEFORE.search(match.string, 0, match.start()))
+
+
+def _valid_stated_age(match: re.Match[str]) -> bool:
+    """"She was 96": an age unless an observation comes just before (then it is the sats or the pulse)."""
+    return _valid_age(match) and not _OBSERVATION_BEFORE.search(match.string, max(0, match.start() - 40), match.start())
 
 
 def _phone_digits(low: int, high: int) -> Callable[[re.Match[str]], bool]:
@@ -474,8 +509,10 @@ def _always(match: re.Match[str]) -> bool:
 
 
 # Cheap searches that must succeed before a costly pattern can match, so most texts skip it.
+_AGE_HINT = re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian|nonagenarian", re.IGNORECASE)
 _HINTS: dict[re.Pattern[str], re.Pattern[str]] = {
-    AGE_OVER_89: re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian|nonagenarian", re.IGNORECASE),
+    AGE_OVER_89: _AGE_HINT,
+    AGE_STATED: _AGE_HINT,
     PHONE_LABELLED: re.compile(r"tel|phone|mob|cell", re.IGNORECASE),
     SSN_LABELLED: re.compile(r"ss|social", re.IGNORECASE),
     NI_LABELLED: re.compile(r"ni|national", re.IGNORECASE),
@@ -496,6 +533,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
     ("postcode", POSTCODE_DISTRICT, _always),
     ("address", STREET_ADDRESS, _always),
     ("age", AGE_OVER_89, _valid_age),
+    ("age", AGE_STATED, _valid_stated_age),
     ("phone", PHONE_INTERNATIONAL, _valid_international),
     ("phone", PHONE_UK, _phone_digits(10, 11)),
     ("phone", PHONE_US, _phone_digits(10, 11)),
@@ -513,7 +551,10 @@ _TITLES_LOOSE = frozenset({"ms", "ms.", "miss", "master", "mstr", "mstr."})
 # Words before a name that make it staff or a place: "Dr Chen", "Sister Mary", "St Thomas", "the John Radcliffe".
 _NOT_PATIENT_BEFORE = frozenset({
     "dr", "dr.", "doctor", "nurse", "sister", "prof", "prof.", "professor", "consultant", "registrar", "matron",
-    "st", "st.", "saint", "the", "royal", "reg", "sr", "sr.", "charge", "colleague", "student",
+    "st", "st.", "saint", "the", "royal", "reg", "sr", "sr.", "charge", "colleague", "student", "fy", "sho", "spr",
+    "hca", "anp", "acp", "rn", "hcsw", "odp", "nic", "cns", "midwife", "physio", "paramedic", "porter", "pharmacist",
+    "manager", "lead", "coordinator", "staff", "mentor", "educator", "supervisor", "boss", "friend", "chaplain",
+    "resident", "intern", "attending", "fellow", "tech", "therapist", "officer", "clerk", "receptionist",
 })
 # Words after a name that make it a thing named after someone: "Mary Seacole ward", "Foley catheter".
 _NAMED_THING_AFTER = frozenset({
@@ -524,6 +565,8 @@ _NAMED_THING_AFTER = frozenset({
     "protocol", "chart", "mattress", "fracture", "reflex", "procedure", "classification", "formula", "triad",
     "room", "bay", "lounge", "library", "road", "street", "lane", "avenue", "drive", "hugger", "method", "rule",
     "team", "service", "services", "programme", "program", "fund", "appeal", "report", "review", "inquiry",
+    "murmur", "phenomenon", "law", "lesion", "node", "cell", "cells", "body", "bodies", "ulcer", "tumour", "tumor",
+    "effect", "nerve", "response", "approach", "regimen", "technique", "repair", "palsy", "disorder", "criterion",
 })
 _KNOWN_PLACES = frozenset({
     ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
@@ -584,12 +627,13 @@ def _surnames() -> frozenset[str]:
 
 
 def _bare(word: str) -> str:
-    """The word as it is looked up: lower case, without a possessive or a full stop."""
+    """The word as it is looked up: lower case, no possessive, full stop or apostrophe ("O'Brien" is "obrien")."""
     word = word.lower().rstrip(".")
     for suffix in ("'s", "’s", "'", "’"):
         if word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word.replace("'", "").replace("’", "")
 
 
 def _capitalised(word: str) -> bool:
@@ -705,8 +749,8 @@ def _is_full_name(
     if len(surname) < 2 or next_word.isupper():
         return False
     if _capitalised(word) and _capitalised(next_word):
-        if surname not in surnames and (surname in words or len(surname) < 3):
-            return False
+        if surname not in surnames and (bare in words or len(surname) < 3):
+            return False  # "Grace Period": an unknown second word needs a first name that is only a name
         both_words = bare in words and surname in words
         return not (both_words and _sentence_start(text, start))
     if word.islower() and next_word.islower():
