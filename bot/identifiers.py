@@ -38,10 +38,13 @@ from importlib import resources
 
 from bot.errors import Finding, IdentifierFound
 
-__all__ = ["OWN_CONTACT", "find_identifiers", "normalise", "screen"]
+__all__ = ["OWN_CONTACT", "PATIENT_DETAILS_HINT", "find_identifiers", "normalise", "screen"]
 
 # A person's own phone number and e-mail address, which a request to talk may carry.
 OWN_CONTACT = frozenset({"phone", "email"})
+
+# One line on every form with free text, so nobody learns only from a refusal that a name counts.
+PATIENT_DETAILS_HINT = "Please leave out patient details: names count too, as do addresses and dates of birth."
 
 # --- normalisation -------------------------------------------------------------------------------
 
@@ -62,7 +65,7 @@ _AT = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+|\s*@+\s*)"
 _DOT = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s+|\.)"
 _LABEL = r"[a-z0-9_+-]+"
 OBFUSCATED_EMAIL = re.compile(
-    rf"(?<![\w.+-]){_LABEL}(?:{_DOT}{_LABEL})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{_TLD}(?![\w-])",
+    rf"(?<![\w.+-]){_LABEL}(?:{_DOT}{_LABEL})*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}{_TLD}(?![\w-])",
     re.IGNORECASE,
 )
 _EMAIL_HINT = re.compile(rf"(?:\.\s*|dot\s*[)\]}}>]?\s*){_TLD}(?![\w-])", re.IGNORECASE)
