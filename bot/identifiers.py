@@ -304,9 +304,11 @@ _NOT_STREET_WORD = (
 _STREET = rf"""(?<![\d.:/])(?P<id>\d{{1,6}}[a-z]?,?\s+
     (?:(?!{_NOT_STREET_WORD}\b)(?:[a-z][a-z'.-]*|\d+(?:st|nd|rd|th))\s+){{1,3}}
     (?:(?:{_STREET_TYPES_CLEAR})\b\.?(?!\s+(?:traffic|accident|collision|rage|safety))
-      |(?:{_STREET_TYPES_AMBIGUOUS})\b\.?(?=\s*(?:,|$|\b(?:apt|unit|suite|ste|flat|\#)|[nsew]{{1,2}}\b)))
+      |(?:{_STREET_TYPES_AMBIGUOUS})\b\.?(?=\s*(?:[,;.]|$|\b(?:apt|unit|suite|ste|flat|\#)|[nsew]{{1,2}}\b)))
     )"""
 STREET_ADDRESS = re.compile(_STREET, re.IGNORECASE | re.VERBOSE)
+
+PO_BOX = re.compile(r"\b(?P<id>p\.?\s?o\.?\s+box\s+\d+)", re.IGNORECASE)
 
 _STATE_CODES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
@@ -575,6 +577,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], bool]]] = 
     ("postcode", POSTCODE, _valid_postcode),
     ("postcode", POSTCODE_DISTRICT, _always),
     ("address", STREET_ADDRESS, _always),
+    ("address", PO_BOX, _always),
     ("age", AGE_OVER_89, _valid_age),
     ("age", AGE_STATED, _valid_stated_age),
     ("phone", PHONE_INTERNATIONAL, _valid_international),
@@ -630,6 +633,7 @@ _NAMED_THING_AFTER = frozenset({
     "team", "service", "services", "programme", "program", "fund", "appeal", "report", "review", "inquiry",
     "murmur", "phenomenon", "law", "lesion", "node", "cell", "cells", "body", "bodies", "ulcer", "tumour", "tumor",
     "effect", "nerve", "response", "approach", "regimen", "technique", "repair", "palsy", "disorder", "criterion",
+    "royal", "general", "county", "district", "community", "city", "central", "regional", "hospitals", "park",
 })
 _KNOWN_PLACES = frozenset({
     ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
@@ -637,6 +641,14 @@ _KNOWN_PLACES = frozenset({
     ("florence", "nightingale"), ("james", "paget"), ("royal", "free"), ("walton", "centre"),
     ("harold", "wood"), ("ben", "taub"), ("mount", "vernon"), ("stoke", "mandeville"), ("milton", "keynes"), ("sutton", "coldfield"), ("stanley", "park"), ("alexandra", "palace"),
 })
+# After "Mr Patel": the consultant surgeon (UK surgeons are Mr and Ms), not a patient.
+_STAFF_AFTER = re.compile(
+    r"['’]?s?\s*[,(-]?\s*(?:the\s+|our\s+|a\s+)?(?:on[\s-]?call\s+)?(?:consultant|surgeon|registrar|reg\b|urologist"
+    r"|anaesthetist|anesthesiologist|orthopaedic|ortho\b|vascular|colorectal|upper\s+gi)",
+    re.IGNORECASE,
+)
+# "OSEI, Thomas" or "Marsh, Helen": the record-system order, surname first.
+SURNAME_FIRST = re.compile(r"\b(?P<id>(?P<surname>[A-Z][A-Za-z'’-]+),\s?(?P<given>[A-Z][a-z]+))\b")
 # Words that follow "pt" or "the lady" and sound the name out in lower case ("i looked after margaret hale").
 _NAME_CUES = frozenset({
     "pt", "pt.", "pts", "patient", "patients", "about", "named", "called", "after", "nursed", "of", "for", "with",
@@ -742,7 +754,7 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
             if lower.startswith("ms") and (word.isupper() or _DIGIT_BEFORE.search(text, max(0, start - 4), start)):
                 continue  # "MS nurse" is multiple sclerosis; "200 ms" is a duration
             found = _after_title(text, tokens, index, lower in _TITLES_FIRM, surnames, words)
-            if found:
+            if found and not _STAFF_AFTER.match(text, found):
                 yield start, found
             continue
         bare = lower if lower.isalpha() else _bare(word)
@@ -760,6 +772,19 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
             yield start, full
         elif strong and not word.isupper() and bare not in words and bare not in _STOP:
             yield start, end - (1 if word.endswith(".") else 0)
+
+
+def _find_surname_first(text: str) -> Iterator[tuple[int, int]]:
+    """"Marsh, Helen" or "OSEI, Thomas": a listed surname, a comma, then a listed given name, as records print them.
+
+    The surname must not also be an English word ("Will, Grace" is two words), unless it is in capitals.
+    """
+    given, surnames, words = _given(), _surnames(), _names("name_words.txt")
+    for match in SURNAME_FIRST.finditer(text):
+        surname, first = _bare(match["surname"]), match["given"].lower()
+        if surname in surnames and first in given and (match["surname"].isupper() or surname not in words):
+            if first not in words or match["surname"].isupper():
+                yield match.start("id"), match.end("id")
 
 
 def _full_name_end(
@@ -853,6 +878,8 @@ def _after_title(
         surname = _bare(word)
         if surname in _STOP or len(surname) < 2:
             return last_end if firm else None
+        if tokens[index][2].isupper() and word.islower():
+            return None  # "MR on the echo", "new MR murmur": mitral regurgitation
         if firm or _capitalised(word) or (surname in surnames and surname not in words):
             return end - (1 if word.endswith(".") else 0)
         return None
@@ -892,7 +919,7 @@ def find_identifiers(text: str, field: str = "", allow: Collection[str] = ()) ->
         for match in fast.finditer(searched) if hint is None else _windowed(fast, hint, searched, lowered or None):
             if valid(match):
                 candidates.append(Finding(kind, *canonical.span(match.start("id"), match.end("id")), field))
-    for kind, finder in (("name", _find_names), ("address", _find_zips)):
+    for kind, finder in (("name", _find_names), ("name", _find_surname_first), ("address", _find_zips)):
         for start, end in finder(body):
             candidates.append(Finding(kind, *canonical.span(start, end), field))
     return _report(candidates, allow, len(text))
