@@ -648,6 +648,7 @@ _STAFF_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "OSEI, Thomas" or "Marsh, Helen": the record-system order, surname first.
+_PATIENT_CUE_BEFORE = re.compile(r"\b(?:pt|patient|name|named)\b\.?:?\s*$", re.IGNORECASE)
 SURNAME_FIRST = re.compile(r"\b(?P<id>(?P<surname>[A-Z][A-Za-z'’-]+),\s?(?P<given>[A-Z][a-z]+))\b")
 # Words that follow "pt" or "the lady" and sound the name out in lower case ("i looked after margaret hale").
 _NAME_CUES = frozenset({
@@ -777,14 +778,17 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
 def _find_surname_first(text: str) -> Iterator[tuple[int, int]]:
     """"Marsh, Helen" or "OSEI, Thomas": a listed surname, a comma, then a listed given name, as records print them.
 
-    The surname must not also be an English word ("Will, Grace" is two words), unless it is in capitals.
+    Neither may also be an English word ("Will, Grace" is two words), unless the surname is in capitals or
+    "pt" or "patient" comes just before ("pt Marsh, Helen").
     """
     given, surnames, words = _given(), _surnames(), _names("name_words.txt")
     for match in SURNAME_FIRST.finditer(text):
         surname, first = _bare(match["surname"]), match["given"].lower()
-        if surname in surnames and first in given and (match["surname"].isupper() or surname not in words):
-            if first not in words or match["surname"].isupper():
-                yield match.start("id"), match.end("id")
+        if surname not in surnames or first not in given:
+            continue
+        sure = match["surname"].isupper() or bool(_PATIENT_CUE_BEFORE.search(text, max(0, match.start() - 12), match.start()))
+        if sure or (surname not in words and first not in words):
+            yield match.start("id"), match.end("id")
 
 
 def _full_name_end(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,6 +107,9 @@ CAUGHT += [
     ("born on the second of March 1938", "date_of_birth", "second of March 1938"),
     ("dob 14th feb nineteen forty", "date_of_birth", "14th feb nineteen forty"),
     ("she was born in 1929", "date_of_birth", "1929"),
+    ("she lives in BS8 with her son", "postcode", "BS8"),
+    ("pt Marsh, Helen in bed 4", "name", "Marsh, Helen"),
+    ("Priya Shah held the bleep", "name", "Priya Shah"),  # a colleague's full name counts too (README)
     ("a man of 95 on bay 2", "age", "man of 95"),
     ("the 101 year old in cubicle 6", "age", "101 year old"),
     ("she was in her late nineties", "age", "in her late nineties"),
@@ -226,6 +231,9 @@ LEFT_ALONE = [
     "3 major road traffic collisions",
     "Datix in 23456",
     "i was born in 1990 so im not new",
+    "I said thanks to Nurse Ali Khan",
+    "Mr Patel the consultant surgeon was brilliant",
+    "severe MR on the echo, new MR murmur",
 ]
 
 
@@ -436,3 +444,17 @@ def test_corpus_recall_and_false_alarms_meet_the_goals() -> None:
 def test_the_held_out_lines_meet_the_same_goals() -> None:
     identifiers, clean = split_heldout()
     assert_goals(score(identifiers, clean=False), score(clean, clean=True))
+
+
+def test_the_guard_needs_no_network() -> None:
+    """The name lists ship with the package: a fresh interpreter with no sockets at all still screens."""
+    code = (
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise OSError('no network here')\n"
+        "socket.socket = socket.create_connection = socket.getaddrinfo = refuse\n"
+        "from bot.identifiers import find_identifiers\n"
+        "print([f.kind for f in find_identifiers('pt brian mccormack, mrs kowalczyk')])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "['name', 'name']"
