@@ -613,7 +613,9 @@ _LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
 _DIGIT_BEFORE = re.compile(r"\d\s*$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*\.?")
 _TITLES_FIRM = frozenset({"mr", "mrs", "mx", "mister", "messrs", "mrs.", "mr.", "mx."})
-_TITLES_LOOSE = frozenset({"ms", "ms.", "miss", "master", "mstr", "mstr."})
+_TITLES_LOOSE = frozenset({
+    "ms", "ms.", "miss", "master", "mstr", "mstr.", "sir", "dame", "lord",
+})
 # Words before a name that make it staff or a place: "Dr Chen", "Sister Mary", "St Thomas", "the John Radcliffe".
 _NOT_PATIENT_BEFORE = frozenset({
     "dr", "dr.", "doctor", "nurse", "sister", "prof", "prof.", "professor", "consultant", "registrar", "matron",
@@ -634,6 +636,7 @@ _NAMED_THING_AFTER = frozenset({
     "murmur", "phenomenon", "law", "lesion", "node", "cell", "cells", "body", "bodies", "ulcer", "tumour", "tumor",
     "effect", "nerve", "response", "approach", "regimen", "technique", "repair", "palsy", "disorder", "criterion",
     "royal", "general", "county", "district", "community", "city", "central", "regional", "hospitals", "park",
+    "circuit", "stand", "slide", "jack", "mannequin", "manikin", "doll", "envelope", "envelopes", "notes", "gin",
 })
 _KNOWN_PLACES = frozenset({
     ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
@@ -657,7 +660,8 @@ _NAME_CUES = frozenset({
     "woman", "chap", "bloke", "boy", "girl", "baby", "had", "saw", "seen", "see", "found", "admitted", "told",
     "mum", "mom", "dad", "was", "is", "remember", "miss", "name", "resident", "client", "bed", "bay", "room",
 })
-_STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name"})
+_STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name", "baby"})
+_PERSON_WORDS = frozenset({"lady", "man", "woman", "gentleman", "gent", "chap", "fella", "boy", "girl", "baby", "patient"})
 # Words that are also surnames but after a first name in lower case are what that person did ("jo held").
 _VERBISH = frozenset("""
 held rang ran sang came went took gave kept left felt sat stood brought bought thought caught taught found
@@ -709,7 +713,10 @@ def _bare(word: str) -> str:
         if word.endswith(suffix):
             word = word[: -len(suffix)]
             break
-    return word.replace("'", "").replace("’", "")
+    word = word.replace("'", "").replace("’", "")
+    if not word.isascii():  # "José", "Zoë": the lists are unaccented
+        word = "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+    return word
 
 
 def _capitalised(word: str) -> bool:
@@ -724,7 +731,7 @@ def _sentence_start(text: str, start: int) -> bool:
 def _joined(text: str, end: int, start: int) -> bool:
     """Two words are part of one name only with plain spacing (or an initial's dot) between them."""
     gap = text[end:start]
-    return 0 < len(gap) <= 3 and gap.strip(" .") == ""
+    return len(gap) <= 3 and gap.strip(" .") == "" and (gap != "" or text[end - 1] == ".")  # "Mr.Smith" too
 
 
 def _find_names(text: str) -> Iterator[tuple[int, int]]:
@@ -758,13 +765,15 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
             if found and not _STAFF_AFTER.match(text, found):
                 yield start, found
             continue
-        bare = lower if lower.isalpha() else _bare(word)
+        bare = lower if lower.isalpha() and lower.isascii() else _bare(word)
         if bare not in given and not ("-" in bare and all(part in given for part in bare.split("-"))):
             continue  # "Jean-Paul" counts when each part is a given name
         previous = _bare(tokens[index - 1][2]) if index else ""
         if previous in _NOT_PATIENT_BEFORE:
             continue
-        strong = previous in _STRONG_CUES
+        strong = previous in _STRONG_CUES or (
+            previous == "called" and index > 1 and _bare(tokens[index - 2][2]) in _PERSON_WORDS  # "a lady called Doris"
+        )
         cue = previous in _NAME_CUES or (
             index > 1 and _bare(tokens[index - 2][2]) in _NAME_CUES and previous in {"the", "lady", "man"}
         )
@@ -784,8 +793,8 @@ def _find_surname_first(text: str) -> Iterator[tuple[int, int]]:
     given, surnames, words = _given(), _surnames(), _names("name_words.txt")
     for match in SURNAME_FIRST.finditer(text):
         surname, first = _bare(match["surname"]), match["given"].lower()
-        if surname not in surnames or first not in given:
-            continue
+        if surname not in surnames or first not in given or (surname in given and not match["surname"].isupper()):
+            continue  # "thanks to Chris, Alex and Sam" is a list of first names
         sure = match["surname"].isupper() or bool(_PATIENT_CUE_BEFORE.search(text, max(0, match.start() - 12), match.start()))
         if sure or (surname not in words and first not in words):
             yield match.start("id"), match.end("id")
@@ -838,8 +847,8 @@ def _is_full_name(
     surnames: frozenset[str],
     words: frozenset[str],
 ) -> bool:
-    if len(surname) < 2 or next_word.isupper():
-        return False
+    if len(surname) < 2 or next_word.isupper() or word.lower().endswith(("'s", "’s")):
+        return False  # "Gordon's Gin", "Helen's husband": the first word is an owner, not half of a name
     if _capitalised(word) and _capitalised(next_word):
         if surname not in surnames and (bare in words or len(surname) < 3):
             return False  # "Grace Period": an unknown second word needs a first name that is only a name
