@@ -171,7 +171,12 @@ MRN_LABELLED = re.compile(
 )
 
 # A letter prefix and six to nine digits: how most trusts and US hospitals write a record number.
-MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})-?(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
+MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})[- ]?(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
+# With a space between ("K 2208731") the prefix must not be a word of its own ("a 1234567", "on 1234567").
+_NOT_A_PREFIX = frozenset(
+    "a an i at in on of to is it be by or me my we us he so no do up as am the and for was are bay bed all any "
+    "ext tel mob ref lot fax job log inc req day pg".split()
+)
 _TICKET_PREFIXES = frozenset({
     "inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "sn", "po", "gb", "ir", "si", "dw", "bn", "eq", "wo", "ext",
     "ref", "lot", "exp", "fax", "tel", "mob", "no",
@@ -182,10 +187,8 @@ _TICKET_WORDS = re.compile(
     re.IGNORECASE,
 )
 
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])\.?"
-)
+# Month names as typed in a hurry ("febuary", "septmber"): only ever read after a birth label.
+_MONTH = r"(?:jan[a-z]*|feb[a-z]*|mar(?:ch)?|apr[a-z]*|may|jun[a-z]*|jul[a-z]*|aug[a-z]*|sep[a-z]*|oct[a-z]*|nov[a-z]*|dec[a-z]*)(?![a-z])\.?"
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
 _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
 _TENS = "twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety"
@@ -455,7 +458,8 @@ def _valid_prefixed_mrn(match: re.Match[str]) -> bool:
     "W123456 on datix").  Known ticket prefixes are refused, and so is any
     such shape with a ticket word a few words either side.
     """
-    if match["prefix"].lower() in _TICKET_PREFIXES:
+    prefix = match["prefix"].lower()
+    if prefix in _TICKET_PREFIXES or (" " in match["id"] and prefix in _NOT_A_PREFIX):
         return False
     text = match.string
     around = text[max(0, match.start() - 30) : match.start()] + " " + text[match.end() : match.end() + 20]
@@ -847,14 +851,14 @@ def _is_full_name(
     surnames: frozenset[str],
     words: frozenset[str],
 ) -> bool:
-    if len(surname) < 2 or next_word.isupper() or word.lower().endswith(("'s", "’s")):
+    if len(surname) < 2 or (next_word.isupper() and not word.isupper()) or word.lower().endswith(("'s", "’s")):
         return False  # "Gordon's Gin", "Helen's husband": the first word is an owner, not half of a name
     if _capitalised(word) and _capitalised(next_word):
         if surname not in surnames and (bare in words or len(surname) < 3):
             return False  # "Grace Period": an unknown second word needs a first name that is only a name
         both_words = bare in words and surname in words
         return not (both_words and _sentence_start(text, start))
-    if word.islower() and next_word.islower():
+    if (word.islower() and next_word.islower()) or (word.isupper() and next_word.isupper() and len(word) > 2):
         if surname not in surnames:
             return False
         if len(surname) <= 2:
