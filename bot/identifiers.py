@@ -172,11 +172,8 @@ MRN_LABELLED = re.compile(
 
 # A letter prefix and six to nine digits: how most trusts and US hospitals write a record number.
 MRN_PREFIXED = re.compile(r"(?<![\w/#-])(?P<id>(?P<prefix>[a-z]{1,3})[- ]?(?P<digits>\d{6,9}))(?![\w/-])", re.IGNORECASE)
-# With a space between ("K 2208731") the prefix must not be a word of its own ("a 1234567", "on 1234567").
-_NOT_A_PREFIX = frozenset(
-    "a an i at in on of to is it be by or me my we us he so no do up as am the and for was are bay bed all any "
-    "ext tel mob ref lot fax job log inc req day pg".split()
-)
+# With a space between, only a single letter that is not a word: "K 2208731", not "a 1234567" or "MRN 1234567".
+_NOT_A_PREFIX = frozenset({"a", "i"})
 _TICKET_PREFIXES = frozenset({
     "inc", "req", "chg", "prb", "cs", "sr", "tkt", "web", "sn", "po", "gb", "ir", "si", "dw", "bn", "eq", "wo", "ext",
     "ref", "lot", "exp", "fax", "tel", "mob", "no",
@@ -459,7 +456,7 @@ def _valid_prefixed_mrn(match: re.Match[str]) -> bool:
     such shape with a ticket word a few words either side.
     """
     prefix = match["prefix"].lower()
-    if prefix in _TICKET_PREFIXES or (" " in match["id"] and prefix in _NOT_A_PREFIX):
+    if prefix in _TICKET_PREFIXES or (" " in match["id"] and (len(prefix) > 1 or prefix in _NOT_A_PREFIX)):
         return False
     text = match.string
     around = text[max(0, match.start() - 30) : match.start()] + " " + text[match.end() : match.end() + 20]
