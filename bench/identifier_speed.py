@@ -23,12 +23,12 @@ import sys
 import timeit
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bot.identifiers import EMAIL, find_identifiers  # noqa: E402
-from identifier_scores import CLEAN, IDENTIFIERS, load  # noqa: E402
+from identifier_scores import CLEAN, IDENTIFIERS, load
+
+from bot.identifiers import EMAIL, find_identifiers
 
 LENGTH = 3_000
 SEED = 20261203

@@ -85,6 +85,7 @@ def normalise(text: str) -> Normalised:
     category Cf: zero-width space, joiners, word joiner, BOM, soft hyphen) are
     dropped, so "943\u200b476\u200b5919" reads as one number.
     """
+    origin: Sequence[int]
     if text.isascii():
         chars, origin = text, range(len(text))
     else:
@@ -413,7 +414,7 @@ def _digits(text: str) -> str:
 
 def _nhs_check_digit(first_nine: str) -> int | None:
     """Mod-11 check digit of an NHS number; None when the number cannot exist."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:
         return 0
@@ -664,29 +665,9 @@ _NAME_CUES = frozenset({
 _STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name", "baby"})
 _PERSON_WORDS = frozenset({"lady", "man", "woman", "gentleman", "gent", "chap", "fella", "boy", "girl", "baby", "patient"})
 # Words that are also surnames but after a first name in lower case are what that person did ("jo held").
-_VERBISH = frozenset("""
-held rang ran sang came went took gave kept left felt sat stood brought bought thought caught taught found
-made told sold put cut set let hit got saw knew grew drew flew threw wore bore swore ate fell hid led fed bled
-shot lost meant sent spent built lent bent dealt heard paid laid read rode wrote spoke broke woke chose froze
-stole drove rose shone struck stuck swung hung rung dug spun won began swam drank sank did had will would can
-could shall should may might must also then just really always never still again too quickly back home here
-well fine good great brilliant amazing lovely kind calm ok okay best only even sure
-band rota shift shifts nights days lates earlies obs meds bloods drugs notes handover cover break lead bleep
-""".split())
+_VERBISH = frozenset(["held", "rang", "ran", "sang", "came", "went", "took", "gave", "kept", "left", "felt", "sat", "stood", "brought", "bought", "thought", "caught", "taught", "found", "made", "told", "sold", "put", "cut", "set", "let", "hit", "got", "saw", "knew", "grew", "drew", "flew", "threw", "wore", "bore", "swore", "ate", "fell", "hid", "led", "fed", "bled", "shot", "lost", "meant", "sent", "spent", "built", "lent", "bent", "dealt", "heard", "paid", "laid", "read", "rode", "wrote", "spoke", "broke", "woke", "chose", "froze", "stole", "drove", "rose", "shone", "struck", "stuck", "swung", "hung", "rung", "dug", "spun", "won", "began", "swam", "drank", "sank", "did", "had", "will", "would", "can", "could", "shall", "should", "may", "might", "must", "also", "then", "just", "really", "always", "never", "still", "again", "too", "quickly", "back", "home", "here", "well", "fine", "good", "great", "brilliant", "amazing", "lovely", "kind", "calm", "ok", "okay", "best", "only", "even", "sure", "band", "rota", "shift", "shifts", "nights", "days", "lates", "earlies", "obs", "meds", "bloods", "drugs", "notes", "handover", "cover", "break", "lead", "bleep"])
 # Never a name however it is cased: function words, pronouns, months and days, clinical shorthand.
-_STOP = frozenset("""
-a an and the or but if so to of in on at by for from with without into onto over under up down out off as
-is was were be been being am are has had have having do does did done not no yes
-i me my mine we us our you your he him his she her hers they them their it its this that these those there here
-who whom whose which what when where why how all any each every some many much more most few less least
-said says say told asks asked came come went go gone got get gets getting made make took take gave give
-just only also still very too then than now again ever never always often soon later today tonight yesterday
-january february march april may june july august september october november december
-jan feb mar apr jun jul aug sep sept oct nov dec
-monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
-bay bed ward side room unit team nurse doctor dr reg sho fy1 consultant family son daughter wife husband
-and& re ok okay thanks thank please sorry hi hello yes yeah nope
-""".split())
+_STOP = frozenset(["a", "an", "and", "the", "or", "but", "if", "so", "to", "of", "in", "on", "at", "by", "for", "from", "with", "without", "into", "onto", "over", "under", "up", "down", "out", "off", "as", "is", "was", "were", "be", "been", "being", "am", "are", "has", "had", "have", "having", "do", "does", "did", "done", "not", "no", "yes", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "hers", "they", "them", "their", "it", "its", "this", "that", "these", "those", "there", "here", "who", "whom", "whose", "which", "what", "when", "where", "why", "how", "all", "any", "each", "every", "some", "many", "much", "more", "most", "few", "less", "least", "said", "says", "say", "told", "asks", "asked", "came", "come", "went", "go", "gone", "got", "get", "gets", "getting", "made", "make", "took", "take", "gave", "give", "just", "only", "also", "still", "very", "too", "then", "than", "now", "again", "ever", "never", "always", "often", "soon", "later", "today", "tonight", "yesterday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "bay", "bed", "ward", "side", "room", "unit", "team", "nurse", "doctor", "dr", "reg", "sho", "fy1", "consultant", "family", "son", "daughter", "wife", "husband", "and&", "re", "ok", "okay", "thanks", "thank", "please", "sorry", "hi", "hello", "yes", "yeah", "nope"])
 
 
 @cache
@@ -756,7 +737,6 @@ def _find_names(text: str) -> Iterator[tuple[int, int]]:
     """
     given, surnames, words = _given(), _surnames(), _names("name_words.txt")
     tokens = [(m.start(), m.end(), m[0]) for m in _WORD.finditer(text)]
-    count = len(tokens)
     for index, (start, end, word) in enumerate(tokens):
         lower = word.lower()
         if lower in _TITLES_FIRM or lower in _TITLES_LOOSE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from identifier_scores import CLEAN, IDENTIFIERS, Score, load, score, split_heldout, total
 
 from bot.errors import Finding, IdentifierFound
 from bot.identifiers import OWN_CONTACT, find_identifiers, normalise, screen
-from identifier_scores import CLEAN, IDENTIFIERS, Score, load, score, split_heldout, total
 
 PHRASES = Path(__file__).with_name("clinical_phrases.txt")
 
@@ -284,7 +285,7 @@ BOUNDARY = st.sampled_from(list(" .,;:!?()'\"/-\n"))
 
 
 def nhs_check(nine: list[int]) -> int:
-    check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1))) % 11
+    check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1), strict=True)) % 11
     return 0 if check == 11 else check
 
 
@@ -341,7 +342,7 @@ def test_findings_are_sorted_in_bounds_and_never_overlap(text: str) -> None:
     assert findings == sorted(findings, key=lambda f: f.start)
     for finding in findings:
         assert 0 <= finding.start < finding.end <= len(text)
-    for first, second in zip(findings, findings[1:]):
+    for first, second in itertools.pairwise(findings):
         assert first.end <= second.start
 
 
@@ -379,7 +380,7 @@ INVISIBLE = st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "
 @given(nhs_numbers(), st.lists(INVISIBLE, min_size=9, max_size=9), st.lists(st.booleans(), min_size=9, max_size=9))
 def test_invisible_characters_between_digits_do_not_hide_an_nhs_number(number: str, marks: list[str], where: list[bool]) -> None:
     digits = number.replace(" ", "").replace("-", "")
-    typed = digits[0] + "".join((mark if put else "") + digit for mark, put, digit in zip(marks, where, digits[1:]))
+    typed = digits[0] + "".join((mark if put else "") + digit for mark, put, digit in zip(marks, where, digits[1:], strict=True))
     text = f"it was {typed} on the band"
     assert spans(text) == [("nhs_number", typed)]
 

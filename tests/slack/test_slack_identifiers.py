@@ -13,8 +13,8 @@ import logging
 
 from harness import SlackApp
 from sqlalchemy import func, select
-from test_slack_followups_support import NURSE, ask_to_talk, check_in
 from test_slack_flow import STAFF, answer, start_debrief, texts
+from test_slack_followups_support import NURSE, ask_to_talk, check_in
 
 from adapters.slack.ids import Action, Callback, TalkBlock, question_block
 from bot.identifiers import PATIENT_DETAILS_HINT
