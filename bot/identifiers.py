@@ -181,7 +181,8 @@ _TICKET_PREFIXES = frozenset({
 })
 _TICKET_WORDS = re.compile(
     r"\b(?:datix|incident|ticket|ref|reference|job|lot|batch|serial|order|asset|case|logged|servicenow"
-    r"|helpdesk|estates|steis|hsib|complaint|lfpse|nrls|ulysses|safeguard|invoice|accession|kit|model)\b",
+    r"|helpdesk|estates|steis|hsib|complaint|lfpse|nrls|ulysses|safeguard|invoice|accession|kit|model|raised"
+    r"|submitted|filed|reported|datixed|escalated)\b",
     re.IGNORECASE,
 )
 
@@ -639,12 +640,22 @@ _NAMED_THING_AFTER = frozenset({
     "effect", "nerve", "response", "approach", "regimen", "technique", "repair", "palsy", "disorder", "criterion",
     "royal", "general", "county", "district", "community", "city", "central", "regional", "hospitals", "park",
     "circuit", "stand", "slide", "jack", "mannequin", "manikin", "doll", "envelope", "envelopes", "notes", "gin",
+    "tear", "tears", "pupil", "surgery", "sequence", "malformation", "anomaly", "fistula", "shunt", "valve",
+    "stitch", "suture", "incision", "grade", "stage", "index", "ratio", "equation", "health", "hospice", "nurse",
+    "nurses", "charity", "prize",
 })
-_KNOWN_PLACES = frozenset({
+# Full names that are hospitals, hospices, charities, wards or eponyms, with nothing after them to say so.
+_KNOWN_NAMED_THINGS = frozenset({
+    ("kaiser", "permanente"), ("beth", "israel"), ("sloan", "kettering"), ("henry", "ford"), ("edith", "cavell"),
+    ("elizabeth", "fry"), ("elizabeth", "garrett"), ("aneurin", "bevan"), ("nye", "bevan"), ("alexander", "fleming"),
+    ("joseph", "lister"), ("edward", "jenner"), ("cicely", "saunders"), ("marie", "curie"), ("sue", "ryder"),
+    ("ronald", "mcdonald"), ("mallory", "weiss"), ("marcus", "gunn"), ("tommy", "john"),
     ("john", "radcliffe"), ("william", "harvey"), ("james", "cook"), ("george", "eliot"), ("alder", "hey"),
     ("queen", "elizabeth"), ("royal", "victoria"), ("princess", "royal"), ("johns", "hopkins"), ("mary", "seacole"),
     ("florence", "nightingale"), ("james", "paget"), ("royal", "free"), ("walton", "centre"),
-    ("harold", "wood"), ("ben", "taub"), ("mount", "vernon"), ("stoke", "mandeville"), ("milton", "keynes"), ("sutton", "coldfield"), ("stanley", "park"), ("alexandra", "palace"),
+    ("harold", "wood"), ("ben", "taub"), ("mount", "vernon"), ("stoke", "mandeville"), ("milton", "keynes"),
+    ("sutton", "coldfield"), ("stanley", "park"), ("alexandra", "palace"), ("lloyd", "george"), ("sara", "stedy"),
+    ("sara", "plus"), ("resusci", "anne"),
 })
 # After "Mr Patel": the consultant surgeon (UK surgeons are Mr and Ms), not a patient.
 _STAFF_AFTER = re.compile(
@@ -809,7 +820,7 @@ def _full_name_end(
         surname in _STOP
         or surname in _NAMED_THING_AFTER
         or after in _NAMED_THING_AFTER
-        or (_bare(word), surname) in _KNOWN_PLACES
+        or (_bare(word), surname) in _KNOWN_NAMED_THINGS
         or not _is_full_name(text, start, word, next_word, _bare(word), surname, cue, strong, surnames, words)
     ):
         return None
