@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -459,3 +460,22 @@ def test_the_guard_needs_no_network() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "['name', 'name']"
+
+
+# --- through the core, on a real database --------------------------------------
+
+
+async def test_an_answer_with_a_patients_details_is_refused_by_question_and_never_logged(core, caplog) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, SQLAlchemy's and aiosqlite's included
+    debrief = await core.debriefs.start(
+        platform="slack", workspace="T1", team="C1", lead="ULEAD", script_id="stop5", participants=["UALEX"]
+    )
+    note = "pt Helen Marsh, SW1A 1AA"
+    with pytest.raises(IdentifierFound) as caught:
+        await core.debriefs.record_answer(debrief.id, "debrief", "UALEX", {"team_note": note})
+    label = next(q.label for q in core.library.scripts["stop5"].questions if q.id == "team_note")
+    assert caught.value.message.startswith(f"This looks like it contains in '{label}', a patient's name and a postcode.")
+    assert caught.value.by_field() == {"team_note": "Looks like a patient's name and a postcode. Please remove patient details."}
+    for secret in ("Helen", "Marsh", "SW1A", "1AA"):
+        assert secret not in caplog.text
+    assert await core.debriefs.answer_count(debrief.id) == 0
