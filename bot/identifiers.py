@@ -325,7 +325,7 @@ _STATE_NAMES = (
 )
 # A ZIP code is five digits (plus four); only a state just before it makes it an address, so each five-digit
 # run is found first and the few characters before it are read backwards: cheaper than a state-first search.
-US_ZIP = re.compile(r"(?<![\d-])\d{5}(?:-\d{4})?(?![\d-])")
+US_ZIP = re.compile(r"\d{5}(?:-\d{4})?(?![\d-])")  # no lookbehind first: `re` then skips to digits fast
 # State codes that are also words or clinical shorthand ("OR", "in", "ME", "PA", "CT", "ID") count only after a
 # town ("Dayton OH", "portland, or 97214"); the others ("TX", "ny", "UT") count as they are.
 _STATE_WORDS = "AL|AR|CA|CO|CT|DC|DE|HI|ID|IN|LA|MA|MD|ME|MO|MS|MT|NE|OH|OK|OR|PA|SC|VA|WA"
@@ -344,6 +344,8 @@ def _find_zips(text: str) -> Iterator[tuple[int, int]]:
     ("or", "in", "me" are words) only after a comma and a town.
     """
     for match in US_ZIP.finditer(text):
+        if match.start() and text[match.start() - 1] in "0123456789-":
+            continue
         before = _STATE_BEFORE.search(text, max(0, match.start() - 40), match.start())
         if before:
             yield match.start(), match.end()
@@ -537,11 +539,18 @@ def _windowed(pattern: re.Pattern[str], hint: _Hint, body: str, lowered: str | N
     window's end can cut a match short, so each one found is matched again
     on the whole text from the same start.
     """
-    done = 0
-    hits = _LOWER[hint.pattern].finditer(lowered) if lowered is not None else hint.pattern.finditer(body)
+    twin = _LOWER.get(hint.pattern)
+    hits = twin.finditer(lowered) if twin is not None and lowered is not None else hint.pattern.finditer(body)
+    windows: list[list[int]] = []
     for hit in hits:
-        low = max(done, hit.start() - hint.before)
-        for short in pattern.finditer(body, low, min(len(body), hit.end() + hint.after)):
+        low, high = max(0, hit.start() - hint.before), min(len(body), hit.end() + hint.after)
+        if windows and low <= windows[-1][1]:
+            windows[-1][1] = high  # overlapping windows are searched as one
+        else:
+            windows.append([low, high])
+    done = 0
+    for low, high in windows:
+        for short in pattern.finditer(body, max(low, done), high):
             match = pattern.match(body, short.start())
             if match is not None and match.start() >= done:
                 done = match.end()
@@ -550,9 +559,16 @@ def _windowed(pattern: re.Pattern[str], hint: _Hint, body: str, lowered: str | N
 
 _AGE_HINT = _Hint(re.compile(r"(?<!\d)(?:9\d|1[01]\d|120)(?!\d)|ninet|hundred|centenarian|nonagenarian", re.IGNORECASE), 60, 40)
 _LABEL_AFTER = 60  # a label, then a few words and the identifier
+# Seven digits or more with light separators between: what every long-number pattern below needs.
+_DIGIT_RUN = _Hint(re.compile(r"\d(?:[ .\-/()\u2010\u2012\u2013]{0,3}\d){6,}"), 6, 2)
 _HINTS: dict[re.Pattern[str], _Hint] = {
     AGE_OVER_89: _AGE_HINT,
     AGE_STATED: _AGE_HINT,
+    NHS_NUMBER: _DIGIT_RUN,
+    SSN_GROUPED: _DIGIT_RUN,
+    PHONE_INTERNATIONAL: _DIGIT_RUN,
+    PHONE_UK: _DIGIT_RUN,
+    PHONE_US: _DIGIT_RUN,
     DATE_OF_BIRTH: _Hint(re.compile(r"\b(?:d\.?\s?o\.?\s?b|birth|born|bday|b\.)", re.IGNORECASE), 15, 90),
     MRN_LABELLED: _Hint(re.compile(r"\b(?:mrn|m\.r|record|hosp|patient|pt|unit|chi|nhs|id)", re.IGNORECASE), 10, _LABEL_AFTER),
     PHONE_LABELLED: _Hint(re.compile(r"\b(?:tel|phone|mob|cell)", re.IGNORECASE), 0, _LABEL_AFTER),
