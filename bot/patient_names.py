@@ -84,6 +84,18 @@ _NAME_CUES = frozenset({
 })
 _STRONG_CUES = frozenset({"pt", "pt.", "patient", "named", "name", "baby"})
 _PERSON_WORDS = frozenset({"lady", "man", "woman", "gentleman", "gent", "chap", "fella", "boy", "girl", "baby", "patient"})
+# Given names that are everyday words and open sentences as words ("Will do", "Mark the time", "Grace period").
+# Rarer words that are also names ("john", "jean", "marsh") are in name_words.txt but not here.
+_EVERYDAY = frozenset({
+    "will", "may", "mark", "bill", "grace", "rose", "hope", "faith", "joy", "june", "april", "august", "dawn",
+    "sunny", "rich", "frank", "jack", "guy", "pat", "sue", "rob", "drew", "art", "ray", "don", "bob", "chase",
+    "sky", "summer", "autumn", "winter", "holly", "ivy", "iris", "daisy", "lily", "amber", "ruby", "pearl",
+    "crystal", "angel", "honey", "candy", "buck", "bud", "chip", "chuck", "cliff", "dale", "dean", "earl", "glen",
+    "grant", "heath", "herb", "lane", "lance", "major", "marshall", "miles", "norm", "penny", "price", "reed",
+    "rocky", "rod", "rusty", "sandy", "sterling", "stone", "wade", "warren", "wolf", "woody", "young", "max",
+    "carol", "harry", "jimmy", "sally", "peg", "nick", "kit", "fern", "storm", "river", "star", "gay", "basil",
+    "sage", "rowan", "victor", "noble", "just", "lee", "long",
+})
 # Words that are also surnames but after a first name in lower case are what that person did ("jo held").
 _VERBISH = frozenset({
     "held", "rang", "ran", "sang", "came", "went", "took", "gave", "kept", "left", "felt", "sat", "stood",
@@ -96,7 +108,10 @@ _VERBISH = frozenset({
     "also", "then", "just", "really", "always", "never", "still", "again", "too", "quickly", "back", "home",
     "here", "well", "fine", "good", "great", "brilliant", "amazing", "lovely", "kind", "calm", "ok", "okay",
     "best", "only", "even", "sure", "band", "rota", "shift", "shifts", "nights", "days", "lates", "earlies",
-    "obs", "meds", "bloods", "drugs", "notes", "handover", "cover", "break", "lead", "bleep",
+    "obs", "meds", "bloods", "drugs", "notes", "handover", "cover", "break", "lead", "bleep", "nice", "brill",
+    "fab", "ace", "star", "legend", "hero", "superb", "awesome", "wonderful", "fantastic", "excellent", "helpful",
+    "supportive", "there", "around", "about", "ill", "sick", "off", "late", "early", "away", "line", "round",
+    "rounds", "bath", "wash", "turn", "turns", "theatre", "lunch", "tea", "coffee", "cake", "phone", "call",
 })
 # Never a name however it is cased: function words, pronouns, months and days, clinical shorthand.
 _STOP = frozenset({
@@ -198,6 +213,8 @@ def find_names(text: str) -> Iterator[tuple[int, int]]:
         bare = lower if lower.isalpha() and lower.isascii() else _bare(word)
         if bare not in given and not ("-" in bare and all(part in given for part in bare.split("-"))):
             continue  # "Jean-Paul" counts when each part is a given name
+        if bare in _STOP or (word.endswith(".") and len(word) > 2):
+            continue  # "in", "my" are in the census lists; "min." is an abbreviation
         previous = _bare(tokens[index - 1][2]) if index else ""
         if previous in _NOT_PATIENT_BEFORE:
             continue
@@ -245,8 +262,9 @@ def _full_name_end(
     following = index + 1
     if following >= count:
         return None
-    if len(tokens[following][2].rstrip(".")) == 1 and following + 1 < count:
-        following += 1  # a middle initial: "John K Smith"
+    middle = tokens[following][2]
+    if len(middle.rstrip(".")) == 1 and following + 1 < count and (middle not in ("a", "i", "o") or middle.endswith(".")):
+        following += 1  # a middle initial: "John K Smith", but not "priya a lot"
     if not all(_joined(text, tokens[k][1], tokens[k + 1][0]) for k in range(index, following)):
         return None
     _, next_end, next_word = tokens[following]
@@ -282,18 +300,18 @@ def _is_full_name(
     if _capitalised(word) and _capitalised(next_word):
         if surname not in surnames and (bare in words or len(surname) < 3):
             return False  # "Grace Period": an unknown second word needs a first name that is only a name
-        both_words = bare in words and surname in words
-        return not (both_words and _sentence_start(text, start))
+        both_words = bare in _EVERYDAY and surname in words
+        return not (both_words and _sentence_start(text, start))  # "Will Young" opening a sentence
     if (word.islower() and next_word.islower()) or (word.isupper() and next_word.isupper() and len(word) > 2):
         if surname not in surnames:
             return False
         if len(surname) <= 2:
             return strong  # "gina ng" is the NG tube; "pt li wei" is a name
-        if bare in words and surname in words:
-            return strong  # "pt john smith", but not "will young" or "mark hall" on their own
+        if bare in _EVERYDAY and surname in words:
+            return strong  # "pt mark hall", but not "will young" or "mark hall" on their own
         if surname in _VERBISH or (surname in words and surname.endswith(("ed", "ing"))):
             return strong  # "priya held the bleep", "sam helped": a first name and what they did
-        return cue or bare not in words
+        return cue or bare not in _EVERYDAY
     return False
 
 
