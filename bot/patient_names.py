@@ -93,8 +93,7 @@ _EVERYDAY = frozenset({
     "crystal", "angel", "honey", "candy", "buck", "bud", "chip", "chuck", "cliff", "dale", "dean", "earl", "glen",
     "grant", "heath", "herb", "lane", "lance", "major", "marshall", "miles", "norm", "penny", "price", "reed",
     "rocky", "rod", "rusty", "sandy", "sterling", "stone", "wade", "warren", "wolf", "woody", "young", "max",
-    "carol", "harry", "jimmy", "sally", "peg", "nick", "kit", "fern", "storm", "river", "star", "gay", "basil",
-    "sage", "rowan", "victor", "noble", "just", "lee", "long",
+    "kit", "fern", "storm", "river", "star", "gay", "basil", "sage", "rowan", "noble", "long",
 })
 # Words that are also surnames but after a first name in lower case are what that person did ("jo held").
 _VERBISH = frozenset({
