@@ -5,7 +5,8 @@ Run: python bench/identifier_false_positives.py
 First the hand-written corpus in tests/identifier_lines/ (realistic lines,
 typos, UK and US usage, lower case): recall per kind of identifier and false
 alarms per kind of clean line, for the main part and for the held-out part
-that was written before the detectors and not tuned on.  The goals
+that was written before the detectors and kept out of the tuning (its header says
+how far).  The goals
 (issue 14): recall at least 90% overall and 80% in every kind, false alarms
 at most 5% overall; tests/test_identifiers.py asserts them.
 
