@@ -459,7 +459,7 @@ class Debriefs:
                 answers.append(_answer_row(question.id, text=text, shared_with_team=share))
         if problems:
             raise InvalidAnswer(problems)
-        screen(texts)
+        screen(texts, labels={question.id: question.label for question in questions})  # "in 'What went well', ..."
         return answers, escalate
 
     # -- action points, closing, skipping ------------------------------------

@@ -6,6 +6,7 @@ The message on each error is written for the person in front of the screen
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -48,50 +49,83 @@ class NoLongerOpen(DebriefError):
 
 @dataclass
 class Finding:
-    """One likely patient identifier: what kind, and where in the text."""
+    """One likely patient identifier: what kind, and where in the text.
+
+    `where` is a rough pointer for a long answer ("near the start"), so the
+    message can say where to look without quoting the identifier back.
+    """
 
     kind: str
     start: int
     end: int
     field: str = ""
+    where: str = dataclasses.field(default="", compare=False)
 
     def describe(self) -> str:
-        return KIND_NAMES.get(self.kind, self.kind)
+        name = KIND_NAMES.get(self.kind, self.kind)
+        return f"{name} {self.where}" if self.where else name
 
 
 KIND_NAMES = {
     "nhs_number": "an NHS number",
     "ssn": "a social security number",
+    "ni_number": "a National Insurance number",
     "mrn": "a hospital or record number",
     "date_of_birth": "a date of birth",
     "phone": "a phone number",
     "email": "an e-mail address",
+    "name": "a patient's name",
+    "postcode": "a postcode",
+    "address": "a home address",
+    "age": "an age over 89",
 }
+
+
+def _listed(findings: list[Finding]) -> str:
+    """Kinds in the order they appear, each once: "a name near the start and a postcode near the end"."""
+    seen: list[str] = []
+    for finding in sorted(findings, key=lambda f: f.start):
+        if finding.describe() not in seen:
+            seen.append(finding.describe())
+    return ", ".join(seen[:-1]) + " and " + seen[-1] if len(seen) > 1 else seen[0]
 
 
 @dataclass
 class IdentifierFound(DebriefError):
-    """Free text that looks like it names a patient; nothing was stored."""
+    """Free text that looks like it names a patient; nothing was stored.
+
+    The messages say which kind was found and roughly where, never the text
+    itself: they reach the platform's record and, through `explain`, the log
+    line names only the error's type.  `labels` maps a field's key to what the
+    person sees above the box, for the one-line message.
+    """
 
     findings: list[Finding] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        kinds = sorted({finding.describe() for finding in self.findings})
+        by_field: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            by_field.setdefault(finding.field, []).append(finding)
+        parts = [
+            (f"in '{self.labels[name]}', " if name in self.labels else "") + _listed(found)
+            for name, found in by_field.items()
+        ]
         self.message = (
             "This looks like it contains "
-            + " and ".join(kinds)
-            + ". Please remove patient details; nothing has been saved yet."
+            + "; ".join(parts)
+            + ". Please remove patient details (names count too); nothing has been saved yet."
         )
         Exception.__init__(self, self.message)
 
     def by_field(self) -> dict[str, str]:
         """One kind message per form field, for modal or card error display."""
-        messages: dict[str, list[str]] = {}
+        messages: dict[str, list[Finding]] = {}
         for finding in self.findings:
-            messages.setdefault(finding.field, []).append(finding.describe())
+            messages.setdefault(finding.field, []).append(finding)
         return {
-            name: "Looks like " + " and ".join(sorted(set(kinds))) + ". Please remove patient details."
-            for name, kinds in messages.items()
+            name: "Looks like " + _listed(found) + ". Please remove patient details."
+            for name, found in messages.items()
         }
 
 

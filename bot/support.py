@@ -30,7 +30,7 @@ from sqlmodel import col
 from bot.clock import Clock, SystemClock
 from bot.db import Database, rowcount
 from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
-from bot.identifiers import screen
+from bot.identifiers import OWN_CONTACT, screen
 from bot.models import AuditEvent, Debrief, Participant, SupportRequest, SupportStatus
 from bot.officers import Officers, Role
 from bot.port import Messenger, PermanentSendError, ShownResource, SupportNotice, TransientSendError
@@ -191,7 +191,7 @@ class Support:
         preferred_time = (preferred_time or "").strip() or None
         if preferred_time and len(preferred_time) > PREFERRED_TIME_LENGTH:
             raise InvalidAnswer({"preferred_time": f"Please keep this under {PREFERRED_TIME_LENGTH} characters."})
-        screen({"preferred_time": preferred_time})
+        screen({"preferred_time": preferred_time}, allow=OWN_CONTACT)  # their own number or e-mail is fine
         now = self.clock.now()
         label = None
         async with self.database.session() as session:

@@ -157,8 +157,8 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
     await slack.click(dms[DOCTOR], Action.TALK, user_id=DOCTOR)
     talk = await opened(fake, Callback.TALK, before)
     assert "one time your name is shared" in texts(talk["blocks"])
-    refused = (await slack.submit(talk, {TalkBlock.PREFERRED_TIME: "ring me on 07700 900123"}, user_id=DOCTOR)).json()
-    assert refused["response_action"] == "errors" and "phone number" in refused["errors"][TalkBlock.PREFERRED_TIME]
+    refused = (await slack.submit(talk, {TalkBlock.PREFERRED_TIME: "about NHS 943 476 5919"}, user_id=DOCTOR)).json()
+    assert refused["response_action"] == "errors" and "NHS number" in refused["errors"][TalkBlock.PREFERRED_TIME]
     sent = await slack.submit(talk, {TalkBlock.PREFERRED_TIME: "after 6pm <!here>"}, user_id=DOCTOR)
     assert sent.json()["response_action"] == "update"
     await fake.wait_for("views.update", where=lambda args: "will be in touch" in texts(args["view"]["blocks"]))

@@ -155,16 +155,17 @@ async def test_asking_to_talk_reaches_the_officer_who_claims_it(teams_app: Teams
     assert "988" in card_text(resources)
     form = (await teams.submit_dialog(nurse, CHANNEL, resources, button="I'd like to talk to someone")).card
     assert "the one time your name is shared" in card_text(form).lower()
-    refused = await teams.submit_dialog(nurse, CHANNEL, form, {"support.preferred_time": "ring 07700 900123"},
+    refused = await teams.submit_dialog(nurse, CHANNEL, form, {"support.preferred_time": "about Mr T Osei, NHS 943 476 5919"},
                                         button="Ask to talk")
-    assert "phone number" in card_text(refused.card)
-    sent = await teams.submit_dialog(nurse, CHANNEL, refused.card, {"support.preferred_time": "after 6pm <at>today</at>"},
-                                     button="Ask to talk")
+    assert "a patient's name and an NHS number" in card_text(refused.card)
+    sent = await teams.submit_dialog(nurse, CHANNEL, refused.card,
+                                     {"support.preferred_time": "after 6pm <at>today</at>, 07700 900123"},
+                                     button="Ask to talk")  # their own number is theirs to give
     assert "Someone from the wellbeing team will be in touch" in card_text(sent.card)
 
     notice = connector.sent_to(personal("officer").id)[-1].card
     text = card_text(notice)
-    assert "Bo Nurse" in text and "after 6pm \u2039at>today\u2039/at>" in text
+    assert "Bo Nurse" in text and "after 6pm \u2039at>today\u2039/at>, 07700 900123" in text
     assert "nothing they answered is attached" in text
     async with core.database.session() as session:
         [request] = (await session.execute(SupportRequest.__table__.select())).mappings().all()

@@ -36,7 +36,7 @@ from adapters.slack.render.common import notice, to_dicts
 from adapters.slack.state import text
 from bot.core import Core
 from bot.errors import IdentifierFound, InvalidAnswer, NotFound
-from bot.identifiers import screen
+from bot.identifiers import OWN_CONTACT, screen
 from bot.officers import Role
 from bot.port import SupportNotice
 from bot.support import ONLY_THE_TEAM, PREFERRED_TIME_LENGTH
@@ -83,7 +83,7 @@ async def talk_submitted(ack, body, client, core: Core) -> None:
     try:  # checked before the ack, so a problem lands on the field with what they typed kept
         if preferred and len(preferred) > PREFERRED_TIME_LENGTH:
             raise InvalidAnswer({"preferred_time": f"Please keep this under {PREFERRED_TIME_LENGTH} characters."})
-        screen({"preferred_time": preferred})
+        screen({"preferred_time": preferred}, allow=OWN_CONTACT)  # their own number or e-mail is fine
     except (InvalidAnswer, IdentifierFound) as error:
         block = TalkBlock.PREFERRED_TIME
         await ack(response_action="errors", errors=form_errors(error, lambda _: block, block))

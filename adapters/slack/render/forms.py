@@ -39,6 +39,7 @@ from adapters.slack.render.common import Blocks, context, notice, plain, section
 from adapters.slack.render.support import resource_lines
 from adapters.slack.text import MAX_OPTION, channel_link, escape, mention
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
+from bot.identifiers import PATIENT_DETAILS_HINT
 from bot.scripts import ChoiceQuestion, Library, Question, Resource, ScaleQuestion, Script, TextQuestion
 from bot.wording import clip
 
@@ -233,6 +234,8 @@ def _question_input(question: Question) -> Blocks:
 
 def answer_modal(ref: DebriefRef, questions: Sequence[Question], intro: str | None = None) -> dict:
     blocks: Blocks = [context(ANONYMOUS_LINE)]
+    if any(isinstance(question, TextQuestion) for question in questions):
+        blocks.append(context(PATIENT_DETAILS_HINT))
     if intro:
         blocks.append(section(escape(intro)))
     for question in questions:

@@ -35,6 +35,7 @@ from adapters.teams.ids import (
     share_input,
 )
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
+from bot.identifiers import PATIENT_DETAILS_HINT
 from bot.port import ShownResource
 from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 
@@ -237,6 +238,8 @@ def answer_dialog(
 ) -> dict[str, Any]:
     values, problems = values or {}, problems or {}
     body: list[Element] = [text(ANONYMOUS_LINE, subtle=True)]
+    if any(isinstance(question, TextQuestion) for question in questions):
+        body.append(text(PATIENT_DETAILS_HINT, subtle=True, size="Small", spacing="None"))
     if general := problems.get(""):
         body.append(warning(general))
     if intro:
