@@ -122,7 +122,7 @@ def _slack_manifest(args: argparse.Namespace) -> int:
 def _teams_package(args: argparse.Namespace) -> int:
     from adapters.teams.manifest import command
 
-    return command(args.app_id, args.out, args.url, args.name)
+    return command(args.app_id, args.out, args.url, args.name, args.privacy_url, args.terms_url)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--out", required=True, type=Path, metavar="FILE.zip", help="where to write the package")
     package.add_argument("--url", metavar="https://HOST", help="the bot's public base address (for validDomains)")
     package.add_argument("--name", default="Debrief", help="the app's name in Teams (default: Debrief)")
+    package.add_argument("--privacy-url", metavar="https://...", help="your privacy notice (default: the bot's /privacy)")
+    package.add_argument("--terms-url", metavar="https://...", help="your terms of use (default: the bot's /terms)")
     package.set_defaults(handler=_teams_package)
     return parser
 

@@ -67,9 +67,10 @@ def create_app(
     app[STATE] = state = ServerState()
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
-    from adapters import charts_http
+    from adapters import charts_http, pages_http
 
     charts_http.register(app)
+    pages_http.register(app, settings)
 
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack
