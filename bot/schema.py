@@ -207,6 +207,26 @@ async def upgrade(database: Database) -> str:
     return await in_migration_transaction(database, _upgrade_sync)
 
 
+def _downgrade_sync(revision: str) -> Callable[[Connection], str | None]:
+    def work(connection: Connection) -> str | None:
+        _check_known(_stamped(connection))
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+    return work
+
+
+async def downgrade(database: Database, revision: str) -> str | None:
+    """Take the schema back to `revision` (a previous release's), in one locked transaction; the revision reached.
+
+    What the later migrations added (their tables and columns) is dropped.
+    Raises alembic's `CommandError` for a revision that is unknown or not below the current one.
+    """
+    return await in_migration_transaction(database, _downgrade_sync(revision))
+
+
 async def ensure_schema(database: Database) -> str:
     """For start-up: upgrade an empty or older database, refuse a newer one.
 
