@@ -19,7 +19,10 @@ What it does, all on this machine:
    ratio of the baseline's.
 
 The project's aim is an idle RSS of at most 120 MB. The first start on an
-empty database includes creating the schema. It is a script, not a test.
+empty database includes creating the schema. Both sides run in this
+virtualenv: with the test extras installed, mako (Alembic's templates)
+also loads pygments, about 7 MB that a production install (`pip install .`,
+as in deploy/Dockerfile) does not have. It is a script, not a test.
 """
 
 from __future__ import annotations
