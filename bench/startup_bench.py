@@ -189,7 +189,7 @@ async def main() -> None:
             sides = {"this code": ROOT, f"baseline ({args.baseline})": unpack(args.baseline, Path(base_dir))}
             results: dict[tuple[str, str], list[Sample]] = {}
             for database in databases:
-                for round_ in range(args.runs):
+                for _ in range(args.runs):
                     for side, code in sides.items():  # interleaved, so both sides see the same machine load
                         sample = await start_once(code, database, fake.url, args.idle, args.postgres or None)
                         results.setdefault((side, database), []).append(sample)

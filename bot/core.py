@@ -7,9 +7,9 @@ from functools import cached_property
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.debriefs import Debriefs
 from bot.links import Links
 from bot.officers import Officers
-from bot.debriefs import Debriefs
 from bot.scripts import Library, ResourceSet
 from bot.settings import Settings
 from bot.summary import Summaries
@@ -66,18 +66,3 @@ class Core:
         """Wellbeing officers: DEBRIEF_WELLBEING_OFFICERS plus those added by an officer."""
         return Officers(self.database, self.settings, self.clock)
 
-    def is_officer(self, *identities: str | None) -> bool:
-        """Whether any of a person's ids or e-mail addresses is in DEBRIEF_WELLBEING_OFFICERS.
-
-        Only the configured list: for access control use `is_officer_async`,
-        which also knows the officers added with `/debrief officers add`.
-        """
-        return self.officers.configured(*identities)
-
-    async def is_officer_async(self, *identities: str | None) -> bool:
-        """Whether any of a person's ids or e-mail addresses is a wellbeing officer, configured or added.
-
-        Officers may be listed by Slack id, Teams id, Azure AD object id or
-        e-mail (DESIGN.md); the adapter passes every identity it knows.
-        """
-        return await self.officers.is_officer(*identities)

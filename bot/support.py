@@ -24,19 +24,23 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlmodel import col
 
 from bot.clock import Clock, SystemClock
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.models import AuditEvent, Debrief, Participant, SupportRequest, SupportStatus
-from bot.officers import Officers
+from bot.officers import Officers, Role
 from bot.port import Messenger, PermanentSendError, ShownResource, SupportNotice, TransientSendError
 from bot.scripts import ResourceSet
 from bot.settings import Settings
 
 log = logging.getLogger("debrief.support")
+
+ONLY_THE_TEAM = "Only the wellbeing team can see support requests."
+"""The refusal of a request's buttons (take it on, done) to anyone else."""
 
 PREFERRED_TIME_LENGTH = 200
 NOTIFY_TRIES = 3
@@ -142,6 +146,24 @@ class Support:
             return True
         return await self.officers.any_added()
 
+    async def allows(self, role: Role, *identities: str | None) -> bool:
+        """Whether a person, by any of their ids or e-mail addresses, has `role`: the one access check.
+
+        Both adapters call it from the role each input declares where it is
+        registered (Slack: listener middleware; Teams: a handler decorator).
+        """
+        if role is Role.ANYONE:
+            return True
+        if role is Role.SUPPORTER:
+            return await self.is_supporter(*identities)
+        return await self.officers.is_officer(*identities)
+
+    async def lists_emails(self) -> bool:
+        """Whether an officer or a peer supporter is listed by e-mail (then adapters look people's e-mail up)."""
+        if any("@" in person for person in self.settings.debrief_peer_supporters):
+            return True
+        return await self.officers.any_email()
+
     async def is_supporter(self, *identities: str | None) -> bool:
         """A wellbeing officer (configured or added) or a peer supporter, by any of their ids or e-mail addresses.
 
@@ -178,7 +200,7 @@ class Support:
                 if debrief is None:
                     raise NotFound()
                 member = await session.execute(
-                    select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user)
+                    select(col(Participant.id)).where(col(Participant.debrief_id) == debrief_id, col(Participant.user) == user)
                 )
                 if member.first() is None and user != debrief.lead:
                     raise NotAllowed("You're not part of this debrief.")
@@ -233,7 +255,7 @@ class Support:
                 log.warning("support request %s: a %s could not be told: %s",
                             notice.request_id, notice.recipient_role, exc.cause)
                 return False
-            except (TransientSendError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, TransientSendError, OSError) as exc:
                 cause = getattr(exc, "cause", None) or type(exc).__name__
                 if attempt == NOTIFY_TRIES:
                     log.warning("support request %s: a %s could not be told after %d tries: %s",
@@ -256,17 +278,17 @@ class Support:
         step of the one identified path.
         """
         await self._require_supporter(actor, *identities)
-        where = [SupportRequest.status.in_([SupportStatus.OPEN, SupportStatus.CLAIMED])]
+        where: list[ColumnElement[bool]] = [col(SupportRequest.status).in_([SupportStatus.OPEN, SupportStatus.CLAIMED])]
         if platform is not None:
-            where.append(SupportRequest.platform == platform)
+            where.append(col(SupportRequest.platform) == platform)
         if workspace is not None:
-            where.append(SupportRequest.workspace == workspace)
+            where.append(col(SupportRequest.workspace) == workspace)
         async with self.database.session() as session:
             rows = await session.execute(
-                select(SupportRequest, Debrief.label)
-                .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
+                select(SupportRequest, col(Debrief.label))
+                .outerjoin(Debrief, col(Debrief.id) == col(SupportRequest.debrief_id))
                 .where(*where)
-                .order_by(SupportRequest.created_at)
+                .order_by(col(SupportRequest.created_at))
             )
             queued = [Queued(request, label) for request, label in rows]
             session.add(AuditEvent(at=self.clock.now(), actor=actor, action="support.listed", detail=str(len(queued))))
@@ -279,14 +301,14 @@ class Support:
         async with self.database.session() as session:
             result = await session.execute(
                 update(SupportRequest)
-                .where(SupportRequest.id == request_id, SupportRequest.status == SupportStatus.OPEN)
+                .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == SupportStatus.OPEN)
                 .values(status=SupportStatus.CLAIMED, claimed_by=actor)
                 .execution_options(synchronize_session=False)
             )
             request = await session.get(SupportRequest, request_id, populate_existing=True)
             if request is None:
                 raise NotFound("I couldn't find that support request.")
-            if not result.rowcount:
+            if not rowcount(result):
                 if request.status == SupportStatus.CLAIMED and request.claimed_by == actor:
                     return request
                 raise AlreadyClaimed(_taken_message(request))
@@ -314,7 +336,7 @@ class Support:
 
     async def _require_supporter(self, actor: str, *identities: str) -> None:
         if not await self.is_supporter(actor, *identities):
-            raise NotAllowed("Only the wellbeing team can see support requests.")
+            raise NotAllowed(ONLY_THE_TEAM)
 
 
 def _unique_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

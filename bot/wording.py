@@ -79,10 +79,3 @@ def since_event(value: str) -> str:
 def answered(responses: int, minimum: int) -> str:
     """`7 answers`, or `fewer than 5 answers` below the minimum group (never the small number)."""
     return plural(responses, "answer") if responses >= minimum else f"fewer than {minimum} answers"
-
-
-def distress_bands(bands: dict[str, int]) -> str:
-    """A distress distribution in words, with what the scale means."""
-    return "how people are (0 fine, 10 extremely distressed): " + " \u00b7 ".join(
-        f"{band}: {count}" for band, count in bands.items()
-    )

@@ -170,7 +170,7 @@ async def deliver(message: str, *, ack: Any, body: Mapping[str, Any], client: An
         user = _user(body)
         if user:
             await client.chat_postMessage(channel=user, text=message)
-    except Exception as exc:  # the error path must not raise into Bolt
+    except Exception as exc:  # noqa: BLE001 - the error path must not raise into Bolt
         log.warning("could not show an error message to the user: %s", cause(exc))
 
 
@@ -178,7 +178,7 @@ Listener = Callable[..., Awaitable[None]]
 BOLT_ARGS = ("ack", "body", "client", "context", "respond")
 
 
-def _where(body: Mapping[str, Any]) -> str:
+def where(body: Mapping[str, Any]) -> str:
     if "command" in body:
         return f"command {body.get('command')}"
     if body.get("type") == "view_submission":
@@ -203,12 +203,13 @@ def listener(func: Listener) -> Listener:
         given = {"ack": ack, "body": body, "client": client, "context": context, "respond": respond, "core": context.get("core")}
         try:
             await func(**{name: value for name, value in given.items() if name in wanted})
-        except Exception as error:
-            message = explain(error, _where(body))
+        except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
+            message = explain(error, where(body))
             await deliver(message, ack=ack, body=body, client=client, respond=respond)
         finally:
             if ack.response is None and body.get("type") != "event_callback" and "event" not in body:
                 await ack()
 
     run.__name__ = run.__qualname__ = func.__name__
+    run.__module__ = func.__module__
     return run

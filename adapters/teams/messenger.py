@@ -31,9 +31,9 @@ from adapters.teams.cards.followup import followup_card, followup_fallback, lead
 from adapters.teams.cards.support import resources_card, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
-from bot.wording import humanise
 from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError, WeeklyDigest
 from bot.support import resources_for_person
+from bot.wording import humanise
 
 log = logging.getLogger("debrief.teams")
 
@@ -68,7 +68,7 @@ class TeamsMessenger:
         except Unreachable as unreachable:
             await self._unreached(delivery)
             raise PermanentSendError(f"no personal chat: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 
     async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
@@ -95,7 +95,7 @@ class TeamsMessenger:
             await self.services.messaging.send_private(person.key, card, "Someone asked to talk")
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with a supporter: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
         return True
 
@@ -110,7 +110,7 @@ class TeamsMessenger:
             return await self.services.messaging.send_private(person.key, digest_card(digest), digest_fallback(digest))
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with an officer: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 
     async def _unreached(self, delivery: FollowupDelivery) -> None:
@@ -129,7 +129,7 @@ class TeamsMessenger:
                     await messaging.send_private(debrief.lead, lead_unreached_card(words, 1), "A check-in couldn't be delivered")
                 except Unreachable:
                     log.info("the lead of a debrief can't be reached privately either")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
             log.warning("could not post the notice for an unreachable participant: %s", type(error).__name__)
 
 

@@ -110,7 +110,7 @@ def test_the_name_limits_are_the_schemas() -> None:
     from adapters.teams.manifest import FULL_NAME_MAX, SHORT_NAME_MAX
 
     name = json.loads(SCHEMA_FILE.read_text())["properties"]["name"]["properties"]
-    assert (SHORT_NAME_MAX, FULL_NAME_MAX) == (name["short"]["maxLength"], name["full"]["maxLength"])
+    assert (name["short"]["maxLength"], name["full"]["maxLength"]) == (SHORT_NAME_MAX, FULL_NAME_MAX)
 
 
 def test_a_long_name_is_cut_between_words_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
 from adapters.slack.errors import explain, first_input_block, form_errors, listener
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
@@ -25,6 +26,7 @@ from adapters.slack.state import read_action_point, read_answers, read_setup, re
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
+from bot.officers import Role
 
 log = logging.getLogger("debrief.slack")
 
@@ -66,7 +68,7 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
         except SetupIncomplete as incomplete:
             explain(incomplete.error, "view debrief.setup (after the debrief was saved)")
             result = setup_modal(core.library, origin, choice, SetupIncomplete.message)
-        except Exception as error:  # nothing was stored: show the form again, with what to do
+        except Exception as error:  # noqa: BLE001 - nothing was stored: show the form again, with what to do
             result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"))
         await client.views_update(view_id=view_id, view=result)
     finally:
@@ -86,7 +88,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     try:
         recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
     except (InvalidAnswer, IdentifierFound) as error:
-        block_for = lambda field: question_block(field) if field in known else None  # noqa: E731
+        block_for = lambda field: question_block(field) if field in known else None  # noqa: E731 - a one-line mapping handed straight on
         await ack(response_action="errors", errors=form_errors(error, block_for, fallback))
         return
     except DebriefError as error:  # already answered, closed, not invited: a kind view, nothing stored
@@ -146,7 +148,7 @@ async def skip_submitted(ack, body, core: Core) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.view(Callback.ANSWER)(answer_submitted)  # first: the most frequent request of all
-    app.view(Callback.SETUP)(setup_submitted)
-    app.view(Callback.ACTION_POINT)(action_point_submitted)
-    app.view(Callback.SKIP)(skip_submitted)
+    app.view(Callback.ANSWER, middleware=[Requires(Role.ANYONE)])(answer_submitted)  # first: the most frequent request of all
+    app.view(Callback.SETUP, middleware=[Requires(Role.ANYONE)])(setup_submitted)
+    app.view(Callback.ACTION_POINT, middleware=[Requires(Role.ANYONE)])(action_point_submitted)
+    app.view(Callback.SKIP, middleware=[Requires(Role.ANYONE)])(skip_submitted)

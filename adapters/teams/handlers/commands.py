@@ -3,22 +3,26 @@
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
 Teams cannot open a dialog from a typed message, so `debrief` and `skip`
-answer with a small card whose button opens it.
+answer with a small card whose button opens it. `COMMANDS` is the table of
+words, each handler declaring the role it needs (`adapters.teams.access`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
+from adapters.teams.access import Unrecognised, requires
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import Services, workspace_of
+from bot.officers import Role
 from bot.overview import officer_summary
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -55,32 +59,40 @@ def command_of(turn_context: TurnContext) -> str:
     return words.rstrip(".!?")
 
 
+HELP_WORDS = {"help", "hi", "hello", ""}
+
+
 async def handle(services: Services, turn_context: TurnContext) -> None:
     words = command_of(turn_context)
-    personal = is_personal(turn_context.activity)
     if words in START_WORDS or words.startswith("debrief "):
         words = words.removeprefix("debrief ").strip() if words.startswith("debrief ") else "start"
-    if words in START_WORDS:
-        await turn_context.send_activity(services.messaging.activity(start_card(), "Start a debrief"))
-    elif words == "skip":
-        await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
-    elif words == "summary":
-        await summary(services, turn_context)
-    elif words == "requests":
-        await queue.show(services, turn_context)
-    elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
-        await officers.handle(services, turn_context, words)
-    elif words in ("help", "hi", "hello", ""):
-        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
-    else:
+    key = "start" if words in START_WORDS else "help" if words in HELP_WORDS else words
+    if words.split()[:1] == ["officers"]:
+        key = "officers"
+    handler = COMMANDS.get(key)
+    try:
+        if handler is None:
+            raise Unrecognised(key)
+        await handler(services, turn_context, words)
+    except Unrecognised:
         await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
-        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+        await COMMANDS["help"](services, turn_context, words)
 
 
-async def summary(services: Services, turn_context: TurnContext) -> None:
-    if not await services.is_officer(turn_context):
-        await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
-        return
+async def start(services: Services, turn_context: TurnContext, words: str) -> None:
+    await turn_context.send_activity(services.messaging.activity(start_card(), "Start a debrief"))
+
+
+async def skip(services: Services, turn_context: TurnContext, words: str) -> None:
+    await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
+
+
+async def help_(services: Services, turn_context: TurnContext, words: str) -> None:
+    personal = is_personal(turn_context.activity)
+    await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+
+
+async def summary(services: Services, turn_context: TurnContext, words: str) -> None:
     core = services.core
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
@@ -88,3 +100,16 @@ async def summary(services: Services, turn_context: TurnContext) -> None:
     card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url)
     await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
+
+
+Command = Callable[[Services, TurnContext, str], Awaitable[None]]
+
+COMMANDS: dict[str, Command] = {
+    "start": requires(Role.ANYONE)(start),
+    "skip": requires(Role.ANYONE)(skip),
+    "summary": requires(Role.OFFICER, NOT_AN_OFFICER)(summary),
+    "requests": requires(Role.SUPPORTER, queue.NOT_A_SUPPORTER)(queue.show),
+    "officers": requires(Role.OFFICER)(officers.handle),  # refused: an unknown word, as for anyone else
+    "help": requires(Role.ANYONE)(help_),
+}
+"""Each word and the role it needs (`adapters.teams.access`); a word not here is unknown."""
