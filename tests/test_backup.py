@@ -87,7 +87,7 @@ def test_a_single_sqlite_install_backs_up_without_its_secret_and_restores_only_w
     (tmp_path / "wrong").write_text("not-the-secret\n")
     wrong = _cli("restore", str(backup), "--secret-from", str(tmp_path / "wrong"), cwd=fresh, env=at_fresh)
     assert "not the secret this backup was taken with" in _one_line(wrong)
-    other = _cli("restore", str(backup), cwd=fresh, env=_env(url, secret="another-secret", home=fresh))
+    other = _cli("restore", str(backup), cwd=fresh, env=_env(url, secret="another-secret-0123456789abcdefghijklmn", home=fresh))
     assert "is not the one this backup was taken with" in _one_line(other)
 
     done = _cli("restore", str(backup), "--secret-from", str(vault / "secret"), cwd=fresh, env=at_fresh)
@@ -107,12 +107,12 @@ def test_a_lost_secret_is_said_plainly_and_restores_only_when_accepted(tmp_path:
     ward, fresh = tmp_path / "ward", tmp_path / "fresh"
     ward.mkdir()
     fresh.mkdir()
-    env = _env("sqlite:///debrief.db", secret="the-secret-that-will-be-lost", home=ward)
+    env = _env("sqlite:///debrief.db", secret="the-secret-that-will-be-lost-0123456789", home=ward)
     assert _cli("db", "upgrade", cwd=ward, env=env).returncode == 0
     done = _cli("backup", str(tmp_path / "backup"), cwd=ward, env=env)
     assert done.returncode == 0 and "not in this backup" in done.stdout and "answered" in done.stdout
 
-    lost = _env("sqlite:///debrief.db", secret="a-new-secret", home=fresh)
+    lost = _env("sqlite:///debrief.db", secret="a-new-secret-0123456789abcdefghijklmnop", home=fresh)
     assert "--accept-lost-secret" in _one_line(_cli("restore", str(tmp_path / "backup"), cwd=fresh, env=lost))
     done = _cli("restore", str(tmp_path / "backup"), "--accept-lost-secret", cwd=fresh, env=lost)
     assert done.returncode == 0 and "could answer twice" in done.stdout
@@ -122,11 +122,11 @@ def test_a_backup_is_refused_into_a_directory_in_use_and_across_databases(tmp_pa
     (tmp_path / "ward").mkdir()
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "notes.txt").write_text("mine")
-    env = _env("sqlite:///debrief.db", secret="s3cret-value", home=tmp_path)
+    env = _env("sqlite:///debrief.db", secret="s3cret-value-0123456789abcdefghijklmnop", home=tmp_path)
     assert _cli("db", "upgrade", cwd=tmp_path / "ward", env=env).returncode == 0
     assert "not empty" in _one_line(_cli("backup", str(tmp_path / "used"), cwd=tmp_path / "ward", env=env))
     assert _cli("backup", str(tmp_path / "backup"), cwd=tmp_path / "ward", env=env).returncode == 0
-    postgres = _env("postgresql://nobody@127.0.0.1:1/none", secret="s3cret-value", home=tmp_path)
+    postgres = _env("postgresql://nobody@127.0.0.1:1/none", secret="s3cret-value-0123456789abcdefghijklmnop", home=tmp_path)
     refused = _cli("restore", str(tmp_path / "backup"), cwd=tmp_path, env=postgres)
     assert "sqlite backup" in _one_line(refused)
     assert "not a debrief-bot backup" in _one_line(_cli("restore", str(tmp_path), cwd=tmp_path, env=env))
@@ -135,7 +135,7 @@ def test_a_backup_is_refused_into_a_directory_in_use_and_across_databases(tmp_pa
 def test_db_downgrade_goes_back_one_release_and_upgrade_comes_forward(database_url: str, tmp_path: Path) -> None:
     from bot.schema import _script
 
-    env = _env(database_url, secret="downgrade-test-secret", home=tmp_path)
+    env = _env(database_url, secret="downgrade-test-secret-0123456789abcdef", home=tmp_path)
     assert _cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
     previous = _script().get_revision(head_revision()).down_revision
     assert isinstance(previous, str)

@@ -27,7 +27,7 @@ def served_paths(tmp_path: Path) -> set[str]:
     """Every path the server routes with everything switched on, a `{token}` filled in."""
     settings = Settings.load(
         database_url=f"sqlite:///{tmp_path / 'deploy.db'}",
-        debrief_secret="deploy-test-secret",
+        debrief_secret="deploy-test-secret-0123456789abcdefghij",
         slack_client_id="1.2",
         slack_client_secret="client-secret",
         slack_signing_secret="signing-secret",

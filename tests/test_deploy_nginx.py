@@ -51,7 +51,7 @@ def _site(tmp_path: Path, upstream: int, https: int, http: int) -> str:
 @pytest.fixture
 async def through_nginx(tmp_path: Path, database_url: str) -> AsyncIterator[str]:
     settings = Settings.load(
-        database_url=database_url, debrief_secret="nginx-test-secret", slack_bot_token="xoxb-nginx",
+        database_url=database_url, debrief_secret="nginx-test-secret-0123456789abcdefghijk", slack_bot_token="xoxb-nginx",
         slack_signing_secret="nginx-signing", slack_api_url=f"http://127.0.0.1:{_free_port()}/api/",
         microsoft_app_id="00000000-0000-0000-0000-000000000002", microsoft_app_password="p", host="127.0.0.1",
     )  # fmt: skip

@@ -19,7 +19,7 @@ async def _get(settings: Settings, path: str) -> tuple[int, str, str]:
 
 
 async def test_the_bot_serves_its_own_privacy_and_terms_pages(database_url: str) -> None:
-    settings = Settings.load(database_url=database_url, debrief_secret="s", debrief_min_group=6)
+    settings = Settings.load(database_url=database_url, debrief_secret="pages-test-secret-0123456789abcdefghijk", debrief_min_group=6)
     status, kind, privacy = await _get(settings, "/privacy")
     assert (status, kind) == (200, "text/html")
     assert "anonymous" in privacy and "at least 6 people" in privacy
@@ -32,7 +32,7 @@ async def test_the_operator_replaces_them_with_files(database_url: str, tmp_path
     (tmp_path / "terms.txt").write_text("Acceptable use policy 4.2 applies.", encoding="utf-8")
     settings = Settings.load(
         database_url=database_url,
-        debrief_secret="s",
+        debrief_secret="pages-test-secret-0123456789abcdefghijk",
         debrief_privacy_file=str(tmp_path / "privacy.html"),
         debrief_terms_file=str(tmp_path / "terms.txt"),
     )

@@ -33,7 +33,7 @@ def _environment(database_url: str, port: int) -> dict[str, str]:
     closed = _free_port()  # nothing listens there: Slack must not be needed to start
     environment.update(
         DATABASE_URL=make_url(database_url).render_as_string(hide_password=False),
-        DEBRIEF_SECRET="startup-test-secret",
+        DEBRIEF_SECRET="startup-test-secret-0123456789abcdefghi",
         HOST="127.0.0.1",
         PORT=str(port),
         SLACK_BOT_TOKEN="xoxb-startup-test",
