@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from adapters import pages_http
 from bot.clock import Clock
 from bot.core import Core
 from bot.followups import dispatch_forever
@@ -68,7 +69,7 @@ def create_app(
     app[STATE] = state = ServerState()
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
-    from adapters import charts_http, pages_http
+    from adapters import charts_http
 
     charts_http.register(app)
     pages_http.register(app, settings)
