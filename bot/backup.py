@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
 
@@ -338,6 +339,12 @@ def _check_secret(settings: Settings, manifest: Manifest, secret_from: Path | No
     ]
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of an unexpected error (a database that does not answer, a directory not writable)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
 def _settings() -> Settings | None:
     from bot.settings import SettingsError
 
@@ -358,6 +365,9 @@ def backup_command(directory: Path, secret_to: Path | None) -> int:
     except BackupError as exc:
         print(f"debrief-bot backup: {exc}", file=sys.stderr)
         return 1
+    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+        print(f"debrief-bot backup: {_reason(exc)}", file=sys.stderr)
+        return 1
     print(f"Backed up the {done.backend} database at revision {done.revision} into {directory}: "
           + ", ".join(path.name for path in done.files))
     for note in done.notes:
@@ -376,6 +386,9 @@ def restore_command(directory: Path, replace: bool, secret_from: Path | None, ac
         )
     except BackupError as exc:
         print(f"debrief-bot restore: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error, SQLAlchemyError) as exc:
+        print(f"debrief-bot restore: DATABASE_URL: {_reason(exc)}", file=sys.stderr)
         return 1
     print(f"Restored the {done.backend} database at revision {done.revision} from {directory}.")
     for note in done.notes:

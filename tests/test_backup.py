@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.backup import MANIFEST, SQLITE_FILE
+from bot.backup import MANIFEST, POSTGRES_FILE, SQLITE_FILE, Manifest, fingerprint
 from bot.schema import head_revision
 from bot.settings import Settings
 
@@ -147,3 +147,16 @@ def test_db_downgrade_goes_back_one_release_and_upgrade_comes_forward(database_u
     up = _cli("db", "upgrade", cwd=tmp_path, env=env)
     assert up.stdout.startswith(f"database at revision {head_revision()}"), up.stderr
 
+
+
+def test_a_database_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    """A PostgreSQL backup restored towards a server that is not there: the cause in one line, no traceback."""
+    secret = "unreachable-test-secret-0123456789abcdefgh"
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / POSTGRES_FILE).write_bytes(b"")
+    salt = b"0123456789abcdef"
+    Manifest("postgresql", "0010", "2026-01-05T14:00:00+00:00", salt.hex(), fingerprint(secret.encode(), salt)).write(backup)
+    nowhere = _env("postgresql://nobody@127.0.0.1:1/none", secret=secret, home=tmp_path)
+    line = _one_line(_cli("restore", str(backup), cwd=tmp_path, env=nowhere))
+    assert line.startswith("debrief-bot restore: DATABASE_URL: ") and "refused" in line.lower()
