@@ -98,6 +98,35 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return _on_database(work, needs_schema=False)
 
 
+def _db_downgrade(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
+    from bot.schema import SchemaTooNew, downgrade
+
+    async def work(settings: Any, database: Any) -> int:
+        try:
+            revision = await downgrade(database, args.revision)
+        except (SchemaTooNew, CommandError) as exc:
+            print(f"debrief-bot db downgrade: {exc}", file=sys.stderr)
+            return 1
+        print(f"database at revision {revision}: now start the release that goes with it")
+        return 0
+
+    return _on_database(work)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.backup import backup_command
+
+    return backup_command(args.directory, args.secret_to)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bot.backup import restore_command
+
+    return restore_command(args.directory, args.replace, args.secret_from, args.accept_lost_secret)
+
+
 def _export(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -154,7 +183,7 @@ def _slack_manifest(args: argparse.Namespace) -> int:
 def _teams_package(args: argparse.Namespace) -> int:
     from adapters.teams.manifest import command
 
-    return command(args.app_id, args.out, args.url, args.name)
+    return command(args.app_id, args.out, args.url, args.name, args.privacy_url, args.terms_url)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,6 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="bring the database in DATABASE_URL up to date").set_defaults(handler=_db_upgrade)
+    down = db.add_parser("downgrade", help="take the schema back to a previous release's revision (see CHANGELOG.md)")
+    down.add_argument("revision", help="the revision to go back to, such as 0010")
+    down.set_defaults(handler=_db_downgrade)
+
+    backup = commands.add_parser("backup", help="copy the database into a new directory, while the bot runs")
+    backup.add_argument("directory", type=Path, help="a new or empty directory")
+    backup.add_argument("--secret-to", type=Path, metavar="FILE", help="also write the secret here (not inside DIR)")
+    backup.set_defaults(handler=_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into DATABASE_URL (the bot stopped)")
+    restore.add_argument("directory", type=Path, help="a directory made by `debrief-bot backup`")
+    restore.add_argument("--secret-from", type=Path, metavar="FILE", help="the secret kept with the backup")
+    restore.add_argument("--replace", action="store_true", help="empty a database that already holds tables")
+    restore.add_argument("--accept-lost-secret", action="store_true", help="restore although the secret is lost")
+    restore.set_defaults(handler=_restore)
 
     export = commands.add_parser("export", help="the wellbeing report as CSV: aggregates only, suppressed")
     export.add_argument("--since", default="30d", help="7d, 30d or 90d (default 30d)")
@@ -200,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--out", required=True, type=Path, metavar="FILE.zip", help="where to write the package")
     package.add_argument("--url", metavar="https://HOST", help="the bot's public base address (for validDomains)")
     package.add_argument("--name", default="Debrief", help="the app's name in Teams (default: Debrief)")
+    package.add_argument("--privacy-url", metavar="https://...", help="your privacy notice (default: the bot's /privacy)")
+    package.add_argument("--terms-url", metavar="https://...", help="your terms of use (default: the bot's /terms)")
     package.set_defaults(handler=_teams_package)
     return parser
 

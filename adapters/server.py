@@ -29,6 +29,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from adapters import pages_http
 from bot.clock import Clock
 from bot.core import Core
 from bot.followups import dispatch_forever
@@ -88,6 +89,7 @@ def create_app(
     from adapters import charts_http
 
     charts_http.register(app)
+    pages_http.register(app, settings)
 
     if settings.slack_enabled:
         from adapters.slack import mount as mount_slack

@@ -22,18 +22,17 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from typing import TYPE_CHECKING, Any
 
 from bot.results import BANDS
 from bot.scripts import DEBRIEF_STAGE
 from bot.suppression import ALL
 from bot.wellbeing import WEEKS, Report, period_name, week_name
 from bot.wording import stage_name
+
+if TYPE_CHECKING:  # matplotlib costs ~40 MB of memory: imported when the first chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 DISTRESS = "distress"
 PARTICIPATION = "participation"
@@ -207,6 +206,9 @@ def _figure(
     that the title, the legend, the panels' names and the bars never overlap
     at any data. A panel with a name gets a line for it above its axes.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH, height), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     inch = 1 / height
@@ -263,6 +265,8 @@ def draw_distress(report: Report, stages: list[tuple[str, list[Week]]]) -> bytes
     top = max([week.total or week.shown for week in every_week] + [report.min_group])
     for index, (axes, (_, weeks)) in enumerate(zip(panels, stages, strict=True)):
         _distress_panel(axes, report, weeks, top, dates=index == len(stages) - 1)
+    from matplotlib.patches import Patch
+
     handles = [Patch(facecolor=BAND_COLOURS[band], label=band) for band in BAND_NAMES]
     handles.append(Patch(facecolor=HIDDEN_COLOUR, edgecolor=HIDDEN_EDGE, hatch="//", label="hidden"))
     figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.02, 1 - 1.0 / figure.get_figheight()),

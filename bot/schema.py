@@ -22,6 +22,7 @@ upgraded by a newer release; it is left alone and `SchemaTooNew` says so.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Callable
 from functools import cache
@@ -39,6 +40,23 @@ from sqlalchemy.engine import Connection
 from bot.db import Database
 
 T = TypeVar("T")
+
+
+class _OneLinePerStep(logging.Filter):
+    """Keep Alembic's "Running upgrade 0009 -> 0010, ..." lines; drop its set-up chatter below DEBUG.
+
+    Alembic logs "Context impl SQLiteImpl." and "Will assume non-transactional
+    DDL." every time a migration context is made, and a start-up makes three
+    (read the revision, check it under the lock, run the steps).
+    """
+
+    CHATTER = ("Context impl %s.", "Will assume %s DDL.")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in self.CHATTER or logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_OneLinePerStep())
 
 # pg_advisory_xact_lock key: the bytes of "debrief" as one bigint.
 ADVISORY_LOCK_KEY = int.from_bytes(b"debrief", "big")
@@ -187,6 +205,26 @@ async def upgrade(database: Database) -> str:
     Raises `SchemaTooNew` if the database is at a revision this code does not know.
     """
     return await in_migration_transaction(database, _upgrade_sync)
+
+
+def _downgrade_sync(revision: str) -> Callable[[Connection], str | None]:
+    def work(connection: Connection) -> str | None:
+        _check_known(_stamped(connection))
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+    return work
+
+
+async def downgrade(database: Database, revision: str) -> str | None:
+    """Take the schema back to `revision` (a previous release's), in one locked transaction; the revision reached.
+
+    What the later migrations added (their tables and columns) is dropped.
+    Raises alembic's `CommandError` for a revision that is unknown or not below the current one.
+    """
+    return await in_migration_transaction(database, _downgrade_sync(revision))
 
 
 async def ensure_schema(database: Database) -> str:

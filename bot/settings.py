@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     """The https address Slack and Teams reach this server at (`https://debrief.example.org`), for the
     officers' charts and export links; unset, Slack shows no charts and Teams local mode uses 127.0.0.1."""
     log_level: str = "INFO"
+    debrief_privacy_file: Path | None = None
+    """A page (`.html`, else plain text) the bot serves at /privacy instead of its own; the Teams package links it."""
+    debrief_terms_file: Path | None = None
+    """The same for /terms."""
 
     @field_validator("database_url")
     @classmethod
@@ -167,6 +171,18 @@ class Settings(BaseSettings):
         if not (re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", url) or local):
             raise ValueError(f"{url!r} is not an https:// address such as https://debrief.example.org")
         return url
+
+    @field_validator("debrief_privacy_file", "debrief_terms_file", mode="before")
+    @classmethod
+    def _page_file(cls, value: object) -> object:
+        if not isinstance(value, (str, Path)) or not str(value).strip():
+            return None
+        path = Path(str(value).strip()).expanduser()
+        try:
+            path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {str(path)!r} as UTF-8 text: {getattr(exc, 'strerror', None) or exc}") from None
+        return path
 
     @field_validator("debrief_followups")
     @classmethod

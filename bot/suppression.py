@@ -29,8 +29,10 @@ import itertools
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by the functions that use it, so an idle server never loads it
+    import numpy as np
 
 Key = tuple[Hashable, ...]
 ALL = "*"
@@ -151,6 +153,8 @@ class _Sums:
     """A cube's equations as flat (equation, member) pairs: the closure works on all of them at once."""
 
     def __init__(self, equations: Sequence[tuple[int, ...]], cells: int) -> None:
+        import numpy as np
+
         self.equations = equations
         lengths = np.fromiter(map(len, equations), dtype=np.int64, count=len(equations))
         self.equation = np.repeat(np.arange(len(equations), dtype=np.int64), lengths)
@@ -164,6 +168,8 @@ class _Sums:
         member (the sum of the unknown ids is its id), all at once. `via[i]` is
         the first such sum that gave cell i (-1: known from the start or never).
         """
+        import numpy as np
+
         unknown = ~known
         via = np.full(self.cells, -1, dtype=np.int64)
         equations = len(self.equations)
@@ -182,6 +188,8 @@ class _Sums:
 
 def derivable(data: Cube, visible: Iterable[Key]) -> set[Key]:
     """Every key a reader can work out from the visible ones (for tests and audits)."""
+    import numpy as np
+
     start = np.zeros(len(data.counts), dtype=bool)
     for key in visible:
         start[data.ident(key)] = True
@@ -211,6 +219,8 @@ def hidden_ids(data: Cube, shown: Iterable[int], min_group: int, public: Iterabl
     small = [i for i, n in enumerate(counts) if 0 < n < min_group]
     hidden = shown_ids.intersection(small)
     if small:
+        import numpy as np
+
         sums = _Sums(data.equations, len(counts))
         visible = np.zeros(len(counts), dtype=bool)
         visible[list(shown_ids | public_ids)] = True

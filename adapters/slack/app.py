@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -105,13 +106,28 @@ def build_oauth_settings(core: Core) -> AsyncOAuthSettings:
     )
 
 
+class _TokenInClient(logging.Filter):
+    """Drop Bolt's "`token` will be unused" warning: Bolt reads SLACK_BOT_TOKEN from the environment by itself,
+    and the client we give it already carries that very token, so nothing is unused."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("debrief.slack.bolt")
+    if not any(isinstance(existing, _TokenInClient) for existing in logger.filters):
+        logger.addFilter(_TokenInClient())
+    return logger
+
+
 def build_app(core: Core) -> AsyncApp:
     """A Bolt AsyncApp wired to `core`, for HTTP, Socket Mode or both."""
     settings = core.settings
     oauth = settings.slack_oauth
     app = AsyncApp(
         name="debrief-bot",
-        logger=logging.getLogger("debrief.slack.bolt"),
+        logger=_bolt_logger(),
         signing_secret=revealed(settings.slack_signing_secret),
         request_verification_enabled=bool(settings.slack_signing_secret),
         client=build_client(settings, None if oauth else revealed(settings.slack_bot_token) or None),

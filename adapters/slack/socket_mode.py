@@ -8,6 +8,8 @@ connect, which is right for a network blip and wrong for a mistyped token:
 so the token is tried once first (`apps.connections.open`). A refusal is one
 log line naming SLACK_APP_TOKEN and the rest of the server (HTTP, health,
 Teams) keeps serving; otherwise the connection is made in the background.
+While Slack cannot be reached, each retry is one warning line without a
+traceback (slack_sdk logs one with every retry; LOG_LEVEL=DEBUG keeps it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,26 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.errors import cause
 
 log = logging.getLogger("debrief.slack")
+RETRY_SECONDS = 10.0
+"""How long slack_sdk waits between two tries to connect (its ping interval, 10 s by default)."""
+
+
+class _OneLineRetries(logging.Filter):
+    """slack_sdk's Socket Mode client logs every failed retry as an ERROR with the traceback: make it one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = f"Slack Socket Mode: {record.getMessage()}", None
+        return True
+
+
+def socket_logger() -> logging.Logger:
+    logger = logging.getLogger("debrief.slack.socket")
+    if not any(isinstance(existing, _OneLineRetries) for existing in logger.filters):
+        logger.addFilter(_OneLineRetries())
+    return logger
 
 
 def add_socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> None:
@@ -37,7 +59,7 @@ def add_socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> Non
             return
         except Exception as error:  # noqa: BLE001 - a network problem: slack_sdk keeps trying in the background
             log.warning("Slack Socket Mode: cannot reach Slack yet, will keep trying: %s", cause(error))
-        handler = AsyncSocketModeHandler(bolt, app_token)
+        handler = AsyncSocketModeHandler(bolt, app_token, logger=socket_logger(), ping_interval=RETRY_SECONDS)
         connecting = asyncio.create_task(handler.connect_async())
         connecting.add_done_callback(_report)
         try:

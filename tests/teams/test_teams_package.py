@@ -90,3 +90,58 @@ def test_bad_options_stop_with_one_line(tmp_path: Path, args: list[str], capsys:
     error = capsys.readouterr().err.strip()
     assert error.startswith("debrief-bot: ") and "\n" not in error
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_privacy_and_terms_point_at_the_bots_own_pages_or_where_the_operator_says(tmp_path: Path) -> None:
+    own = manifest(APP_ID, "https://debrief.example.org")["developer"]
+    assert own["privacyUrl"] == "https://debrief.example.org/privacy"
+    assert own["termsOfUseUrl"] == "https://debrief.example.org/terms"
+    out = tmp_path / "debrief.zip"
+    args = ["--privacy-url", "https://intranet.example.org/dp/debrief", "--terms-url", "https://intranet.example.org/t"]
+    assert main(["teams", "package", "--app-id", APP_ID, "--out", str(out), "--url", "https://d.example.org", *args]) == 0
+    with zipfile.ZipFile(out) as package:
+        content = json.loads(package.read("manifest.json"))
+    assert content["developer"]["privacyUrl"] == "https://intranet.example.org/dp/debrief"
+    assert content["developer"]["termsOfUseUrl"] == "https://intranet.example.org/t"
+    assert not list(schema_validator().iter_errors(content))
+
+
+def test_the_name_limits_are_the_schemas() -> None:
+    from adapters.teams.manifest import FULL_NAME_MAX, SHORT_NAME_MAX
+
+    name = json.loads(SCHEMA_FILE.read_text())["properties"]["name"]["properties"]
+    assert (name["short"]["maxLength"], name["full"]["maxLength"]) == (SHORT_NAME_MAX, FULL_NAME_MAX)
+
+
+def test_a_long_name_is_cut_between_words_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "debrief.zip"
+    long_name = "St Elsewhere Critical Care Debrief and Support"
+    assert main(["teams", "package", "--app-id", APP_ID, "--out", str(out), "--name", long_name]) == 0
+    with zipfile.ZipFile(out) as package:
+        content = json.loads(package.read("manifest.json"))
+    assert content["name"]["short"] == "St Elsewhere Critical Care"
+    assert content["name"]["full"].startswith(long_name)
+    assert not list(schema_validator().iter_errors(content))
+    warning = capsys.readouterr().err.strip()
+    assert warning.startswith("debrief-bot: warning: --name:") and "'St Elsewhere Critical Care'" in warning
+    assert "\n" not in warning
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--name", ""], "--name: give the app a name"),
+        (["--name", "   "], "--name: give the app a name"),
+        (["--name", "Supercalifragilisticexpialidocious-debriefs"], "no space to cut it at"),
+        (["--name", "word " * 25], "at most 100"),
+        (["--privacy-url", "http://intranet.example.org/privacy"], "--privacy-url:"),
+        (["--terms-url", "intranet/terms"], "--terms-url:"),
+    ],
+)
+def test_bad_names_and_links_are_refused_with_one_line(
+    tmp_path: Path, args: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["teams", "package", "--app-id", APP_ID, "--out", str(tmp_path / "x.zip"), *args]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("debrief-bot: ") and "\n" not in error and says in error
+    assert not (tmp_path / "x.zip").exists()
