@@ -48,8 +48,8 @@ class Core:
 
     @property
     def resources(self) -> ResourceSet:
-        """The support resources for the configured region (DEBRIEF_RESOURCES)."""
-        return self.library.resources_for(self.settings.debrief_resources)
+        """The support resources for the configured region (DEBRIEF_RESOURCES; unset: the international set)."""
+        return self.library.resources_for(self.settings.resources_region)
 
     @cached_property
     def wellbeing(self) -> Wellbeing:

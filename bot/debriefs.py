@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 from bot.anonymity import batched_count, new_debrief_key, receipt_digest
+from bot.care import Signal, signal
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
@@ -186,9 +187,19 @@ SINCE_EVENT_LABELS = {
 
 @dataclass(frozen=True)
 class Recorded:
-    """What happened to an anonymous answer: stored, and whether to show crisis help now."""
+    """What happened to an anonymous answer: stored, and what to show its writer now (`bot.care`)."""
 
-    escalate: bool
+    signal: Signal = Signal.NONE
+
+    @property
+    def escalate(self) -> bool:
+        """Crisis lines at once: a rating at or above the threshold, a self-harm answer, crisis words."""
+        return self.signal is Signal.CRISIS
+
+    @property
+    def support(self) -> bool:
+        """Support contacts and the offer to talk: a positive PHQ-2 or GAD-2."""
+        return self.signal is Signal.SUPPORT
 
 
 @dataclass(frozen=True)
@@ -450,7 +461,8 @@ class Debriefs:
                 raise NoLongerOpen()
             if not found.member:
                 raise NotAllowed("Only the people invited to this debrief can answer it.")
-            answers, escalate = self._validate(questions, values, shared_ids)
+            answers = self._validate(questions, values, shared_ids)
+            told = signal(questions, values, self.settings.debrief_distress_threshold, self.library.crisis_phrases)
             digest = receipt_digest(self._secret, found.key, stage, user)
             receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
             for answer in answers:
@@ -459,7 +471,7 @@ class Debriefs:
                 _store(connection, receipt, answers)
             except IntegrityError:
                 raise AlreadyAnswered() from None
-            return Recorded(escalate=escalate)
+            return Recorded(told)
 
         return await self.database.write(answering, reads_then_one_write=True)
 
@@ -483,11 +495,10 @@ class Debriefs:
 
     def _validate(
         self, questions: list[Question], values: Mapping[str, object], shared: set[str]
-    ) -> tuple[list[dict[str, object]], bool]:
-        """Check every value against its question; the rows to insert, and whether to escalate."""
+    ) -> list[dict[str, object]]:
+        """Check every value against its question; the rows to insert."""
         problems: dict[str, str] = {}
         answers: list[dict[str, object]] = []
-        escalate = False
         known = {question.id for question in questions}
         for unknown in sorted(set(values) - known):
             problems[unknown] = "This question isn't part of the form."
@@ -503,14 +514,12 @@ class Debriefs:
                 if number is None or not 0 <= number <= 10:
                     problems[question.id] = "Please pick a number from 0 to 10."
                     continue
-                escalate |= question.escalates and number >= self.settings.debrief_distress_threshold
                 answers.append(_answer_row(question.id, number=number))
             elif isinstance(question, ChoiceQuestion):
                 options = {option.value for option in question.options}
                 if value not in options:
                     problems[question.id] = "Please pick one of the options."
                     continue
-                escalate |= value in question.escalate_on
                 answers.append(_answer_row(question.id, choice=str(value)))
             elif isinstance(question, TextQuestion):
                 text = str(value).strip()
@@ -523,7 +532,7 @@ class Debriefs:
         if problems:
             raise InvalidAnswer(problems)
         screen(texts)
-        return answers, escalate
+        return answers
 
     # -- action points, closing, skipping ------------------------------------
 

@@ -19,6 +19,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_PHONE = re.compile(r"^\+?[\d\s()-]{3,20}$")
+INTERNATIONAL = "international"
+"""The resource set used when DEBRIEF_RESOURCES is unset: no country assumed."""
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -102,7 +105,6 @@ class Settings(BaseSettings):
     debrief_min_group: int = 5
     debrief_wellbeing_officers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    debrief_resources: str = "us"
     debrief_scripts_dir: Path | None = None
     debrief_secret: str | None = None
     debrief_quiet_hours: str = "21:00-08:00"
@@ -112,6 +114,52 @@ class Settings(BaseSettings):
     debrief_retention_days: int = Field(default=90, ge=1)
     debrief_digest: str = "mon 09:00"
     """When each wellbeing officer gets the weekly digest, in DEBRIEF_TIMEZONE (`fri 16:30`), or `off`."""
+
+    # --- care: resources, requests to talk, the team's view of distress (bot.care, bot.support) ---
+    debrief_resources: str | None = None
+    """A region (`uk`, `us`) or a resource-set file; unset: the international set, and start-up says so."""
+    debrief_support_response: str = "4h"
+    """How soon the wellbeing team replies to a request to talk, as promised to the person; unclaimed after
+    this, the request is sent again to everyone and to DEBRIEF_SUPPORT_ONCALL."""
+    debrief_support_oncall: str | None = None
+    """Who hears of a request nobody has taken on in time: a platform id or e-mail to message, or a phone
+    number shown to the person."""
+    debrief_team_distress: bool = False
+    """`on`: the channel's closing post shows the team's distress totals (the form then says so); else officers only."""
+
+    @field_validator("debrief_support_response")
+    @classmethod
+    def _support_response(cls, value: str) -> str:
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be a duration such as 4h or 30m")
+        return value.strip()
+
+    @field_validator("debrief_resources", "debrief_support_oncall", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @property
+    def resources_region(self) -> str:
+        return self.debrief_resources or INTERNATIONAL
+
+    @property
+    def support_response(self) -> timedelta:
+        return parse_duration(self.debrief_support_response)
+
+    @property
+    def oncall_phone(self) -> str | None:
+        """DEBRIEF_SUPPORT_ONCALL when it is a phone number (shown to the person), else None."""
+        oncall = self.debrief_support_oncall
+        return oncall if oncall and _PHONE.match(oncall) else None
+
+    @property
+    def oncall_contact(self) -> str | None:
+        """DEBRIEF_SUPPORT_ONCALL when it is someone to message (a platform id or e-mail), else None."""
+        oncall = self.debrief_support_oncall
+        return oncall if oncall and not _PHONE.match(oncall) else None
 
     host: str = "0.0.0.0"
     port: int = Field(default=3978, ge=1, le=65535)
