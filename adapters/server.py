@@ -24,6 +24,7 @@ from bot.followups import dispatch_forever
 from bot.port import Messenger
 from bot.schema import SchemaTooNew, ensure_schema
 from bot.settings import Settings, SettingsError
+from bot.support import startup_notes
 
 log = logging.getLogger("debrief.server")
 
@@ -85,6 +86,7 @@ def create_app(
             "Officers' charts and export links: off in Slack and in signed-in Teams. "
             "Set DEBRIEF_PUBLIC_URL to this server's https address to turn them on."
         )
+    state.enabled += startup_notes(core.resources, bool(settings.debrief_resources))
     from adapters.teams import mount as mount_teams
 
     state.enabled.append(mount_teams(app, core))

@@ -33,7 +33,7 @@ from bot.identifiers import screen
 from bot.models import AuditEvent, Debrief, Participant, SupportRequest, SupportStatus
 from bot.officers import Officers
 from bot.port import Messenger, PermanentSendError, ShownResource, SupportNotice, TransientSendError
-from bot.scripts import ResourceSet
+from bot.scripts import Resource, ResourceSet
 from bot.settings import Settings
 
 log = logging.getLogger("debrief.support")
@@ -46,6 +46,7 @@ PROFESSION_NAMES = {
     "doctor": "doctors",
     "physician": "physicians",
     "medical_student": "medical students",
+    "dentist": "dentists",
     "nurse": "nurses",
     "nursing_student": "nursing students",
     "midwife": "midwives",
@@ -66,19 +67,52 @@ def profession_label(professions: Iterable[str]) -> str:
     return f"For {joined} only"
 
 
+def audience_label(resource: Resource) -> str | None:
+    """Whom a resource is for, from its `nations:` and `professions:` tags; None when it is for everyone.
+
+    `In England only`, `For doctors and dentists only`, `In England, for doctors and dentists only`.
+    """
+    nations = " and ".join(nation.replace("_", " ").title() for nation in resource.nations)
+    professions = profession_label(resource.professions)
+    if nations and professions:
+        return f"In {nations}, {professions[0].lower()}{professions[1:]}"
+    if nations:
+        return f"In {nations} only"
+    return professions or None
+
+
 def resources_for_person(resource_set: ResourceSet, crisis_only: bool = False) -> tuple[ShownResource, ...]:
-    """What to show a person whose profession we do not know: everything, labelled.
+    """What to show a person whose profession and nation we do not know: everything, labelled.
 
     Resources for everyone come first, in the file's order, then those for
-    some professions, each with its audience. `crisis_only` keeps the crisis
-    lines (for the at-once escalation after a high distress rating).
+    some nations or professions, each with its audience. `crisis_only`
+    keeps the crisis lines (for the at-once escalation after a high
+    distress rating).
     """
     chosen = [resource for resource in resource_set.resources if resource.crisis or not crisis_only]
-    general = [ShownResource(resource) for resource in chosen if not resource.professions]
-    specific = [
-        ShownResource(resource, profession_label(resource.professions)) for resource in chosen if resource.professions
-    ]
+    general = [ShownResource(resource) for resource in chosen if audience_label(resource) is None]
+    specific = [ShownResource(resource, audience_label(resource)) for resource in chosen if audience_label(resource)]
     return tuple(general + specific)
+
+
+def startup_notes(resource_set: ResourceSet, region_set: bool) -> list[str]:
+    """What start-up tells the operator about the support resources in use."""
+    notes = []
+    if not region_set:
+        notes.append(
+            "Support resources: DEBRIEF_RESOURCES is not set, so people see the international set "
+            '("your local emergency number" and an international helpline directory). '
+            "Set it to uk, us or your own file to show local crisis lines."
+        )
+    else:
+        notes.append(f"Support resources: {resource_set.title} ({resource_set.region}).")
+    if resource_set.placeholders:
+        notes.append(
+            "Support contacts still to fill in (shown as 'not set up yet'): "
+            + ", ".join(resource_set.placeholders)
+            + ". Put your own in a resource file (DEBRIEF_RESOURCES or DEBRIEF_SCRIPTS_DIR)."
+        )
+    return notes
 
 
 @dataclass(frozen=True)
