@@ -105,6 +105,8 @@ class FollowupDelivery:
     script_title: str
     label: str | None = None
     support_available: bool = True
+    emergency: str = "your local emergency number"
+    """The region's emergency number (`ResourceSet.emergency_number`), named on the check-in's first screen."""
 
     @property
     def questions(self) -> tuple[Question, ...]:

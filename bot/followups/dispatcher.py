@@ -221,6 +221,7 @@ class Dispatcher:
         self._timezones: dict[tuple[str, str, str], str | None] = {}
         self._resources = resources_for_person(core.resources)
         self._resources_title = core.resources.title
+        self._emergency = core.resources.emergency_number
         self._quiet = self.settings.quiet_hours
         self._digest_at = self.settings.digest
         self._digest_zone = schedule.zone(self.settings.debrief_timezone)
@@ -594,6 +595,7 @@ class Dispatcher:
             script_title=title,
             label=job.debrief.label,
             support_available=support_available,
+            emergency=self._emergency,
         )
 
     async def _timezone(self, messenger: Messenger, workspace: str, participant: Participant) -> str | None:

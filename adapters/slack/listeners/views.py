@@ -18,10 +18,11 @@ from adapters.slack.errors import explain, first_input_block, form_errors, liste
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
 from adapters.slack.metadata import DebriefRef, Origin
-from adapters.slack.render.checkin import offer_talk
-from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
+from adapters.slack.render.checkin import thanks_view
+from adapters.slack.render.forms import already_answered, setup_modal, skipped, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
+from bot import wording
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
@@ -94,10 +95,10 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
         return
     # Any other failure (the database down) reaches `listener`, which puts the kind message on the
     # form's first question: what they typed stays, and they can send it again in a minute.
-    shown = thanks(recorded.escalate, core.resources.crisis)
-    if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
-        shown = offer_talk(shown, ref)
-    await ack(response_action="update", view=shown)
+    # Crisis lines at once when the answers call for it; the offer to talk on every thank-you, so that
+    # asking to talk never says which answer came before.
+    screen = wording.thanks(recorded.signal, core.resources, await core.support.available())
+    await ack(response_action="update", view=thanks_view(screen, ref))
     schedule_refresh(core, client, ref.debrief, ref.stage)
 
 

@@ -36,10 +36,9 @@ from adapters.slack.ids import (
 )
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.common import Blocks, context, notice, plain, section, view
-from adapters.slack.render.support import resource_lines
 from adapters.slack.text import MAX_OPTION, channel_link, clip, escape, mention
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
-from bot.scripts import ChoiceQuestion, Library, Question, Resource, ScaleQuestion, Script, TextQuestion
+from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 
 DEFAULT_SCRIPT = "stop5"
 ANONYMOUS_LINE = "🔒 Anonymous: your answers carry no name. Nobody can see whose they are, not the lead, not IT."
@@ -250,37 +249,6 @@ def answer_modal(ref: DebriefRef, questions: Sequence[Question], intro: str | No
 
 def already_answered(message: str) -> dict:
     return notice("Anonymous answers", f"💙 {escape(message)}", "If you'd like support, tap *Support resources*.")
-
-
-_thanks_views: dict[tuple[bool, str], dict] = {}
-
-
-def thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
-    """The view after an answer is stored; with crisis contacts at once when it escalates (built once each)."""
-    key = (escalate, "|".join(f"{r.name}\x00{r.contact}\x00{r.hours}\x00{r.about}\x00{r.url}" for r in crisis))
-    if key not in _thanks_views:
-        if len(_thanks_views) > 32:
-            _thanks_views.clear()
-        _thanks_views[key] = _thanks(escalate, crisis)
-    return _thanks_views[key]
-
-
-def _thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
-    if not escalate:
-        return notice(
-            "Thank you",
-            "💙 Thank you. Your answers are in, with no name attached.",
-            "Look after yourself today. Support is there whenever you want it: tap *Support resources*.",
-        )
-    lines = resource_lines(crisis)
-    return notice(
-        "Thank you",
-        "💙 Thank you for telling us. Your answers are in, with no name attached.",
-        "It sounds like things are really hard right now. You don't have to carry this alone. "
-        "These people are there to listen, right now:",
-        "\n".join(lines),
-        "If you are in danger, call your local emergency number.",
-    )
 
 
 # --- action points and skipping ---------------------------------------------------------------

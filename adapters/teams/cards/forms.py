@@ -27,7 +27,6 @@ from adapters.teams.cards.common import (
     user_text,
     warning,
 )
-from adapters.teams.cards.support import crisis_elements
 from adapters.teams.ids import (
     ActionPointInput,
     SetupInput,
@@ -37,7 +36,6 @@ from adapters.teams.ids import (
     share_input,
 )
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
-from bot.port import ShownResource
 from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 
 DEFAULT_SCRIPT = "stop5"
@@ -258,20 +256,6 @@ def notice_dialog(*paragraphs: str, extra: Sequence[Element] = ()) -> dict[str, 
     """A dialog that only says something, with a button that closes it."""
     body = [text(paragraph) for paragraph in paragraphs if paragraph] + list(extra)
     return card(body, [submit("Done", Verb.DONE)])
-
-
-def thanks_dialog(escalate: bool, crisis: Sequence[ShownResource]) -> dict[str, Any]:
-    if not escalate:
-        return notice_dialog(
-            "\U0001f499 Thank you. Your answers are in, with no name attached.",
-            "Look after yourself today. Support is there whenever you want it: tap **Support resources**.",
-        )
-    return notice_dialog(
-        "\U0001f499 Thank you for telling us. Your answers are in, with no name attached.",
-        "It sounds like things are really hard right now. You don't have to carry this alone. "
-        "These people are there to listen, right now:",
-        extra=[*crisis_elements(crisis), text("If you are in danger, call your local emergency number.", weight="Bolder")],
-    )
 
 
 # --- action points, skipping, closing, results ------------------------------------------------------

@@ -16,16 +16,17 @@ import logging
 
 from botbuilder.core import InvokeResponse, TurnContext
 
-from adapters.teams.cards.forms import answer_dialog, thanks_dialog
+from adapters.teams.cards.forms import answer_dialog
+from adapters.teams.cards.support import screen_dialog
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.ids import SHARED, question_input, share_input
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import Services
+from bot import wording
 from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen
 from bot.models import DebriefStatus
 from bot.scripts import DEBRIEF_STAGE, Question, TextQuestion
-from bot.support import resources_for_person
 
 log = logging.getLogger("debrief.teams")
 
@@ -89,6 +90,8 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     except Exception as error:  # the database is down: keep what they typed, ask to send again
         problem = explain(error, "dialog answer")
         return respond.show(answer_dialog(questions, data.ref(), intro, values, {"": problem}), TITLE, "large")
-    crisis = resources_for_person(core.resources, crisis_only=True) if recorded.escalate else ()
     services.in_background(services.messaging.refresh_counter(debrief_id, data.stage))
-    return respond.show(thanks_dialog(recorded.escalate, crisis), "Thank you", "medium")
+    # Crisis lines at once when the answers call for it; the offer to talk on every thank-you, so that
+    # asking to talk never says which answer came before.
+    screen = wording.thanks(recorded.signal, core.resources, await core.support.available())
+    return respond.show(screen_dialog(screen, {"d": debrief_id}), screen.title, "medium")
