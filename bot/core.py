@@ -8,6 +8,7 @@ from functools import cached_property
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.links import Links
+from bot.notes import Notes
 from bot.officers import Officers
 from bot.debriefs import Debriefs
 from bot.scripts import Library, ResourceSet
@@ -50,6 +51,11 @@ class Core:
     def resources(self) -> ResourceSet:
         """The support resources for the configured region (DEBRIEF_RESOURCES; unset: the international set)."""
         return self.library.resources_for(self.settings.resources_region)
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The notes written for the wellbeing team, for officers (`bot.notes`)."""
+        return Notes(self.database, self.library, self.settings, self.officers, self.clock)
 
     @cached_property
     def wellbeing(self) -> Wellbeing:

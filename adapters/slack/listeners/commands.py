@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.errors import listener
 from adapters.slack.ids import Action
-from adapters.slack.listeners import queue
+from adapters.slack.listeners import notes, queue
 from adapters.slack.metadata import Origin
 from adapters.slack.people import is_officer
 from adapters.slack.render.common import section, to_dicts
@@ -30,6 +30,7 @@ HELP = (
     "• `/debrief skip`: record that there was no debrief this time, and why\n"
     "• `/debrief summary`: the anonymised 30-day overview, for the wellbeing team\n"
     "• `/debrief requests`: the people who asked to talk, to take on and close, for the wellbeing team\n"
+    "• `/debrief notes`: the notes people wrote for the wellbeing team, without names, for the wellbeing team\n"
     "• `/debrief help`: this message\n"
     "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
     "Support contacts are in my *Home* tab at any time."
@@ -60,6 +61,10 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     elif word == "requests":
         await ack()
         await queue.show(body, client, core, respond)
+    elif word == "notes":  # officers only: checked in notes.show (OFFICERS_ONLY)
+        await ack()
+        workspace = body.get("team_id") or body.get("enterprise_id") or ""
+        await notes.show(core, client, body["user_id"], workspace, body["trigger_id"])
     elif word == "officers" and await is_officer(core, client, body["user_id"]):
         await ack()
         await _officers(body, core, respond)

@@ -73,6 +73,7 @@ HELP = [
     "**skip**: record that there was no debrief this time, and why",
     "**summary**: the anonymised 30-day overview, for the wellbeing team",
     "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
+    "**notes**: the notes people wrote for the wellbeing team, without names, for the wellbeing team",
     "**help**: this message",
 ]
 

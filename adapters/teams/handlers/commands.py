@@ -1,4 +1,4 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `officers`, `help`.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`, `help`.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -15,16 +15,21 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
+from adapters.teams.cards.notes import notes_card
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
-from adapters.teams.services import Services, workspace_of
+from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.overview import officer_summary
 
 _TAGS = re.compile(r"<[^>]*>")
 NOT_AN_OFFICER = ("The summary is for the wellbeing team, so I can't show it here. "
                   "If you'd like support yourself, any debrief card has a Support resources button.")
 SENT_PRIVATELY = "I've sent the summary to you in our private chat."
+NOT_FOR_YOU = ("The notes written for the wellbeing team are for wellbeing officers only. "
+               "If you'd like support yourself, type **help**.")
+NOTES_SENT_PRIVATELY = "I've sent the notes to you in our private chat."
+NOTES_OPEN_A_CHAT = "The notes are private. Open a chat with me (search for Debrief in Teams' apps) and type **notes** there."
 OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief in Teams' apps) and type **summary** there."
 
 START_WORDS = {"debrief", "start", "start debrief", "debrief start", "new debrief", "start a debrief"}
@@ -68,6 +73,8 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         await summary(services, turn_context)
     elif words == "requests":
         await queue.show(services, turn_context)
+    elif words == "notes":  # officers only (OFFICERS_ONLY, checked in `notes`)
+        await notes(services, turn_context)
     elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
         await officers.handle(services, turn_context, words)
     elif words in ("help", "hi", "hello", ""):
@@ -75,6 +82,23 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     else:
         await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+
+
+OFFICERS_ONLY = "wellbeing officer"
+"""Who may read the notes written for the wellbeing team: checked in `notes`, and again by the core."""
+
+
+async def notes(services: Services, turn_context: TurnContext) -> None:
+    """`notes`: the notes written for the wellbeing team, privately, for officers only."""
+    if not await services.is_officer(turn_context):
+        await turn_context.send_activity(MessageFactory.text(NOT_FOR_YOU))
+        return
+    shown = await services.core.notes.view(
+        turn_context.activity.from_property.id, *await services.identities(turn_context), platform=PLATFORM,
+        workspace=workspace_of(turn_context),
+    )
+    await services.messaging.reply_privately(turn_context, notes_card(shown), "Notes for the wellbeing team",
+                                             sent=NOTES_SENT_PRIVATELY, open_a_chat=NOTES_OPEN_A_CHAT)
 
 
 async def summary(services: Services, turn_context: TurnContext) -> None:
