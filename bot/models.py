@@ -280,6 +280,26 @@ class SupportRequest(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class SupportEscalation(Leased, table=True):
+    """A request to talk must not go unanswered: the outbox row that sends it again if nobody takes it on.
+
+    Written with its request, due DEBRIEF_SUPPORT_RESPONSE later, and claimed
+    by the dispatcher like a follow-up (the same lease columns, `Leased`), so
+    it fires once across replicas. A request taken on by then is skipped.
+    """
+
+    __tablename__ = "support_escalations"
+    __table_args__ = (Index("ix_support_escalations_status_due_at", "status", "due_at"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    request_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("support_requests.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    platform: str = Field(max_length=16)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))
+
+
 class SkippedDebrief(SQLModel, table=True):
     """A lead decided not to hold a debrief, and why (Glasgow's form, kept)."""
 

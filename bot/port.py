@@ -134,7 +134,22 @@ class SupportNotice:
     preferred_time: str | None
     debrief_label: str | None = None
     recipient_role: str = "wellbeing officer"
-    """"wellbeing officer" or "peer supporter"."""
+    """"wellbeing officer", "peer supporter" or "on-call contact"."""
+    waiting: str | None = None
+    """Set when nobody took the request on in time (`4 hours`): say it is still waiting, and for how long."""
+
+
+@dataclass(frozen=True)
+class RequesterNotice:
+    """A person whose request to talk nobody could be told of: tell them so, with the crisis lines.
+
+    Render `bot.wording.nobody_reached`; send it by direct message to `user`.
+    """
+
+    request_id: uuid.UUID
+    platform: str
+    workspace: str
+    user: str
 
 
 @dataclass(frozen=True)
@@ -207,6 +222,13 @@ class Messenger(Protocol):
         Return False when `recipient` is not someone on this platform (an id
         of another platform, an unknown e-mail), True once delivered. Raise
         `TransientSendError` or `PermanentSendError` otherwise.
+        """
+        ...
+
+    async def tell_requester(self, notice: RequesterNotice) -> str:
+        """Tell the person who asked to talk that nobody could be reached (`bot.wording.nobody_reached`).
+
+        Return the message reference; raise `TransientSendError` or `PermanentSendError`.
         """
         ...
 

@@ -23,6 +23,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -30,9 +31,17 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
 from bot.identifiers import screen
-from bot.models import AuditEvent, Debrief, Participant, SupportRequest, SupportStatus
+from bot.metrics import SUPPORT_ESCALATED, SUPPORT_UNREACHED
+from bot.models import AuditEvent, Debrief, Participant, SupportEscalation, SupportRequest, SupportStatus
 from bot.officers import Officers
-from bot.port import Messenger, PermanentSendError, ShownResource, SupportNotice, TransientSendError
+from bot.port import (
+    Messenger,
+    PermanentSendError,
+    RequesterNotice,
+    ShownResource,
+    SupportNotice,
+    TransientSendError,
+)
 from bot.scripts import Resource, ResourceSet
 from bot.settings import Settings
 
@@ -56,6 +65,16 @@ PROFESSION_NAMES = {
     "allied_health": "allied health professionals",
     "healthcare_assistant": "healthcare assistants",
 }
+
+
+def humanise_duration(delta: timedelta) -> str:
+    """`4 hours`, `30 minutes`, `2 seconds`: a DEBRIEF_SUPPORT_RESPONSE as a person reads it."""
+    seconds = int(delta.total_seconds())
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
 
 
 def profession_label(professions: Iterable[str]) -> str:
@@ -230,10 +249,46 @@ class Support:
             session.add(
                 AuditEvent(at=now, actor=user, action="support.requested", debrief_id=debrief_id, detail=str(request.id))
             )
+            session.add(SupportEscalation(request_id=request.id, platform=platform,
+                                          due_at=now + self.settings.support_response))
         notified = await self._notify(request, label)
+        if not notified:
+            SUPPORT_UNREACHED.labels(platform, "requested").inc()
         return SupportRequested(request=request, notified=notified)
 
-    async def _notify(self, request: SupportRequest, label: str | None) -> int:
+    async def escalate(self, request_id: uuid.UUID) -> int | None:
+        """A request nobody took on within DEBRIEF_SUPPORT_RESPONSE: tell everyone again, and the on-call contact.
+
+        Returns how many people were told, or None when the request was taken
+        on or closed meanwhile (nothing to do). When nobody could be told, the
+        person is (`Messenger.tell_requester`), and the operator sees a metric
+        and a log line. The dispatcher calls this once per request.
+        """
+        async with self.database.session() as session:
+            request = await session.get(SupportRequest, request_id)
+            if request is None or request.status != SupportStatus.OPEN:
+                return None
+            label = (await session.get(Debrief, request.debrief_id)).label if request.debrief_id else None
+            session.add(AuditEvent(at=self.clock.now(), actor="debrief-bot", action="support.escalated",
+                                   debrief_id=request.debrief_id, detail=str(request.id)))
+        SUPPORT_ESCALATED.labels(request.platform).inc()
+        waiting = humanise_duration(self.settings.support_response)
+        extra = [(self.settings.oncall_contact, "on-call contact")] if self.settings.oncall_contact else []
+        notified = await self._notify(request, label, waiting=waiting, extra=extra)
+        if notified:
+            return notified
+        SUPPORT_UNREACHED.labels(request.platform, "escalated").inc()
+        log.error("support request %s: nobody took it on within %s and nobody could be told again; "
+                  "telling the person", request.id, waiting)
+        messenger = self.messengers.get(request.platform)
+        if messenger is not None:
+            await messenger.tell_requester(RequesterNotice(request.id, request.platform, request.workspace, request.user))
+        return 0
+
+    async def _notify(
+        self, request: SupportRequest, label: str | None, *, waiting: str | None = None,
+        extra: Iterable[tuple[str, str]] = (),
+    ) -> int:
         messenger = self.messengers.get(request.platform)
         if messenger is None:
             log.error("support request %s: no messenger for platform %s; it waits in the open list",
@@ -242,6 +297,7 @@ class Support:
         officers = [*self.settings.debrief_wellbeing_officers, *await self.officers.added()]
         recipients = [(person, "wellbeing officer") for person in officers]
         recipients += [(person, "peer supporter") for person in self.settings.debrief_peer_supporters]
+        recipients += list(extra)
         notified = 0
         for recipient, role in _unique_pairs(recipients):
             notice = SupportNotice(
@@ -252,6 +308,7 @@ class Support:
                 preferred_time=request.preferred_time,
                 debrief_label=label,
                 recipient_role=role,
+                waiting=waiting,
             )
             if await self._notify_one(messenger, notice, recipient):
                 notified += 1

@@ -16,7 +16,7 @@ from bot.models import SinceEvent
 from bot.port import FollowupDelivery, ShownResource
 from bot.scripts import DEBRIEF_STAGE, ResourceSet
 from bot.settings import Settings, parse_duration
-from bot.support import resources_for_person
+from bot.support import humanise_duration, resources_for_person
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -32,14 +32,8 @@ def humanise(schedule: str) -> str:
     """`24h,7d` -> `24 hours and 7 days`, for people rather than operators."""
     words = []
     for part in [item for item in schedule.split(",") if item.strip()]:
-        seconds = int(parse_duration(part).total_seconds())
-        if seconds == 86400:
-            words.append("24 hours")
-            continue
-        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-            if seconds % size == 0:
-                words.append(plural(seconds // size, unit))
-                break
+        delay = parse_duration(part)
+        words.append("24 hours" if delay.total_seconds() == 86400 else humanise_duration(delay))
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
@@ -239,6 +233,11 @@ def talk_sent(reached: bool, settings: Settings, resource_set: ResourceSet) -> S
         lines.append(f"The on-call team: call {phone}.")
     return Screen(title="Talk to someone", heading="Nobody could be told yet.", lines=tuple(lines), resources=crisis,
                   danger=in_danger(resource_set))
+
+
+def still_waiting(waiting: str) -> str:
+    """The line on a support notice sent again: `Still waiting after 4 hours: nobody has taken this on yet.`"""
+    return f"Still waiting after {waiting}: nobody has taken this on yet. Please take it on, or make sure someone does."
 
 
 def nobody_reached(settings: Settings, resource_set: ResourceSet) -> Screen:

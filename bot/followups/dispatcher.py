@@ -103,9 +103,9 @@ from bot.core import Core
 from bot.followups import schedule
 from bot.followups.content import stage_content
 from bot.followups.digest import Digests, latest_slot, week_of, weekly_digest
-from bot.followups.outbox import Claim, DigestOutbox, FollowupOutbox, Outbox, default_worker_id
+from bot.followups.outbox import Claim, DigestOutbox, EscalationOutbox, FollowupOutbox, Outbox, default_worker_id
 from bot.metrics import FOLLOWUPS_SENT
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant
+from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
 from bot.wellbeing import Report
 from bot.scripts import Stage
@@ -169,6 +169,25 @@ class _DigestJob:
         return f"digest {self.claim.id} ({self.platform})"
 
 
+@dataclass
+class _EscalationJob:
+    """A claimed request to talk whose response time has passed."""
+
+    claim: Claim
+    escalation: SupportEscalation
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.escalation.platform
+
+    @property
+    def name(self) -> str:
+        return f"support escalation {self.claim.id} ({self.platform})"
+
+
+_AnyJob = _Job | _DigestJob | _EscalationJob
+
 NOT_HERE = "skipped: not someone on this platform"
 
 
@@ -206,6 +225,7 @@ class Dispatcher:
         self.lease = lease
         self.outbox = FollowupOutbox(core.database, core.clock, self.worker_id, lease)
         self.digest_outbox = DigestOutbox(core.database, core.clock, self.worker_id, lease)
+        self.escalation_outbox = EscalationOutbox(core.database, core.clock, self.worker_id, lease)
         self.digests = Digests(core.database, core.officers)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
@@ -287,11 +307,13 @@ class Dispatcher:
 
     # -- claiming and leases (the database side is bot.followups.outbox) ----------
 
-    async def _claim_jobs(self, limit: int) -> list[_Job | _DigestJob]:
-        """Follow-ups first, then digests with what is left of `limit`."""
-        jobs: list[_Job | _DigestJob] = [
-            _Job(*row) for row in await self._claim(self.outbox, limit, self.outbox.load)
+    async def _claim_jobs(self, limit: int) -> list[_AnyJob]:
+        """Requests to talk waiting too long first, then follow-ups, then digests, within `limit`."""
+        jobs: list[_AnyJob] = [
+            _EscalationJob(*row) for row in await self._claim(self.escalation_outbox, limit, self.escalation_outbox.load)
         ]
+        if len(jobs) < limit:
+            jobs += [_Job(*row) for row in await self._claim(self.outbox, limit - len(jobs), self.outbox.load)]
         if len(jobs) < limit:
             jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
                                                                    self.digest_outbox.load)]
@@ -339,7 +361,7 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for outbox in (self.outbox, self.digest_outbox):
+        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox):
             for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
                 if claim.id in self._held:
                     claim.lost = True
@@ -363,9 +385,11 @@ class Dispatcher:
 
     # -- one row ---------------------------------------------------------------
 
-    async def _run_job(self, job: _Job | _DigestJob) -> None:
+    async def _run_job(self, job: _AnyJob) -> None:
         try:
-            if isinstance(job, _DigestJob):
+            if isinstance(job, _EscalationJob):
+                await self._escalate(job)
+            elif isinstance(job, _DigestJob):
                 await self._deliver_digest(job)
             else:
                 await self._deliver(job)
@@ -426,6 +450,32 @@ class Dispatcher:
             delivery = self._delivery(job, content, title, late=decision.late, support_available=support)
         await self._send(job, lambda: messenger.send_followup(delivery), delivery.late)
 
+    async def _escalate(self, job: _EscalationJob) -> None:
+        """Nobody took the request on in time: everyone again and the on-call contact, or else the person.
+
+        `Support.escalate` tells people directly (with its own retries); the
+        row is then marked, fenced, so one claim acts on it. A process that
+        dies in between leaves the row to be claimed again when its lease
+        expires: some may then be told twice, nobody is left untold.
+        """
+        claim = job.claim
+        if not self._holds(claim):
+            return
+        claim.sending = True
+        try:
+            told = await self.core.support.escalate(job.escalation.request_id)
+        except (TransientSendError, asyncio.TimeoutError, OSError) as exc:
+            await self._retry_later(job, _cause(exc), getattr(exc, "retry_after", None))
+            return
+        except PermanentSendError as exc:
+            await self._fail(job, exc.cause, permanent=True)
+            return
+        if told is None:
+            await self._finish(job, FollowupStatus.SKIPPED, "taken on or closed in time")
+            return
+        await self._write(claim, status=FollowupStatus.SENT, sent_at=self.clock.now(), lease_until=None,
+                          last_error=None if told else "nobody could be told; the person was")
+
     async def _deliver_digest(self, job: _DigestJob) -> None:
         """The week's figures from the report ending at the slot (one report per workspace and week)."""
         digest = job.digest
@@ -446,7 +496,7 @@ class Dispatcher:
         await self._send(job, lambda: messenger.send_digest(delivery), None)
 
     async def _delivered_before(
-        self, job: _Job | _DigestJob, find: Callable[[], Awaitable[str | None]], late: bool | None
+        self, job: _AnyJob, find: Callable[[], Awaitable[str | None]], late: bool | None
     ) -> bool:
         """Before sending again after an attempt that may have reached the platform: True if the row is dealt with.
 
@@ -468,7 +518,7 @@ class Dispatcher:
             return True
         return False
 
-    async def _send(self, job: _Job | _DigestJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
+    async def _send(self, job: _AnyJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
         """Send through `send` under the platform's rate-limit gate; `late` is None for a digest."""
         claim = job.claim
         gate = self._gates[job.platform]
@@ -512,7 +562,7 @@ class Dispatcher:
 
     # -- outcomes --------------------------------------------------------------
 
-    async def _sent(self, job: _Job | _DigestJob, ref: str, late: bool | None, found: bool = False) -> None:
+    async def _sent(self, job: _AnyJob, ref: str, late: bool | None, found: bool = False) -> None:
         values: dict[str, object] = dict(
             status=FollowupStatus.SENT, sent_at=self.clock.now(), message_ref=(ref or "")[:255] or None,
             lease_until=None, last_error=None,
@@ -528,21 +578,21 @@ class Dispatcher:
             log.warning("%s was delivered, but its lease had passed to another process, "
                         "which will find the delivery before sending", job.name)
 
-    async def _finish(self, job: _Job | _DigestJob, status: FollowupStatus, reason: str) -> None:
+    async def _finish(self, job: _AnyJob, status: FollowupStatus, reason: str) -> None:
         await self._write(job.claim, status=status, lease_until=None, last_error=reason[:ERROR_LENGTH])
 
-    async def _release(self, job: _Job | _DigestJob, until: datetime) -> None:
+    async def _release(self, job: _AnyJob, until: datetime) -> None:
         """Back to pending until `until`, and this claim does not count as an attempt."""
         await self._write(
             job.claim, status=FollowupStatus.PENDING, due_at=until, lease_until=None, attempts=job.claim.attempts - 1
         )
 
-    async def _fail(self, job: _Job | _DigestJob, cause: str, *, permanent: bool) -> None:
+    async def _fail(self, job: _AnyJob, cause: str, *, permanent: bool) -> None:
         text = f"permanent: {cause}" if permanent else cause
         await self._write(job.claim, status=FollowupStatus.FAILED, lease_until=None, last_error=text[:ERROR_LENGTH])
         log.error("%s failed for good: %s", job.name, text)
 
-    async def _retry_later(self, job: _Job | _DigestJob, cause: str, retry_after: float | None) -> None:
+    async def _retry_later(self, job: _AnyJob, cause: str, retry_after: float | None) -> None:
         claim = job.claim
         if claim.attempts >= self.max_attempts:
             await self._fail(job, f"gave up after {claim.attempts} attempts: {cause}", permanent=False)

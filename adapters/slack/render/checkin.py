@@ -148,8 +148,10 @@ def support_notice_blocks(notice_: SupportNotice, claimed_by: str | None = None)
         lines.append(f"*When suits them:* {clip_escaped(notice_.preferred_time, PREFERRED_TIME_LENGTH)}")
     if notice_.debrief_label:
         lines.append(f"*After the debrief:* {clip_escaped(notice_.debrief_label, 150)}")
-    blocks: Blocks = [
-        section("🤝 *Someone asked to talk*"),
+    blocks: Blocks = [section("🤝 *Someone asked to talk*")]
+    if notice_.waiting:
+        blocks.append(section(f"⚠️ *{escape(wording.still_waiting(notice_.waiting))}*"))
+    blocks += [
         section("\n".join(lines)),
         context(
             f"You're receiving this as a {escape(notice_.recipient_role)}. They chose to share their name with "

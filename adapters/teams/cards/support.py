@@ -124,11 +124,16 @@ def talk_button(data: dict[str, Any]) -> Element:
 
 
 def support_notice_card(
-    requester: str | None, preferred_time: str | None, debrief_label: str | None, role: str, request_id: str
+    requester: str | None, preferred_time: str | None, debrief_label: str | None, role: str, request_id: str,
+    waiting: str | None = None,
 ) -> dict[str, Any]:
-    """What a wellbeing officer or peer supporter gets: who asked (they chose to share it), and when suits them."""
+    """What a wellbeing officer or peer supporter gets: who asked (they chose to share it), and when suits them.
+
+    `waiting`: sent again because nobody took it on within that time (DEBRIEF_SUPPORT_RESPONSE).
+    """
     body: list[Element] = [
         text("**Someone asked to talk**", size="Medium"),
+        *([warning(wording.still_waiting(waiting))] if waiting else []),
         user_text(requester or "A colleague (their name isn't known to me yet)", limit=200, prefix="Who: "),
     ]
     if preferred_time:
