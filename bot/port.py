@@ -134,7 +134,7 @@ class SupportNotice:
     preferred_time: str | None
     debrief_label: str | None = None
     recipient_role: str = "wellbeing officer"
-    """"wellbeing officer", "peer supporter" or "on-call contact"."""
+    """"wellbeing officer", "peer supporter" or "member of the on-call team" (DEBRIEF_SUPPORT_ONCALL)."""
     waiting: str | None = None
     """Set when nobody took the request on in time (`4 hours`): say it is still waiting, and for how long."""
 

@@ -273,7 +273,7 @@ class Support:
                                    debrief_id=request.debrief_id, detail=str(request.id)))
         SUPPORT_ESCALATED.labels(request.platform).inc()
         waiting = humanise_duration(self.settings.support_response)
-        extra = [(self.settings.oncall_contact, "on-call contact")] if self.settings.oncall_contact else []
+        extra = [(self.settings.oncall_contact, "member of the on-call team")] if self.settings.oncall_contact else []
         notified = await self._notify(request, label, waiting=waiting, extra=extra)
         if notified:
             return notified

@@ -3,12 +3,19 @@ an answer exactly at the threshold show the crisis lines, and every thank-you of
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 
+import pytest
 from harness import OFFICER, SlackApp
+from prometheus_client import REGISTRY
+from sqlalchemy import select
 from test_slack_flow import LEAD, STAFF, answer, start_debrief, texts
+from test_slack_followups_support import ask_to_talk, check_in
 
 from adapters.slack.ids import Action
+from bot.models import FollowupStatus, SupportEscalation
 
 WORRY = "I keep replaying the handover in my head"
 CRISIS = "Honestly I can't go on like this"
@@ -79,3 +86,87 @@ async def test_an_answer_exactly_at_the_threshold_shows_the_crisis_lines(slack_a
     for reply in (at, below):
         assert any(element.get("action_id") == Action.TALK
                    for block in reply.json()["view"]["blocks"] for element in block.get("elements") or [])
+
+
+# --- a request to talk is answered, or escalates --------------------------------------------------------------
+
+ONCALL, NURSE_ID = "U0ONCALL01", "U0NURSE001"
+
+
+def unreached(when: str) -> float:
+    return REGISTRY.get_sample_value("debrief_support_unreached_total", {"platform": "slack", "when": when}) or 0.0
+
+
+async def escalation_settled(slack_app: SlackApp) -> FollowupStatus:
+    """Wait until the server's dispatcher has dealt with the one escalation row for good; its status.
+
+    Sent, skipped and failed rows are never claimed again, so nothing more can come of it after this.
+    """
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with slack_app.core.database.session() as session:
+            [row] = (await session.execute(select(SupportEscalation))).scalars().all()
+        if row.status in (FollowupStatus.SENT, FollowupStatus.SKIPPED, FollowupStatus.FAILED):
+            return row.status
+        assert asyncio.get_running_loop().time() < deadline, row.status
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("slack_overrides", [{"debrief_support_response": "2s", "debrief_support_oncall": ONCALL}])
+async def test_an_unclaimed_request_escalates_once_to_everyone_and_the_on_call_contact(slack_app: SlackApp) -> None:
+    fake = slack_app.fake
+    _, message = await check_in(slack_app)
+    shown = await ask_to_talk(slack_app, message, NURSE_ID, "after 6pm")
+    assert "usually reply within 2 seconds" in shown and "on-call contact" in shown
+    [first] = fake.dms_to(OFFICER)
+    assert "Still waiting" not in texts(first["blocks"])
+
+    # Nobody takes it on: after DEBRIEF_SUPPORT_RESPONSE the officer is told again, and the on-call contact.
+    await fake.wait_for("chat.postMessage", timeout=10, where=lambda args: args["channel"] == ONCALL)
+    await fake.wait_for("chat.postMessage", 2, timeout=10, where=lambda args: args["channel"] == OFFICER)
+    again, [oncall] = fake.dms_to(OFFICER)[1], fake.dms_to(ONCALL)
+    assert "Still waiting after 2 seconds" in texts(again["blocks"])
+    assert "as a member of the on-call team" in texts(oncall["blocks"])
+    assert f"<@{NURSE_ID}>" in texts(oncall["blocks"])
+    # Once: the row is done for good, and the nurse is not told anything went wrong.
+    assert await escalation_settled(slack_app) == FollowupStatus.SENT
+    assert len(fake.dms_to(OFFICER)) == 2 and len(fake.dms_to(ONCALL)) == 1
+    assert not any("still waiting" in texts(dm.get("blocks") or []) for dm in fake.dms_to(NURSE_ID))
+
+
+@pytest.mark.parametrize("slack_overrides", [{"debrief_support_response": "2s"}])
+async def test_a_request_taken_on_in_time_does_not_escalate(slack_app: SlackApp) -> None:
+    fake, slack = slack_app.fake, slack_app.slack
+    _, message = await check_in(slack_app)
+    await ask_to_talk(slack_app, message, NURSE_ID)
+    [notice] = fake.dms_to(OFFICER)
+    await slack.click(notice, Action.CLAIM_SUPPORT, user_id=OFFICER)
+    await fake.wait_for("chat.update")
+    assert await escalation_settled(slack_app) == FollowupStatus.SKIPPED
+    assert len(fake.dms_to(OFFICER)) == 1
+
+
+@pytest.mark.parametrize("slack_overrides", [{
+    "debrief_support_response": "2s", "debrief_wellbeing_officers": "29:1a-teams-officer",
+    "debrief_support_oncall": "0300 123 4567",
+}])
+async def test_the_person_is_told_the_truth_when_nobody_could_be_notified(
+    slack_app: SlackApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = slack_app.fake
+    before = unreached("requested"), unreached("escalated")
+    _, message = await check_in(slack_app)
+    shown = await ask_to_talk(slack_app, message, NURSE_ID)
+    assert "couldn't reach anyone" in shown and "nobody knows yet" in shown
+    assert "988" in shown and "0300 123 4567" in shown and "call 911 now" in shown
+    assert unreached("requested") == before[0] + 1
+
+    # After DEBRIEF_SUPPORT_RESPONSE nobody could be told again either: the person is, with the crisis lines.
+    with caplog.at_level(logging.ERROR, logger="debrief.support"):
+        assert await escalation_settled(slack_app) == FollowupStatus.SENT
+    told = [dm for dm in fake.dms_to(NURSE_ID) if "still waiting" in texts(dm.get("blocks") or [])]
+    assert len(told) == 1
+    assert "988" in texts(told[0]["blocks"]) and "0300 123 4567" in texts(told[0]["blocks"])
+    assert unreached("escalated") == before[1] + 1
+    assert any("nobody could be told again" in record.getMessage() for record in caplog.records)
+    assert not any(NURSE_ID in record.getMessage() for record in caplog.records)  # the log names nobody
