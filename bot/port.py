@@ -179,8 +179,8 @@ class WeeklyDigest:
     """Of them, how many answered the debrief's own questions."""
     distress: tuple[tuple[str, int | None], ...]
     """(band, count) of the debriefs' distress ratings; empty when nobody rated."""
-    support_open: int | None
-    """Requests to talk made in these 7 days and not yet taken on."""
+    support_open: int
+    """Requests to talk not yet taken on, whenever made: the true count, never hidden (those people gave their names)."""
 
 
 @runtime_checkable

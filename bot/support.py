@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -196,11 +196,13 @@ class Support:
         return await self.officers.any_added()
 
     async def is_supporter(self, *identities: str | None) -> bool:
-        """A wellbeing officer (configured or added) or a peer supporter, by any of their ids or e-mail addresses.
+        """A wellbeing officer (configured or added), a peer supporter or the on-call contact, by any id or e-mail.
 
         The configured lists are checked in memory; only then one query for added officers.
         """
         peers = {person.lower() for person in self.settings.debrief_peer_supporters}
+        if self.settings.oncall_contact:  # told of requests nobody took on, so may take them on
+            peers.add(self.settings.oncall_contact.lower())
         if any(identity and identity.lower() in peers for identity in identities):
             return True
         return await self.officers.is_officer(*identities)
@@ -333,6 +335,15 @@ class Support:
                 wait = getattr(exc, "retry_after", None) or 0.5 * attempt
                 await asyncio.sleep(min(wait, 5.0))
         return False  # pragma: no cover
+
+    async def waiting(self, platform: str | None, workspace: str) -> int:
+        """How many requests to talk nobody has taken on yet: the true count, for the officers' digest and views."""
+        where = [SupportRequest.workspace == workspace, SupportRequest.status == SupportStatus.OPEN]
+        if platform is not None:
+            where.append(SupportRequest.platform == platform)
+        async with self.database.session() as session:
+            found = await session.execute(select(func.count()).select_from(SupportRequest).where(*where))
+            return int(found.scalar_one())
 
     async def open_requests(self, actor: str, *identities: str) -> list[SupportRequest]:
         """Open and claimed requests, oldest first, on every platform; for officers and peer supporters only."""

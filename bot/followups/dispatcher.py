@@ -489,7 +489,12 @@ class Dispatcher:
             self._reports.pop(key, None)
             await self._retry_later(job, f"could not read the report: {_cause(exc)}", None)
             return
-        delivery = weekly_digest(digest, report)
+        try:
+            waiting = await self.core.support.waiting(digest.platform, digest.workspace)
+        except Exception as exc:
+            await self._retry_later(job, f"could not count the waiting requests: {_cause(exc)}", None)
+            return
+        delivery = weekly_digest(digest, report, waiting)
         messenger = self.messengers[digest.platform]
         if job.claim.attempts > 1 and await self._delivered_before(job, lambda: messenger.find_digest(delivery), None):
             return

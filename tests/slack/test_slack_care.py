@@ -132,6 +132,9 @@ async def test_an_unclaimed_request_escalates_once_to_everyone_and_the_on_call_c
     assert await escalation_settled(slack_app) == FollowupStatus.SENT
     assert len(fake.dms_to(OFFICER)) == 2 and len(fake.dms_to(ONCALL)) == 1
     assert not any("still waiting" in texts(dm.get("blocks") or []) for dm in fake.dms_to(NURSE_ID))
+    # The on-call contact can take it on from that message.
+    await slack_app.slack.click(oncall, Action.CLAIM_SUPPORT, user_id=ONCALL)
+    await fake.wait_for("chat.update", where=lambda args: "Taken on by" in texts(args.get("blocks") or []))
 
 
 @pytest.mark.parametrize("slack_overrides", [{"debrief_support_response": "2s"}])

@@ -37,7 +37,7 @@ def digest_blocks(digest: WeeklyDigest) -> Blocks:
     if waiting == 0:
         lines.append("• Requests to talk waiting: none")
     else:
-        lines.append(f"• Requests to talk waiting: {_cell(waiting)}. `/debrief requests` to take them on")
+        lines.append(f"• Requests to talk waiting: {waiting}. `/debrief requests` to take them on")
     return [
         section(f"📊 *{TITLE}*\n_{day(digest.since.date())} to {day(digest.until.date())}, all teams, anonymised_"),
         section("\n".join(lines)),

@@ -37,7 +37,7 @@ def digest_card(digest: WeeklyDigest) -> dict[str, Any]:
     if digest.support_open == 0:
         lines.append("Requests to talk waiting: none")
     else:
-        lines.append(f"Requests to talk waiting: {_cell(digest.support_open)}. Type **requests** to take them on")
+        lines.append(f"Requests to talk waiting: {digest.support_open}. Type **requests** to take them on")
     return card(
         [
             text(f"**{TITLE}**", size="Medium"),

@@ -108,7 +108,7 @@ async def summary(services: Services, turn_context: TurnContext) -> None:
     core = services.core
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
-    shown = await officer_summary(core, workspace_of(turn_context), base)
-    card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url)
+    shown = await officer_summary(core, workspace_of(turn_context), base, platform=PLATFORM)
+    card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)
     await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
