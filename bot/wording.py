@@ -203,6 +203,18 @@ def checkin(delivery: FollowupDelivery, emergency: str) -> Screen:
     )
 
 
+def help_reply(resource_set: ResourceSet, talk_available: bool) -> Screen:
+    """The answer to a message the bot did not understand that asks for help or uses crisis words."""
+    return Screen(
+        title="Support",
+        heading="You don't have to carry this alone.",
+        lines=("These lines are there to listen, right now, any time. I haven't told anyone that you asked.",),
+        resources=resources_for_person(resource_set, crisis_only=True),
+        danger=in_danger(resource_set),
+        talk=TALK_OFFER if talk_available else None,
+    )
+
+
 def response_time(settings: Settings) -> str:
     """`within 4 hours`, from DEBRIEF_SUPPORT_RESPONSE."""
     return "within " + humanise(settings.debrief_support_response)

@@ -15,9 +15,12 @@ from adapters.slack.ids import Action
 from adapters.slack.listeners import notes, queue
 from adapters.slack.metadata import Origin
 from adapters.slack.people import is_officer
+from adapters.slack.render.checkin import screen_blocks
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
 from adapters.slack.summary import officer_summary
+from bot import wording
+from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
 
@@ -70,6 +73,10 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
         await _officers(body, core, respond)
     elif word == "help":
         await ack(blocks=to_dicts([section(HELP)]), text="How /debrief works", response_type="ephemeral")
+    elif asks_for_help(body.get("text"), core.library.crisis_phrases):  # "/debrief I need help": crisis lines at once
+        screen = wording.help_reply(core.resources, talk_available=False)  # a slash command has no debrief to talk about
+        blocks = [*screen_blocks(screen), section("My *Home* tab lists every support contact, any time.")]
+        await ack(blocks=to_dicts(blocks), text="Support, right now", response_type="ephemeral")
     else:
         await ack(
             blocks=to_dicts([section("I didn't recognise that.\n" + HELP)]),

@@ -27,6 +27,7 @@ from adapters.teams.cards.common import (
     user_text,
     warning,
 )
+from adapters.teams.cards.support import resources_elements
 from adapters.teams.ids import (
     ActionPointInput,
     SetupInput,
@@ -36,7 +37,9 @@ from adapters.teams.ids import (
     share_input,
 )
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
-from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
+from bot.scripts import ChoiceQuestion, Library, Question, ResourceSet, ScaleQuestion, Script, TextQuestion
+from bot.support import resources_for_person
+from bot.wording import in_danger
 
 DEFAULT_SCRIPT = "stop5"
 ANONYMOUS_LINE = "\U0001f512 **Anonymous:** your answers carry no name. Nobody can see whose they are, not the lead, not IT."
@@ -78,7 +81,8 @@ HELP = [
 ]
 
 
-def help_card(in_channel: bool, greeting: str | None = None) -> dict[str, Any]:
+def help_card(in_channel: bool, greeting: str | None = None, resources: ResourceSet | None = None) -> dict[str, Any]:
+    """What the bot does, and (with `resources`) the support contacts, crisis lines first."""
     how = "In a channel or group chat, @mention me first, e.g. **@Debrief debrief**." if in_channel else (
         "To include your team, start it in their channel or group chat (@mention me there)."
     )
@@ -91,6 +95,8 @@ def help_card(in_channel: bool, greeting: str | None = None) -> dict[str, Any]:
             text(how, subtle=True),
             text("Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
                  "Type **help** any time; support contacts are one tap away on every debrief.", subtle=True),
+            *(resources_elements(resources.title, resources_for_person(resources)) if resources else []),
+            *([text(in_danger(resources), weight="Bolder")] if resources else []),
         ],
         fallback="How Debrief works",
     )

@@ -15,11 +15,15 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
+from adapters.teams.cards.common import card
 from adapters.teams.cards.notes import notes_card
+from adapters.teams.cards.support import screen_elements, talk_button
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of
+from bot import wording
+from bot.care import asks_for_help
 from bot.overview import officer_summary
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -78,7 +82,13 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
         await officers.handle(services, turn_context, words)
     elif words in ("help", "hi", "hello", ""):
-        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+        await turn_context.send_activity(services.messaging.activity(
+            help_card(not personal, resources=services.core.resources), "How Debrief works"))
+    elif asks_for_help(words, services.core.library.crisis_phrases):  # "I need help": the crisis lines, at once
+        core = services.core
+        screen = wording.help_reply(core.resources, await core.support.available())
+        talk = [talk_button({})] if screen.talk else []
+        await turn_context.send_activity(services.messaging.activity(card(screen_elements(screen), talk), "Support"))
     else:
         await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
         await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
