@@ -38,7 +38,7 @@ class Core:
             database=database,
             library=library,
             debriefs=Debriefs(database, library, settings, clock),
-            summaries=Summaries(database, library, settings.debrief_min_group),
+            summaries=Summaries(database, library, settings.debrief_min_group, settings.debrief_team_distress),
             clock=clock,
         )
 

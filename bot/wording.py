@@ -130,6 +130,20 @@ class Screen:
     talk: str | None = None
 
 
+TEAM_SEES_TOTALS = (
+    "The team will see the totals of how people are (how many chose each answer, never who), "
+    "once at least {minimum} people have answered."
+)
+
+
+def form_intro(intro: str | None, settings: Settings, stage: str) -> str | None:
+    """The answer form's opening words: the check-in's message, and at the debrief whether the team sees totals."""
+    if stage == DEBRIEF_STAGE and settings.debrief_team_distress:
+        note = TEAM_SEES_TOTALS.format(minimum=settings.debrief_min_group)
+        return f"{intro}\n\n{note}" if intro else note
+    return intro
+
+
 def in_danger(resource_set: ResourceSet) -> str:
     """`If you are in danger, call 999 now.`: the region's number, or "your local emergency number"."""
     return f"If you are in danger, call {resource_set.emergency_number} now."

@@ -173,3 +173,35 @@ async def test_the_person_is_told_the_truth_when_nobody_could_be_notified(
     assert unreached("escalated") == before[1] + 1
     assert any("nobody could be told again" in record.getMessage() for record in caplog.records)
     assert not any(NURSE_ID in record.getMessage() for record in caplog.records)  # the log names nobody
+
+
+# --- the channel's closing post: no distress figures unless switched on ---------------------------------------
+
+
+async def close_after_five_answers(slack_app: SlackApp) -> tuple[str, str]:
+    """Five people answer, the lead closes; (the answer form's text, the closing post's text)."""
+    fake = slack_app.fake
+    script = await start_debrief(slack_app)
+    form = ""
+    for user in [*STAFF, LEAD]:
+        _, modal = await answer(slack_app, script, user, distress=8)
+        form = texts(modal["blocks"])
+    await slack_app.slack.click(script, Action.CLOSE, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in texts(args.get("blocks") or []))
+    closing = next(args for args in reversed(fake.calls_to("chat.postMessage"))
+                   if "Debrief closed" in texts(args.get("blocks") or []))
+    return form, texts(closing["blocks"])
+
+
+async def test_the_closing_post_shows_no_distress_figures_by_default(slack_app: SlackApp) -> None:
+    form, closing = await close_after_five_answers(slack_app)
+    assert "How useful was this debrief?" in closing  # the debrief's own results are there
+    assert "How are you right now?" not in closing and "Average" not in closing and "Green" not in closing
+    assert "team will see the totals" not in form
+
+
+@pytest.mark.parametrize("slack_overrides", [{"debrief_team_distress": "on"}])
+async def test_team_distress_on_shows_totals_and_the_form_says_so(slack_app: SlackApp) -> None:
+    form, closing = await close_after_five_answers(slack_app)
+    assert "How are you right now?" in closing and "Average 8" in closing
+    assert "The team will see the totals of how people are" in form

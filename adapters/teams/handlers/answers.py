@@ -50,6 +50,7 @@ async def fetch(services: Services, turn_context: TurnContext, data: ButtonData,
     if not member:
         return respond.notice(TITLE, NOT_INVITED)
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
+    intro = wording.form_intro(intro, core.settings, data.stage)
     return respond.show(answer_dialog(questions, data.ref(), intro), TITLE, "large")
 
 
@@ -75,6 +76,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     user = turn_context.activity.from_property.id
     debrief = await core.debriefs.get(debrief_id)
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
+    intro = wording.form_intro(intro, core.settings, data.stage)
     answers, shared = read_answers(questions, values)
     try:
         recorded = await core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared)
