@@ -105,7 +105,7 @@ TALK_OFFER = (
 TALK_BUTTON = "I'd like to talk to someone"
 SUPPORT_BUTTON = "All support contacts"
 CHECK_IN_BUTTON = "Check in (anonymous)"
-CHECKIN_QUESTIONS = "A few questions, if you'd like: anonymous and all optional."
+CHECKIN_QUESTIONS = "Every question is anonymous and optional."
 STOPPED = (
     "Done: you won't get any more check-ins from this debrief. "
     "Support is still there whenever you want it."
