@@ -60,6 +60,7 @@ def delivery(core: Core, fake: FakeSlack, *, user: str = USER, stage: str = "24h
         "resources": resources_for_person(core.resources),
         "resources_title": core.resources.title,
         "script_title": "STOP5",
+        "emergency": core.resources.emergency_number,
         "label": "Resus 2 <!channel>",
     }
     values.update(overrides)
