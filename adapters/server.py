@@ -86,10 +86,10 @@ def create_app(
             "Officers' charts and export links: off in Slack and in signed-in Teams. "
             "Set DEBRIEF_PUBLIC_URL to this server's https address to turn them on."
         )
-    state.enabled += startup_notes(core.resources, bool(settings.debrief_resources))
     from adapters.teams import mount as mount_teams
 
     state.enabled.append(mount_teams(app, core))
+    state.enabled += startup_notes(core.resources, bool(settings.debrief_resources))
     if housekeeping:
         state.background.append(_expire_keys_forever)
     if followups:

@@ -47,6 +47,7 @@ from bot.models import (
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
 from bot.summary import BANDS, DISTRESS
+from bot.support import AUDIENCE_TAG
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
@@ -240,8 +241,13 @@ class Debriefs:
         label: str | None = None,
         since_event: str | None = None,
         request_key: str | None = None,
+        audience: Iterable[str] = (),
     ) -> Debrief:
         """Start a debrief and schedule its follow-ups; idempotent on `request_key`.
+
+        `audience`: nations and professions the lead said the team is
+        (`nation:scotland`, `profession:nurse`), for the order of support
+        contacts in check-ins (`bot.support.resources_for_person`).
 
         A retried request (Slack's X-Slack-Retry-Num, a double tap) carries the
         same key and gets the debrief the first one created. `since_event`
@@ -267,6 +273,7 @@ class Debriefs:
             started_at=now,
             key_expires_at=now + _answer_window([delay for _, delay in stages]),
             request_key=request_key,
+            audience=_audience(audience),
         )
         try:
             async with self.database.session() as session:
@@ -723,6 +730,17 @@ def _since_event(value: str | None) -> SinceEvent | None:
         return SinceEvent(value)
     except ValueError:
         raise InvalidAnswer({"since_event": "Please pick one of the choices."}) from None
+
+
+def _audience(tags: Iterable[str]) -> str | None:
+    """The set-up's "who is this for" tags, checked (the form offers only the resource file's own)."""
+    chosen = list(dict.fromkeys(tag.strip() for tag in tags if tag and tag.strip()))
+    if len(chosen) > 20 or any(not AUDIENCE_TAG.match(tag) for tag in chosen):
+        raise InvalidAnswer({"audience": "Please pick from the list."})
+    joined = ",".join(chosen)
+    if len(joined) > 255:
+        raise InvalidAnswer({"audience": "Please pick fewer."})
+    return joined or None
 
 
 def _unique(users: Iterable[str]) -> list[str]:

@@ -94,6 +94,11 @@ class Debrief(SQLModel, table=True):
     shown_count: int = Field(default=0, description="answer count last shown in the channel, in batches")
     request_key: str | None = Field(default=None, max_length=255, unique=True, description="idempotency key")
     tallied: bool = Field(default=False, description="its answer window is over and its `StageTally` rows written")
+    audience: str | None = Field(
+        default=None, max_length=255,
+        description="nations and professions the lead said the team is (`nation:scotland,profession:nurse`), "
+        "so that check-ins list the contacts for them first; optional",
+    )
 
 
 class DebriefKey(SQLModel, table=True):

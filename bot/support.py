@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -100,18 +101,45 @@ def audience_label(resource: Resource) -> str | None:
     return professions or None
 
 
-def resources_for_person(resource_set: ResourceSet, crisis_only: bool = False) -> tuple[ShownResource, ...]:
+def _applies(resource: Resource, audience: Collection[str]) -> bool:
+    """A tagged resource whose every kind of tag (nation, profession) the debrief's set-up names."""
+    if not (resource.nations or resource.professions):
+        return False
+    nations = not resource.nations or any(f"nation:{nation}" in audience for nation in resource.nations)
+    professions = not resource.professions or any(f"profession:{p}" in audience for p in resource.professions)
+    return nations and professions
+
+
+def resources_for_person(
+    resource_set: ResourceSet, crisis_only: bool = False, audience: Collection[str] = ()
+) -> tuple[ShownResource, ...]:
     """What to show a person whose profession and nation we do not know: everything, labelled.
 
-    Resources for everyone come first, in the file's order, then those for
-    some nations or professions, each with its audience. `crisis_only`
-    keeps the crisis lines (for the at-once escalation after a high
-    distress rating).
+    Resources the debrief's set-up says apply (`audience`: `nation:scotland`,
+    `profession:nurse`, chosen by the lead, optional) come first; then those
+    for everyone, in the file's order; then the rest, each with whom it is
+    for. `crisis_only` keeps the crisis lines (for the at-once escalation
+    after a high distress rating).
     """
     chosen = [resource for resource in resource_set.resources if resource.crisis or not crisis_only]
+    first = [ShownResource(r, audience_label(r)) for r in chosen if _applies(r, audience)]
     general = [ShownResource(resource) for resource in chosen if audience_label(resource) is None]
-    specific = [ShownResource(resource, audience_label(resource)) for resource in chosen if audience_label(resource)]
-    return tuple(general + specific)
+    specific = [ShownResource(r, audience_label(r)) for r in chosen if audience_label(r) and not _applies(r, audience)]
+    return tuple(first + general + specific)
+
+
+AUDIENCE_TAG = re.compile(r"^(nation|profession):[a-z0-9_]{1,40}$")
+
+
+def audience_choices(resource_set: ResourceSet) -> list[tuple[str, str]]:
+    """(value, label) for the set-up form's optional "who is this for": the tags the contacts carry."""
+    nations = sorted({nation for resource in resource_set.resources for nation in resource.nations})
+    professions = sorted({slug for resource in resource_set.resources for slug in resource.professions})
+    return [
+        *((f"nation:{nation}", f"In {nation.replace('_', ' ').title()}") for nation in nations),
+        *((f"profession:{slug}", PROFESSION_NAMES.get(slug, slug.replace("_", " ") + "s").capitalize())
+          for slug in professions),
+    ]
 
 
 def startup_notes(resource_set: ResourceSet, region_set: bool) -> list[str]:

@@ -138,3 +138,13 @@ def test_the_talk_screen_promises_what_is_configured() -> None:
     assert "usually reply within 4 hours" in said and "next morning" in said and "0300 123 4567" in said
     unreached = wording.talk_sent(False, settings, LIBRARY.resources_for("uk"))
     assert "couldn't reach anyone" in " ".join(unreached.lines) and unreached.resources
+
+
+def test_contacts_for_the_team_come_first_when_the_set_up_says_who_it_is() -> None:
+    uk = LIBRARY.resources_for("uk")
+    plain = [shown.resource.name for shown in resources_for_person(uk)]
+    assert plain[:2] == ["Samaritans", "SHOUT"] and plain.index("NHS Practitioner Health") > plain.index("Chaplaincy")
+    doctors = [shown.resource.name for shown in resources_for_person(uk, audience=["nation:england", "profession:doctor"])]
+    assert doctors[:2] == ["NHS 111, mental health option", "NHS Practitioner Health"]
+    nurses = [shown.resource.name for shown in resources_for_person(uk, audience=["nation:england", "profession:nurse"])]
+    assert nurses[0] == "NHS 111, mental health option" and nurses.index("NHS Practitioner Health") > nurses.index("SHOUT")

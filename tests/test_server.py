@@ -57,6 +57,8 @@ async def test_serve_with_no_settings_starts_on_sqlite_and_says_what_is_on(tmp_p
     assert "Database: SQLite" in first_lines
     assert "Slack: off. Set SLACK_BOT_TOKEN" in first_lines
     assert "Teams: on" in first_lines
+    assert "DEBRIEF_RESOURCES is not set, so people see the international set" in output  # no silent country
+    assert "Support contacts still to fill in" in output and "Peer support team" in output
     assert (tmp_path / "debrief.db").exists()
 
 

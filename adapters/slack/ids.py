@@ -49,6 +49,7 @@ class SetupBlock(StrEnum):
     SCRIPT = "setup.script"
     PARTICIPANTS = "setup.participants"
     SINCE_EVENT = "setup.since_event"
+    AUDIENCE = "setup.audience"
     LABEL = "setup.label"
     WHERE = "setup.where"
 

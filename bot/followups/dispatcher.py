@@ -645,7 +645,8 @@ class Dispatcher:
             late=late,
             message=message,
             content=content,
-            resources=self._resources,
+            resources=(resources_for_person(self.core.resources, audience=job.debrief.audience.split(","))
+                       if job.debrief.audience else self._resources),
             resources_title=self._resources_title,
             script_title=title,
             label=job.debrief.label,

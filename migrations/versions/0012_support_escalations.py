@@ -1,4 +1,4 @@
-"""support_escalations: a request to talk that nobody takes on is sent again, once
+"""support_escalations: a request to talk that nobody takes on is sent again, once; debriefs.audience
 
 Revision ID: 0012
 Revises: 0010
@@ -10,6 +10,10 @@ claim index, `bot.followups.outbox`): if the request is still open then, every
 officer and peer supporter is told again and the on-call contact too, once
 across replicas; if nobody could be told, the person is. Nothing about
 answers is here.
+
+`debriefs.audience`: the nations and professions the lead said the team is
+(optional, one tap in the set-up form), so that check-ins list the support
+contacts tagged for them first.
 """
 
 from __future__ import annotations
@@ -44,8 +48,12 @@ def upgrade() -> None:
         sa.Column("message_ref", sa.String(255), nullable=True),
     )
     op.create_index("ix_support_escalations_status_due_at", "support_escalations", ["status", "due_at"])
+    with op.batch_alter_table("debriefs") as batch:
+        batch.add_column(sa.Column("audience", sa.String(255), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("debriefs") as batch:
+        batch.drop_column("audience")
     op.drop_index("ix_support_escalations_status_due_at", table_name="support_escalations")
     op.drop_table("support_escalations")

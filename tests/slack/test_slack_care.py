@@ -14,7 +14,7 @@ from sqlalchemy import select
 from test_slack_flow import LEAD, STAFF, answer, start_debrief, texts
 from test_slack_followups_support import ask_to_talk, check_in
 
-from adapters.slack.ids import Action
+from adapters.slack.ids import Action, Callback, SetupBlock, Where
 from bot.models import FollowupStatus, SupportEscalation
 
 WORRY = "I keep replaying the handover in my head"
@@ -205,3 +205,37 @@ async def test_team_distress_on_shows_totals_and_the_form_says_so(slack_app: Sla
     form, closing = await close_after_five_answers(slack_app)
     assert "How are you right now?" in closing and "Average 8" in closing
     assert "The team will see the totals of how people are" in form
+
+
+async def test_a_call_for_help_after_the_command_gets_the_crisis_lines(slack_app: SlackApp) -> None:
+    reply = (await slack_app.slack.command("/debrief", "I need help", user_id=STAFF[0])).json()
+    shown = texts(reply["blocks"])
+    assert reply["response_type"] == "ephemeral"
+    assert "988" in shown and "call 911 now" in shown and "didn't recognise" not in shown
+
+
+# --- resources for the team: nations and professions first, when the set-up says which ------------------------
+
+
+@pytest.mark.parametrize("slack_overrides", [{
+    "debrief_resources": "uk", "debrief_followups": "2s", "debrief_quiet_hours": "00:00-00:00",
+}])
+async def test_the_set_up_can_say_who_the_team_is_and_check_ins_list_their_contacts_first(
+    slack_app: SlackApp,
+) -> None:
+    fake, slack = slack_app.fake, slack_app.slack
+    await slack.command("/debrief", "", user_id=LEAD, channel_id="CWARD00001")
+    await fake.wait_for("views.open")
+    setup = fake.last_view(Callback.SETUP)
+    audience = next(block for block in setup["blocks"] if block.get("block_id") == SetupBlock.AUDIENCE)
+    offered = {option["value"]: option["text"]["text"] for option in audience["element"]["options"]}
+    assert offered == {"nation:england": "In England", "profession:dentist": "Dentists", "profession:doctor": "Doctors"}
+    assert audience["optional"] is True
+    await slack.submit(setup, {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: [STAFF[0]],
+                               SetupBlock.WHERE: Where.NEW_CHANNEL,
+                               SetupBlock.AUDIENCE: ["nation:england", "profession:doctor"]}, user_id=LEAD)
+    await fake.wait_for("chat.postMessage", timeout=10, where=lambda args: args["channel"] == STAFF[0]
+                        and bool(args.get("metadata")))
+    check_in_text = texts(fake.dms_to(STAFF[0])[-1]["blocks"])
+    assert "If you need someone now: NHS 111, mental health option" in check_in_text  # England's line first
+    assert "In danger: call 999" in check_in_text

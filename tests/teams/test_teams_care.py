@@ -20,7 +20,7 @@ from teams_harness import Chat, TeamsApp, card_text, inputs_of
 from test_teams_flow import CHANNEL, start_debrief
 
 from bot.clock import FakeClock
-from bot.models import FollowupStatus, SupportEscalation
+from bot.models import Debrief, FollowupStatus, SupportEscalation
 
 OFFICER_EMAIL = "olive.officer@hospital.example"
 WORRY = "I keep replaying the handover in my head"
@@ -192,3 +192,20 @@ async def test_the_person_is_told_the_truth_when_nobody_could_be_notified(
     told = [card_text(p.card) for p in connector.sent_to(personal("nurse").id) if p.cards
             and "still waiting" in card_text(p.card)]
     assert len(told) == 1 and "988" in told[0]
+
+
+@pytest.mark.parametrize("teams_overrides", [{"debrief_resources": "uk"}])
+async def test_the_set_up_can_say_who_the_team_is(teams_app: TeamsApp) -> None:
+    app, teams = teams_app, teams_app.teams
+    lead = app.person("lead", "Alex Lead", [CHANNEL])
+    nurse = app.person("nurse", "Bo Nurse", [CHANNEL])
+    await teams.say(lead, "<at>Debrief</at> debrief", CHANNEL)
+    start = app.connector.sent_to(CHANNEL.id)[-1].card
+    dialog = (await teams.open_dialog(lead, CHANNEL, start, "Set up the debrief")).card
+    offered = {choice["value"]: choice["title"] for choice in inputs_of(dialog)["setup.audience"]["choices"]}
+    assert offered == {"nation:england": "In England", "profession:dentist": "Dentists", "profession:doctor": "Doctors"}
+    await teams.submit_dialog(lead, CHANNEL, dialog, {"setup.participants": [nurse.id],
+                                                      "setup.audience": ["nation:england"]})
+    async with app.core.database.session() as session:
+        [debrief] = (await session.execute(Debrief.__table__.select())).mappings().all()
+    assert debrief["audience"] == "nation:england"

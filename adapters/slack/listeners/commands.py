@@ -23,6 +23,7 @@ from bot import wording
 from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
+from bot.support import audience_choices
 
 COMMAND = "/debrief"
 
@@ -54,7 +55,8 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     word = words[0] if words else "start"
     if word == "start":
         await ack()
-        await client.views_open(trigger_id=body["trigger_id"], view=setup_modal(core.library, _origin(body)))
+        form = setup_modal(core.library, _origin(body), audiences=audience_choices(core.resources))
+        await client.views_open(trigger_id=body["trigger_id"], view=form)
     elif word == "skip":
         await ack()
         await client.views_open(trigger_id=body["trigger_id"], view=skip_modal(_origin(body)))

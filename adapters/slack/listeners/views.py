@@ -26,6 +26,7 @@ from bot import wording
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
+from bot.support import audience_choices
 
 log = logging.getLogger("debrief.slack")
 
@@ -66,9 +67,10 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
             result = await set_up(core, client, request)
         except SetupIncomplete as incomplete:
             explain(incomplete.error, "view debrief.setup (after the debrief was saved)")
-            result = setup_modal(core.library, origin, choice, SetupIncomplete.message)
+            result = setup_modal(core.library, origin, choice, SetupIncomplete.message, audience_choices(core.resources))
         except Exception as error:  # nothing was stored: show the form again, with what to do
-            result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"))
+            result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"),
+                                 audience_choices(core.resources))
         await client.views_update(view_id=view_id, view=result)
     finally:
         _setting_up.discard(view_id)

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserMultiSelectElement,
     UserSelectElement,
@@ -60,6 +61,7 @@ class SetupChoice:
     label: str | None = None
     where: Where = Where.NEW_CHANNEL
     since_event: str | None = None
+    audience: list[str] = field(default_factory=list)
 
 
 def _script_option(script: Script) -> Option:
@@ -73,21 +75,28 @@ WHERE_OPTIONS = {
 }
 
 
-_blank_setup: list[tuple[Library, dict]] = []
-"""The set-up form as first shown, per library: built once, since /debrief must answer fast."""
+_blank_setup: list[tuple[Library, tuple[tuple[str, str], ...], dict]] = []
+"""The set-up form as first shown, per library and resource tags: built once, since /debrief must answer fast."""
 
 
-def setup_modal(library: Library, origin: Origin, choice: SetupChoice | None = None, problem: str | None = None) -> dict:
+def setup_modal(
+    library: Library, origin: Origin, choice: SetupChoice | None = None, problem: str | None = None,
+    audiences: Sequence[tuple[str, str]] = (),
+) -> dict:
+    """`audiences`: (value, label) of the resource file's nations and professions (`bot.support.audience_choices`)."""
+    tags = tuple(audiences)
     if choice is None and problem is None:
-        blank = next((view for known, view in _blank_setup if known is library), None)
+        blank = next((view for known, known_tags, view in _blank_setup if known is library and known_tags == tags), None)
         if blank is None:
-            blank = _build_setup(library, origin, SetupChoice(), None)
-            _blank_setup[:] = [(library, blank)]
+            blank = _build_setup(library, origin, SetupChoice(), None, tags)
+            _blank_setup[:] = [(library, tags, blank)]
         return {**blank, "private_metadata": origin.dump()}
-    return _build_setup(library, origin, choice or SetupChoice(), problem)
+    return _build_setup(library, origin, choice or SetupChoice(), problem, tags)
 
 
-def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem: str | None) -> dict:
+def _build_setup(
+    library: Library, origin: Origin, choice: SetupChoice, problem: str | None, audiences: Sequence[tuple[str, str]]
+) -> dict:
     scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
     options = [_script_option(script) for script in scripts[:100]]
     initial = next((option for option in options if option.value == choice.script_id), options[0] if options else None)
@@ -126,6 +135,7 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
                 initial_option=next((option for option in since if option.value == choice.since_event), None),
             ),
         ),
+        *([_audience_input(audiences, choice)] if audiences else []),
         InputBlock(
             block_id=SetupBlock.LABEL,
             label=plain("A short label (optional)"),
@@ -156,6 +166,22 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
         submit="Start",
         close="Cancel",
         private_metadata=origin.dump(),
+    )
+
+
+def _audience_input(audiences: Sequence[tuple[str, str]], choice: SetupChoice) -> InputBlock:
+    options = [_option(value, label) for value, label in audiences[:100]]
+    return InputBlock(
+        block_id=SetupBlock.AUDIENCE,
+        label=plain("Who is the team? (optional)"),
+        optional=True,
+        hint=plain("Check-ins then list the support contacts for them first."),
+        element=StaticMultiSelectElement(
+            action_id=VALUE,
+            placeholder=plain("Nation or profession"),
+            options=options,
+            initial_options=[option for option in options if option.value in choice.audience] or None,
+        ),
     )
 
 

@@ -113,6 +113,7 @@ class SetupChoice:
     participants: list[str] = field(default_factory=list)
     label: str | None = None
     since_event: str | None = None
+    audience: list[str] = field(default_factory=list)
 
 
 def setup_dialog(
@@ -123,8 +124,13 @@ def setup_dialog(
     problems: Problems | None = None,
     roster_note: str | None = None,
     private_channel: bool = False,
+    audiences: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """The set-up form: script, people (from this conversation's roster), optional label."""
+    """The set-up form: script, people (from this conversation's roster), optional label.
+
+    `audiences`: (value, label) of the resource file's nations and professions (`bot.support.audience_choices`),
+    offered as an optional "who is the team" so that check-ins list their contacts first.
+    """
     choice = choice or SetupChoice()
     problems = problems or {}
     scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
@@ -172,6 +178,13 @@ def setup_dialog(
     )
     body.append(text("Roughly is fine. It helps the wellbeing team see how soon debriefs happen.",
                      subtle=True, spacing="Small"))
+    if audiences:
+        if problem := problems.get("audience"):
+            body.append(warning(problem))
+        body.append(choice_input(SetupInput.AUDIENCE, "Who is the team? (optional)",
+                                 [(label, value) for value, label in audiences], multi=True,
+                                 value=",".join(choice.audience) or None, placeholder="Nation or profession"))
+        body.append(text("Check-ins then list the support contacts for them first.", subtle=True, spacing="Small"))
     if problem := problems.get("label"):
         body.append(warning(problem))
     body.append(
