@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -39,7 +40,7 @@ class ServerState:
 
     ready: bool = False
     enabled: list[str] = field(default_factory=list)
-    background: list[Callable[[Core], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[Core], Coroutine[Any, Any, None]]] = field(default_factory=list)
     messengers: dict[str, Messenger] = field(default_factory=dict)
     """platform -> the adapter's `bot.port.Messenger`, for follow-ups and support notices."""
 
@@ -122,7 +123,7 @@ async def _expire_keys_forever(core: Core) -> None:
             gone = await core.debriefs.expire_keys()
             if gone:
                 log.info("destroyed %d expired debrief keys", gone)
-        except Exception as exc:  # keep the loop alive through a database outage
+        except Exception as exc:  # noqa: BLE001 - keep the loop alive through a database outage
             log.warning("key expiry failed: %s", exc)
         await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
@@ -134,7 +135,7 @@ async def _healthz(request: web.Request) -> web.Response:
     try:
         async with request.app[CORE].database.session() as session:
             await session.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the health check answers 503 for any database failure
         log.warning("health check: database unavailable: %s", exc)
         return web.json_response({"status": "database unavailable"}, status=503)
     return web.json_response({"status": "ok"})

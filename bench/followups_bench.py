@@ -37,10 +37,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections import Counter
 import signal
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -246,7 +246,7 @@ async def main(args: argparse.Namespace) -> int:
         for process in processes.values():
             try:
                 await asyncio.wait_for(process.wait(), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
         if fake is not None:
             await fake.stop()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.identifiers import find_identifiers  # noqa: E402
+from bot.identifiers import find_identifiers
 
 PHRASES = Path(__file__).resolve().parents[1] / "tests" / "clinical_phrases.txt"
 SEED = 20240312
@@ -129,7 +129,7 @@ def generate(rng: random.Random, count: int = SENTENCES) -> list[str]:
 def _nhs(rng: random.Random) -> str:
     while True:
         nine = [rng.randrange(10) for _ in range(9)]
-        check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1))) % 11
+        check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1), strict=True)) % 11
         check = 0 if check == 11 else check
         if check != 10:
             digits = "".join(map(str, nine)) + str(check)

@@ -52,12 +52,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import delete, event, func, insert, select, update  # noqa: E402
+from sqlalchemy import delete, event, func, insert, select, update
 
-from bot.clock import FakeClock  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.debriefs import LAST_STAGE_WINDOW, Debriefs  # noqa: E402
-from bot.models import (  # noqa: E402
+from bot.clock import FakeClock
+from bot.db import Database
+from bot.debriefs import LAST_STAGE_WINDOW, Debriefs
+from bot.models import (
     ActionPoint,
     Answer,
     AnswerReceipt,
@@ -68,10 +68,10 @@ from bot.models import (  # noqa: E402
     StageTally,
     SupportRequest,
 )
-from bot.schema import upgrade  # noqa: E402
-from bot.scripts import Library  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.wellbeing import PERIODS, Wellbeing  # noqa: E402
+from bot.schema import upgrade
+from bot.scripts import Library
+from bot.settings import Settings
+from bot.wellbeing import PERIODS, Wellbeing
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 TEAMS = [f"C-TEAM{n:02d}" for n in range(40)]
@@ -111,10 +111,10 @@ def rows(debriefs: int, answers: int, rng: random.Random) -> dict[str, tuple[lis
                     a_rows.append((uuid.uuid4(), did, stage, "distress", rng.randint(0, 10), None, None, False))
                 else:
                     a_rows.append((uuid.uuid4(), did, stage, f"q{q}", None, "reacting", None, False))
-    for n in range(20_000):
+    for _ in range(20_000):
         ap_rows.append((uuid.uuid4(), rng.choice(ids), "a change", "UOWNER", rng.choice(["open", "done"]), "ULEAD",
                         naive(NOW - timedelta(days=rng.randrange(365)))))
-    for n in range(5_000):
+    for _ in range(5_000):
         s_rows.append((uuid.uuid4(), "slack", "T1", rng.choice(TEAMS), "ULEAD", rng.choice(["not_needed", "no_time", "other"]),
                        naive(NOW - timedelta(seconds=rng.randrange(365 * 86400)))))
     for n in range(2_000):
@@ -186,7 +186,7 @@ async def seeded_already(url: str, data: dict) -> bool:
             # an earlier seeding without answer windows (every key expired at the start) is seeded afresh
             windowless = select(func.count()).where(Debrief.key_expires_at == Debrief.started_at)
             return (await conn.execute(windowless)).scalar() == 0
-    except Exception:  # no database, no table: seed it
+    except Exception:  # noqa: BLE001 - no database, no table: seed it
         return False
     finally:
         await database.dispose()

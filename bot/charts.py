@@ -22,9 +22,10 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -96,7 +97,7 @@ class StageShare:
     def share(self) -> float | None:
         if self.hidden or not self.invited:
             return None
-        return min(1.0, self.answered / self.invited)  # type: ignore[operator]
+        return min(1.0, self.answered / self.invited)  # type: ignore[operator]  # `hidden` has ruled out None
 
 
 @dataclass(frozen=True)
@@ -240,9 +241,9 @@ def _nothing(axes: Axes, words: str) -> None:
     axes.text(0.5, 0.5, words, ha="center", va="center", fontsize=FONT + 2, color=MUTED, transform=axes.transAxes)
 
 
-def _hidden_label(axes: Axes, x: float, y: float, words: str, **extra: object) -> None:
+def _hidden_label(axes: Axes, x: float, y: float, words: str, **extra: Any) -> None:
     axes.text(x, y, words, fontsize=FONT - 1, color=INK,
-              bbox={"facecolor": HIDDEN_COLOUR, "edgecolor": "none", "pad": 2}, **extra)  # type: ignore[arg-type]
+              bbox={"facecolor": HIDDEN_COLOUR, "edgecolor": "none", "pad": 2}, **extra)
 
 
 def draw_distress(report: Report, stages: list[tuple[str, list[Week]]]) -> bytes:
@@ -275,7 +276,7 @@ def _distress_panel(axes: Axes, report: Report, weeks: list[Week], top: int, dat
         _nothing(axes, f"No answers in the last {len(weeks)} weeks")
         return
     height = top * 1.1
-    hatched = {"color": HIDDEN_COLOUR, "edgecolor": HIDDEN_EDGE, "hatch": "//", "linewidth": 0.8, "width": 0.74}
+    hatched: dict[str, Any] = {"color": HIDDEN_COLOUR, "edgecolor": HIDDEN_EDGE, "hatch": "//", "linewidth": 0.8, "width": 0.74}
     for index, week in enumerate(weeks):
         bottom = 0
         for band in BAND_NAMES:

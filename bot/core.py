@@ -7,10 +7,10 @@ from functools import cached_property
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.debriefs import Debriefs
 from bot.links import Links
 from bot.notes import Notes
 from bot.officers import Officers
-from bot.debriefs import Debriefs
 from bot.scripts import Library, ResourceSet
 from bot.settings import Settings
 from bot.summary import Summaries

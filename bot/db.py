@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import create_engine, event, make_url
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -46,8 +46,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # the driver's DB-API connection, untyped
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -72,6 +72,15 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
     kwargs.setdefault("pool_recycle", 1800)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(url, **kwargs)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    `AsyncSession.execute` is typed as returning a `Result`; for these statements it returns
+    the `CursorResult` that has the count, so this is the one place that says so.
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 class Database:
@@ -127,7 +136,7 @@ class Database:
             await asyncio.sleep(CHECKPOINT_SECONDS)
             async with self.engine.connect() as connection:
                 await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        except Exception as error:  # the WAL keeps the data; the next answer schedules another try
+        except Exception as error:  # noqa: BLE001 - the WAL keeps the data; the next answer schedules another try
             log.warning("SQLite checkpoint failed, will try again after the next write: %s", error)
         finally:
             self._checkpoint = None
@@ -139,9 +148,8 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose work commits together or not at all."""
-        async with self._sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._sessions() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         if self._checkpoint is not None:
@@ -187,7 +195,7 @@ class SQLiteWriter:
         if not self._queued:
             done = self._try_here(work)
             if done is not _LOCKED:
-                return done  # type: ignore[return-value]
+                return done  # type: ignore[return-value]  # anything but the _LOCKED sentinel is the T of `work`
         if self._thread is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         self._queued += 1
@@ -236,17 +244,17 @@ def _writer_engine(url: str, *, wait: bool = True) -> Engine:
     return engine
 
 
-def _never_wait(dbapi_connection: object, _record: object) -> None:
-    dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[attr-defined]  # after `_sqlite_pragmas`' 5000
+def _never_wait(dbapi_connection: Any, _record: object) -> None:  # the driver's DB-API connection, untyped
+    dbapi_connection.execute("PRAGMA busy_timeout=0")  # after `_sqlite_pragmas`' 5000
 
 
-def _begin_explicitly(dbapi_connection: object, _record: object) -> None:
+def _begin_explicitly(dbapi_connection: Any, _record: object) -> None:  # the driver's DB-API connection, untyped
     # SQLAlchemy's documented recipe for choosing the BEGIN: the sqlite3 module emits none itself.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+    dbapi_connection.isolation_level = None
 
 
-def _no_automatic_checkpoint(dbapi_connection: object, _record: object) -> None:
-    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[attr-defined]  # see Database._checkpoint_later
+def _no_automatic_checkpoint(dbapi_connection: Any, _record: object) -> None:  # the driver's DB-API connection, untyped
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")  # see Database._checkpoint_later
 
 
 def _begin_immediate(connection: Connection) -> None:

@@ -19,12 +19,12 @@ from sqlalchemy import Insert, bindparam, case, delete, func, insert, literal, s
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-
+from sqlmodel import col
 
 from bot.anonymity import batched_count, new_debrief_key, receipt_digest
 from bot.care import Signal, signal
 from bot.clock import Clock, SystemClock
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.metrics import DEBRIEFS_STARTED
@@ -64,25 +64,25 @@ behind, has committed well within this; after it nothing can change them.
 """
 
 
-_answering_debrief = bindparam("debrief", type_=Debrief.__table__.c.id.type)
+_answering_debrief = bindparam("debrief", type_=Debrief.__table__.c.id.type)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
 _ANSWERING = (
     select(
-        Debrief.script_id,
-        Debrief.schedule,
-        Debrief.status,
-        Debrief.key_expires_at,
-        DebriefKey.key,
-        select(Participant.id)
-        .where(Participant.debrief_id == _answering_debrief, Participant.user == bindparam("user"))
+        col(Debrief.script_id),
+        col(Debrief.schedule),
+        col(Debrief.status),
+        col(Debrief.key_expires_at),
+        col(DebriefKey.key),
+        select(col(Participant.id))
+        .where(col(Participant.debrief_id) == _answering_debrief, col(Participant.user) == bindparam("user"))
         .exists()
         .label("member"),
     )
-    .outerjoin(DebriefKey, DebriefKey.debrief_id == Debrief.id)
-    .where(Debrief.id == _answering_debrief)
+    .outerjoin(DebriefKey, col(DebriefKey.debrief_id) == Debrief.id)
+    .where(col(Debrief.id) == _answering_debrief)
 )
 """What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
-_NEW_RECEIPT = insert(AnswerReceipt.__table__)
-_NEW_ANSWERS = insert(Answer.__table__)
+_NEW_RECEIPT = insert(AnswerReceipt.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+_NEW_ANSWERS = insert(Answer.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
 
 
 @functools.cache
@@ -94,8 +94,8 @@ def _receipt_and_answers(receipt: tuple[str, ...], answer: tuple[str, ...], coun
     so SQLAlchemy compiles it once; a multi-row VALUES would be compiled
     again for every answer.
     """
-    receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})
-    columns = Answer.__table__.c
+    receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+    columns = Answer.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
     rows = union_all(*(
         select(*(bindparam(f"a{n}_{name}", type_=columns[name].type).label(name) for name in answer))
         for n in range(count)
@@ -131,30 +131,30 @@ def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
         return [stage.label("stage"), *(given.get(name, literal(0)).label(name) for name in columns[2:])]
 
     bands = {
-        name: func.sum(case((Answer.number.between(low, high), 1), else_=0))
+        name: func.sum(case((col(Answer.number).between(low, high), 1), else_=0))
         for name, (_, low, high) in zip(columns[4:], BANDS, strict=True)
     }
     parts = union_all(
-        select(Participant.debrief_id, *counts(literal(DEBRIEF_STAGE), invited=func.count()))
-        .where(Participant.debrief_id.in_(debriefs))
-        .group_by(Participant.debrief_id),
-        select(Followup.debrief_id, *counts(Followup.stage, invited=func.count()))
-        .where(Followup.debrief_id.in_(debriefs), Followup.status == FollowupStatus.SENT)
-        .group_by(Followup.debrief_id, Followup.stage),
-        select(AnswerReceipt.debrief_id, *counts(AnswerReceipt.stage, responses=func.count()))
-        .where(AnswerReceipt.debrief_id.in_(debriefs))
-        .group_by(AnswerReceipt.debrief_id, AnswerReceipt.stage),
-        select(Answer.debrief_id, *counts(Answer.stage, **bands))
-        .where(Answer.debrief_id.in_(debriefs), Answer.question == DISTRESS, Answer.number.is_not(None))
-        .group_by(Answer.debrief_id, Answer.stage),
+        select(col(Participant.debrief_id), *counts(literal(DEBRIEF_STAGE), invited=func.count()))
+        .where(col(Participant.debrief_id).in_(debriefs))
+        .group_by(col(Participant.debrief_id)),
+        select(col(Followup.debrief_id), *counts(col(Followup.stage), invited=func.count()))
+        .where(col(Followup.debrief_id).in_(debriefs), col(Followup.status) == FollowupStatus.SENT)
+        .group_by(col(Followup.debrief_id), col(Followup.stage)),
+        select(col(AnswerReceipt.debrief_id), *counts(col(AnswerReceipt.stage), responses=func.count()))
+        .where(col(AnswerReceipt.debrief_id).in_(debriefs))
+        .group_by(col(AnswerReceipt.debrief_id), col(AnswerReceipt.stage)),
+        select(col(Answer.debrief_id), *counts(col(Answer.stage), **bands))
+        .where(col(Answer.debrief_id).in_(debriefs), col(Answer.question) == DISTRESS, col(Answer.number).is_not(None))
+        .group_by(col(Answer.debrief_id), col(Answer.stage)),
     ).subquery()
-    copied = [Debrief.workspace, Debrief.team, Debrief.started_at]  # never change; the report reads them here
+    copied = [col(Debrief.workspace), col(Debrief.team), col(Debrief.started_at)]  # never change; the report reads them here
     rows = (
-        select(Debrief.id, parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]), *copied)
-        .join(Debrief, Debrief.id == parts.c.debrief_id)
-        .group_by(Debrief.id, parts.c.stage)
+        select(col(Debrief.id), parts.c.stage, *(func.sum(parts.c[name]) for name in columns[2:]), *copied)
+        .join(Debrief, col(Debrief.id) == parts.c.debrief_id)
+        .group_by(col(Debrief.id), parts.c.stage)
     )
-    return insert(StageTally).from_select([*columns, *(column.key for column in copied)], rows)
+    return insert(StageTally).from_select([*columns, *(column.key for column in copied)], rows)  # type: ignore[attr-defined]  # col() is typed Mapped; the attribute has .key
 
 
 class SkipReason(StrEnum):
@@ -307,7 +307,7 @@ class Debriefs:
 
     async def find_by_request(self, request_key: str) -> Debrief | None:
         async with self.database.session() as session:
-            return (await session.execute(select(Debrief).where(Debrief.request_key == request_key))).scalar_one_or_none()
+            return (await session.execute(select(Debrief).where(col(Debrief.request_key) == request_key))).scalar_one_or_none()
 
     async def set_space(self, debrief_id: uuid.UUID, space: str, script_message: str | None = None) -> Debrief:
         """Remember where the debrief runs, once the adapter has made the space."""
@@ -326,7 +326,7 @@ class Debriefs:
             if debrief.status != DebriefStatus.OPEN:
                 raise NoLongerOpen("This debrief has closed, so nobody new can join it.")
             await self._require_member(session, debrief, actor)
-            known = set((await session.execute(select(Participant.user).where(Participant.debrief_id == debrief_id))).scalars())
+            known = set((await session.execute(select(col(Participant.user)).where(col(Participant.debrief_id) == debrief_id))).scalars())
             new = [user for user in _unique(users) if user not in known]
             if len(known) + len(new) > MAX_PARTICIPANTS:
                 raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
@@ -365,7 +365,7 @@ class Debriefs:
 
     async def participants(self, debrief_id: uuid.UUID) -> list[Participant]:
         async with self.database.session() as session:
-            rows = await session.execute(select(Participant).where(Participant.debrief_id == debrief_id))
+            rows = await session.execute(select(Participant).where(col(Participant.debrief_id) == debrief_id))
             return list(rows.scalars())
 
     async def is_participant(self, debrief_id: uuid.UUID, user: str) -> bool:
@@ -377,21 +377,21 @@ class Debriefs:
         async with self.database.session() as session:
             rows = await session.execute(
                 select(Debrief)
-                .join(Participant, Participant.debrief_id == Debrief.id)
+                .join(Participant, col(Participant.debrief_id) == col(Debrief.id))
                 .where(
-                    Debrief.platform == platform,
-                    Debrief.workspace == workspace,
-                    Debrief.status == DebriefStatus.OPEN,
-                    Participant.user == user,
+                    col(Debrief.platform) == platform,
+                    col(Debrief.workspace) == workspace,
+                    col(Debrief.status) == DebriefStatus.OPEN,
+                    col(Participant.user) == user,
                 )
-                .order_by(Debrief.started_at.desc())
+                .order_by(col(Debrief.started_at).desc())
             )
             return list(rows.scalars())
 
     async def action_points(self, debrief_id: uuid.UUID) -> list[ActionPoint]:
         async with self.database.session() as session:
             rows = await session.execute(
-                select(ActionPoint).where(ActionPoint.debrief_id == debrief_id).order_by(ActionPoint.created_at)
+                select(ActionPoint).where(col(ActionPoint.debrief_id) == debrief_id).order_by(col(ActionPoint.created_at))
             )
             return list(rows.scalars())
 
@@ -408,8 +408,8 @@ class Debriefs:
                 return False
             digest = receipt_digest(self._secret, key.key, stage, user)
             row = await session.execute(
-                select(AnswerReceipt.id).where(
-                    AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage, AnswerReceipt.digest == digest
+                select(col(AnswerReceipt.id)).where(
+                    col(AnswerReceipt.debrief_id) == debrief_id, col(AnswerReceipt.stage) == stage, col(AnswerReceipt.digest) == digest
                 )
             )
             return row.first() is not None
@@ -427,10 +427,10 @@ class Debriefs:
             shown = batched_count(count, self.settings.debrief_min_group) or 0
             result = await session.execute(
                 update(Debrief)
-                .where(Debrief.id == debrief_id, Debrief.shown_count < shown)
+                .where(col(Debrief.id) == debrief_id, col(Debrief.shown_count) < shown)
                 .values(shown_count=shown)
             )
-            return shown if result.rowcount else None
+            return shown if rowcount(result) else None
 
     # -- answering ----------------------------------------------------------
 
@@ -579,7 +579,7 @@ class Debriefs:
                     raise NoLongerOpen("This debrief has closed, so it can't take new action points.")
                 await self._require_member(session, debrief, actor)
                 if request_key and (await session.execute(
-                    select(ActionPoint.id).where(ActionPoint.request_key == request_key)
+                    select(col(ActionPoint.id)).where(col(ActionPoint.request_key) == request_key)
                 )).first():
                     raise AlreadyAdded()
                 now = self.clock.now()
@@ -626,9 +626,9 @@ class Debriefs:
                 session.add(debrief)
                 _audit(session, now, actor, "debrief.closed", debrief_id, None)
             if now >= debrief.key_expires_at:
-                await session.execute(delete(DebriefKey).where(DebriefKey.debrief_id == debrief_id))
+                await session.execute(delete(DebriefKey).where(col(DebriefKey.debrief_id) == debrief_id))
             points = await session.execute(
-                select(ActionPoint).where(ActionPoint.debrief_id == debrief_id).order_by(ActionPoint.created_at)
+                select(ActionPoint).where(col(ActionPoint.debrief_id) == debrief_id).order_by(col(ActionPoint.created_at))
             )
             return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
 
@@ -650,18 +650,18 @@ class Debriefs:
         """
         now = self.clock.now()
         async with self.database.session() as session:
-            expired = select(Debrief.id).where(Debrief.key_expires_at <= now)
-            result = await session.execute(delete(DebriefKey).where(DebriefKey.debrief_id.in_(expired)))
-            unfinished = select(Followup.id).where(
-                Followup.debrief_id == Debrief.id, Followup.status.in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
+            expired = select(col(Debrief.id)).where(col(Debrief.key_expires_at) <= now)
+            result = await session.execute(delete(DebriefKey).where(col(DebriefKey.debrief_id).in_(expired)))
+            unfinished = select(col(Followup.id)).where(
+                col(Followup.debrief_id) == col(Debrief.id), col(Followup.status).in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
             )
-            final = [Debrief.key_expires_at <= now - TALLY_GRACE, Debrief.tallied.is_(False), ~unfinished.exists()]
+            final = [col(Debrief.key_expires_at) <= now - TALLY_GRACE, col(Debrief.tallied).is_(False), ~unfinished.exists()]
             claimed = (
-                await session.execute(update(Debrief).where(*final).values(tallied=True).returning(Debrief.id))
+                await session.execute(update(Debrief).where(*final).values(tallied=True).returning(col(Debrief.id)))
             ).scalars().all()
             for start in range(0, len(claimed), TALLY_BATCH):
                 await session.execute(_tally(claimed[start : start + TALLY_BATCH]))
-            return result.rowcount or 0
+            return rowcount(result) or 0
 
     async def skip(
         self,
@@ -696,7 +696,7 @@ class Debriefs:
         async with self.database.session() as session:
             participant = (
                 await session.execute(
-                    select(Participant).where(Participant.debrief_id == debrief_id, Participant.user == user)
+                    select(Participant).where(col(Participant.debrief_id) == debrief_id, col(Participant.user) == user)
                 )
             ).scalar_one_or_none()
             if participant is None:
@@ -705,10 +705,10 @@ class Debriefs:
             session.add(participant)
             result = await session.execute(
                 update(Followup)
-                .where(Followup.participant_id == participant.id, Followup.status == FollowupStatus.PENDING)
+                .where(col(Followup.participant_id) == participant.id, col(Followup.status) == FollowupStatus.PENDING)
                 .values(status=FollowupStatus.STOPPED)
             )
-            return result.rowcount or 0
+            return rowcount(result) or 0
 
     async def _require_member(self, session: AsyncSession, debrief: Debrief, user: str) -> None:
         if user != debrief.lead and not await _is_member(session, debrief.id, user):
@@ -773,7 +773,7 @@ async def _get(session: AsyncSession, debrief_id: uuid.UUID) -> Debrief:
 
 async def _is_member(session: AsyncSession, debrief_id: uuid.UUID, user: str) -> bool:
     row = await session.execute(
-        select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user)
+        select(col(Participant.id)).where(col(Participant.debrief_id) == debrief_id, col(Participant.user) == user)
     )
     return row.first() is not None
 
@@ -781,7 +781,7 @@ async def _is_member(session: AsyncSession, debrief_id: uuid.UUID, user: str) ->
 async def _receipt_count(session: AsyncSession, debrief_id: uuid.UUID, stage: str) -> int:
     result = await session.execute(
         select(func.count()).select_from(AnswerReceipt).where(
-            AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage
+            col(AnswerReceipt.debrief_id) == debrief_id, col(AnswerReceipt.stage) == stage
         )
     )
     return int(result.scalar_one())

@@ -122,7 +122,7 @@ def _digits(text: str) -> str:
 
 def _nhs_check_digit(first_nine: str) -> int | None:
     """Mod-11 check digit of an NHS number; None when the number cannot exist."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1)))
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True))
     check = 11 - total % 11
     if check == 11:
         return 0

@@ -19,8 +19,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Enum as SAEnum, ForeignKey, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -39,7 +41,7 @@ def _status(enum: type[StrEnum]) -> SAEnum:
     return SAEnum(enum, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
 
 
-def _fk(target: str) -> Column:  # type: ignore[type-arg]
+def _fk(target: str) -> Column[Any]:
     return Column(ForeignKey(target, ondelete="CASCADE"), nullable=False, index=True)
 
 

@@ -26,7 +26,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlmodel import col
 
 from bot.care import has_crisis_language
 from bot.clock import Clock
@@ -97,20 +98,22 @@ class Notes:
         now = self.clock.now()
         since = now - timedelta(days=min(days, self.settings.debrief_retention_days))
         minimum = self.settings.debrief_min_group
-        in_scope = [Debrief.platform == platform, Debrief.workspace == workspace, Debrief.started_at >= since]
+        in_scope: list[ColumnElement[bool]] = [
+            col(Debrief.platform) == platform, col(Debrief.workspace) == workspace, col(Debrief.started_at) >= since,
+        ]
         answered = (
-            select(AnswerReceipt.debrief_id, AnswerReceipt.stage, func.count().label("answered"))
-            .join(Debrief, Debrief.id == AnswerReceipt.debrief_id)
+            select(col(AnswerReceipt.debrief_id), col(AnswerReceipt.stage), func.count().label("answered"))
+            .join(Debrief, col(Debrief.id) == col(AnswerReceipt.debrief_id))
             .where(*in_scope)
-            .group_by(AnswerReceipt.debrief_id, AnswerReceipt.stage)
+            .group_by(col(AnswerReceipt.debrief_id), col(AnswerReceipt.stage))
             .subquery()
         )
         rows = (
-            select(Debrief.id, Debrief.team, Debrief.status, Debrief.key_expires_at, Answer.stage, Answer.text,
-                   func.coalesce(answered.c.answered, 0))
-            .join(Debrief, Debrief.id == Answer.debrief_id)
-            .outerjoin(answered, (answered.c.debrief_id == Answer.debrief_id) & (answered.c.stage == Answer.stage))
-            .where(*in_scope, Answer.text.is_not(None), Answer.text != "", Answer.shared_with_team.is_(False))
+            select(col(Debrief.id), col(Debrief.team), col(Debrief.status), col(Debrief.key_expires_at),
+                   col(Answer.stage), col(Answer.text), func.coalesce(answered.c.answered, 0))
+            .join(Debrief, col(Debrief.id) == col(Answer.debrief_id))
+            .outerjoin(answered, (answered.c.debrief_id == col(Answer.debrief_id)) & (answered.c.stage == col(Answer.stage)))
+            .where(*in_scope, col(Answer.text).is_not(None), col(Answer.text) != "", col(Answer.shared_with_team).is_(False))
         )
         async with self.database.session() as session:
             found = (await session.execute(rows)).all()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.errors import NotAllowed
 from bot.models import AuditEvent, WellbeingOfficer
 from bot.settings import Settings
@@ -39,7 +40,7 @@ class Officers:
         if not wanted:
             return False
         async with self.database.session() as session:
-            found = await session.execute(select(WellbeingOfficer.id).where(WellbeingOfficer.identity.in_(wanted)).limit(1))
+            found = await session.execute(select(col(WellbeingOfficer.id)).where(col(WellbeingOfficer.identity).in_(wanted)).limit(1))
             return found.first() is not None
 
     async def any_email(self) -> bool:
@@ -48,17 +49,17 @@ class Officers:
             return True
         async with self.database.session() as session:
             found = await session.execute(
-                select(WellbeingOfficer.id).where(WellbeingOfficer.identity.contains("@")).limit(1)
+                select(col(WellbeingOfficer.id)).where(col(WellbeingOfficer.identity).contains("@")).limit(1)
             )
             return found.first() is not None
 
     async def any_added(self) -> bool:
         async with self.database.session() as session:
-            return (await session.execute(select(WellbeingOfficer.id).limit(1))).first() is not None
+            return (await session.execute(select(col(WellbeingOfficer.id)).limit(1))).first() is not None
 
     async def added(self) -> list[str]:
         async with self.database.session() as session:
-            return list((await session.execute(select(WellbeingOfficer.identity).order_by(WellbeingOfficer.identity))).scalars())
+            return list((await session.execute(select(col(WellbeingOfficer.identity)).order_by(col(WellbeingOfficer.identity)))).scalars())
 
     async def add(self, actor_identities: Iterable[str | None], actor: str, identity: str) -> bool:
         """Add an officer; False if already one. Raises NotAllowed unless `actor` is an officer."""
@@ -83,8 +84,8 @@ class Officers:
             raise NotAllowed("this officer is listed in DEBRIEF_WELLBEING_OFFICERS; change it there")
         now = self.clock.now()
         async with self.database.session() as session:
-            gone = await session.execute(delete(WellbeingOfficer).where(WellbeingOfficer.identity == identity))
-            if not gone.rowcount:
+            gone = await session.execute(delete(WellbeingOfficer).where(col(WellbeingOfficer.identity) == identity))
+            if not rowcount(gone):
                 return False
             session.add(AuditEvent(at=now, actor=actor, action="officer.removed", detail=identity))
             await session.commit()

@@ -75,8 +75,8 @@ def overview(report: Report, days: int, waiting: int | None = None) -> Overview:
         line = f"answers {get('responses', stage)} of {get('invited', stage)} {asked}"
         distress = figures.get(f"distress {stage}")
         if distress is not None:
-            bands = " · ".join(f"{band}: {cell(distress.get(period, ALL, band))}" for band in distress.columns)
-            line += f"; {DISTRESS_SCALE}: {bands}"
+            shown = " · ".join(f"{band}: {cell(distress.get(period, ALL, band))}" for band in distress.columns)
+            line += f"; {DISTRESS_SCALE}: {shown}"
         out.stages.append((stage_name(stage), line))
     out.hidden_note = (
         f"{HIDDEN} : hidden, because it is below {report.min_group} or would let someone work out a smaller group "

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Mapped
+from sqlmodel import SQLModel, col
 
 from bot.db import Database
 from bot.models import ActionPoint, Answer, AuditEvent, Debrief, SkippedDebrief, SupportRequest
@@ -36,21 +39,21 @@ class Purge:
 
 async def purge(database: Database, now: datetime, days: int, *, dry_run: bool, actor: str = "retention") -> Purge:
     before = now - timedelta(days=days)
-    old_debriefs = select(Debrief.id).where(Debrief.started_at < before)
-    targets = {
-        "answer texts": (Answer, Answer.text, [Answer.debrief_id.in_(old_debriefs), Answer.text.is_not(None)], None),
-        "event labels": (Debrief, Debrief.label, [Debrief.started_at < before, Debrief.label.is_not(None)], None),
+    old_debriefs = select(col(Debrief.id)).where(col(Debrief.started_at) < before)
+    targets: dict[str, tuple[type[SQLModel], Mapped[Any], list[ColumnElement[bool]], str | None]] = {
+        "answer texts": (Answer, col(Answer.text), [col(Answer.debrief_id).in_(old_debriefs), col(Answer.text).is_not(None)], None),
+        "event labels": (Debrief, col(Debrief.label), [col(Debrief.started_at) < before, col(Debrief.label).is_not(None)], None),
         "action point texts": (
-            ActionPoint, ActionPoint.text, [ActionPoint.debrief_id.in_(old_debriefs), ActionPoint.text != PURGED], PURGED
+            ActionPoint, col(ActionPoint.text), [col(ActionPoint.debrief_id).in_(old_debriefs), col(ActionPoint.text) != PURGED], PURGED
         ),
         "skip details": (
-            SkippedDebrief, SkippedDebrief.detail, [SkippedDebrief.created_at < before, SkippedDebrief.detail.is_not(None)],
+            SkippedDebrief, col(SkippedDebrief.detail), [col(SkippedDebrief.created_at) < before, col(SkippedDebrief.detail).is_not(None)],
             None,
         ),
         "support preferred times": (
             SupportRequest,
-            SupportRequest.preferred_time,
-            [SupportRequest.created_at < before, SupportRequest.preferred_time.is_not(None)],
+            col(SupportRequest.preferred_time),
+            [col(SupportRequest.created_at) < before, col(SupportRequest.preferred_time).is_not(None)],
             None,
         ),
     }
@@ -59,7 +62,7 @@ async def purge(database: Database, now: datetime, days: int, *, dry_run: bool, 
         for what, (model, column, where, replacement) in targets.items():
             counts[what] = int((await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
             if not dry_run and counts[what]:
-                await session.execute(update(model).where(*where).values({column.key: replacement}))
+                await session.execute(update(model).where(*where).values({column: replacement}))
         if not dry_run:
             session.add(AuditEvent(at=now, actor=actor, action="retention.purged",
                                    detail=", ".join(f"{what}: {n}" for what, n in counts.items())))

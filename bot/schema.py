@@ -194,9 +194,9 @@ async def ensure_schema(database: Database) -> str:
 
     A database already at the newest revision costs a read of its revision, no database lock.
     """
-    async with _turn():  # within a process, even the first connection (it may switch the file to WAL) waits
-        async with database.engine.connect() as conn:
-            found = await conn.run_sync(_stamped)
+    # within a process, even the first connection (it may switch the file to WAL) waits
+    async with _turn(), database.engine.connect() as conn:
+        found = await conn.run_sync(_stamped)
     _check_known(found)
     if set(found) == set(_script().get_heads()):
         return head_revision()

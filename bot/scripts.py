@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -428,7 +428,7 @@ def _describe(meaning: tuple[object, ...]) -> str:
     if meaning[0] == "scale":
         return "an escalating scale" if meaning[1] else "a scale that does not escalate"
     if meaning[0] == "choice":
-        return f"a choice of {', '.join(str(value) for value in meaning[1])}"  # type: ignore[arg-type]
+        return f"a choice of {', '.join(str(value) for value in cast(tuple[object, ...], meaning[1]))}"
     return "free text"
 
 

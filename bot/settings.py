@@ -9,11 +9,12 @@ whose message is exactly that line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,7 +51,7 @@ def format_duration(delta: timedelta) -> str:
 def parse_schedule(text: str) -> list[timedelta]:
     """Parse a follow-up schedule such as `24h,7d` into increasing delays."""
     delays = [parse_duration(part) for part in text.split(",") if part.strip()]
-    if any(later <= earlier for earlier, later in zip(delays, delays[1:])):
+    if any(later <= earlier for earlier, later in itertools.pairwise(delays)):
         raise ValueError(f"{text!r} must list increasing delays, such as 24h,7d,30d")
     return delays
 
@@ -287,7 +288,7 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def load(cls, **overrides: object) -> Settings:
+    def load(cls, **overrides: Any) -> Settings:
         """Read the environment; raise `SettingsError` with one line on any problem."""
         try:
             return cls(**overrides)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.care import is_wellbeing_question
 from bot.db import Database
@@ -71,7 +72,7 @@ class Summaries:
             responses = (
                 await session.execute(
                     select(func.count()).select_from(AnswerReceipt).where(
-                        AnswerReceipt.debrief_id == debrief.id, AnswerReceipt.stage == stage
+                        col(AnswerReceipt.debrief_id) == debrief.id, col(AnswerReceipt.stage) == stage
                     )
                 )
             ).scalar_one()
@@ -80,8 +81,8 @@ class Summaries:
                 return aggregate
             rows = (
                 await session.execute(
-                    select(Answer.question, Answer.number, Answer.choice, Answer.text, Answer.shared_with_team).where(
-                        Answer.debrief_id == debrief.id, Answer.stage == stage
+                    select(col(Answer.question), col(Answer.number), col(Answer.choice), col(Answer.text), col(Answer.shared_with_team)).where(
+                        col(Answer.debrief_id) == debrief.id, col(Answer.stage) == stage
                     )
                 )
             ).all()

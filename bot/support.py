@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 import re
+import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
+from sqlmodel import col
 
 from bot.clock import Clock, SystemClock
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.metrics import SUPPORT_ESCALATED, SUPPORT_UNREACHED
@@ -261,7 +262,7 @@ class Support:
                 if debrief is None:
                     raise NotFound()
                 member = await session.execute(
-                    select(Participant.id).where(Participant.debrief_id == debrief_id, Participant.user == user)
+                    select(col(Participant.id)).where(col(Participant.debrief_id) == debrief_id, col(Participant.user) == user)
                 )
                 if member.first() is None and user != debrief.lead:
                     raise NotAllowed("You're not part of this debrief.")
@@ -298,7 +299,8 @@ class Support:
             request = await session.get(SupportRequest, request_id)
             if request is None or request.status != SupportStatus.OPEN:
                 return None
-            label = (await session.get(Debrief, request.debrief_id)).label if request.debrief_id else None
+            debrief = await session.get(Debrief, request.debrief_id) if request.debrief_id else None
+            label = debrief.label if debrief else None
             session.add(AuditEvent(at=self.clock.now(), actor="debrief-bot", action="support.escalated",
                                    debrief_id=request.debrief_id, detail=str(request.id)))
         SUPPORT_ESCALATED.labels(request.platform).inc()
@@ -354,7 +356,7 @@ class Support:
                 log.warning("support request %s: a %s could not be told: %s",
                             notice.request_id, notice.recipient_role, exc.cause)
                 return False
-            except (TransientSendError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, TransientSendError, OSError) as exc:
                 cause = getattr(exc, "cause", None) or type(exc).__name__
                 if attempt == NOTIFY_TRIES:
                     log.warning("support request %s: a %s could not be told after %d tries: %s",
@@ -366,9 +368,11 @@ class Support:
 
     async def waiting(self, platform: str | None, workspace: str) -> int:
         """How many requests to talk nobody has taken on yet: the true count, for the officers' digest and views."""
-        where = [SupportRequest.workspace == workspace, SupportRequest.status == SupportStatus.OPEN]
+        where: list[ColumnElement[bool]] = [
+            col(SupportRequest.workspace) == workspace, col(SupportRequest.status) == SupportStatus.OPEN,
+        ]
         if platform is not None:
-            where.append(SupportRequest.platform == platform)
+            where.append(col(SupportRequest.platform) == platform)
         async with self.database.session() as session:
             found = await session.execute(select(func.count()).select_from(SupportRequest).where(*where))
             return int(found.scalar_one())
@@ -386,17 +390,17 @@ class Support:
         step of the one identified path.
         """
         await self._require_supporter(actor, *identities)
-        where = [SupportRequest.status.in_([SupportStatus.OPEN, SupportStatus.CLAIMED])]
+        where: list[ColumnElement[bool]] = [col(SupportRequest.status).in_([SupportStatus.OPEN, SupportStatus.CLAIMED])]
         if platform is not None:
-            where.append(SupportRequest.platform == platform)
+            where.append(col(SupportRequest.platform) == platform)
         if workspace is not None:
-            where.append(SupportRequest.workspace == workspace)
+            where.append(col(SupportRequest.workspace) == workspace)
         async with self.database.session() as session:
             rows = await session.execute(
-                select(SupportRequest, Debrief.label)
-                .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
+                select(SupportRequest, col(Debrief.label))
+                .outerjoin(Debrief, col(Debrief.id) == col(SupportRequest.debrief_id))
                 .where(*where)
-                .order_by(SupportRequest.created_at)
+                .order_by(col(SupportRequest.created_at))
             )
             queued = [Queued(request, label) for request, label in rows]
             session.add(AuditEvent(at=self.clock.now(), actor=actor, action="support.listed", detail=str(len(queued))))
@@ -409,14 +413,14 @@ class Support:
         async with self.database.session() as session:
             result = await session.execute(
                 update(SupportRequest)
-                .where(SupportRequest.id == request_id, SupportRequest.status == SupportStatus.OPEN)
+                .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == SupportStatus.OPEN)
                 .values(status=SupportStatus.CLAIMED, claimed_by=actor)
                 .execution_options(synchronize_session=False)
             )
             request = await session.get(SupportRequest, request_id, populate_existing=True)
             if request is None:
                 raise NotFound("I couldn't find that support request.")
-            if not result.rowcount:
+            if not rowcount(result):
                 if request.status == SupportStatus.CLAIMED and request.claimed_by == actor:
                     return request
                 raise AlreadyClaimed(_taken_message(request))

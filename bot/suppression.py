@@ -113,9 +113,9 @@ def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
         [None] * len(d.base) + [tuple(position[k][p] for p in d.sums()[name]) for name in d.sums()]
         for k, d in enumerate(dimensions)
     ]
-    for k, d in enumerate(dimensions):
+    for k, dimension in enumerate(dimensions):
         if any(parts[k][p] is not None for these in parts[k] if these for p in these):
-            raise ValueError(f"a derived member of {d!r} sums a derived member")
+            raise ValueError(f"a derived member of {dimension!r} sums a derived member")
     base_position = [{member: i for i, member in enumerate(d.base)} for d in dimensions]
     value = [0] * total
     for key, count in counts.items():
@@ -137,8 +137,8 @@ def cube(counts: Mapping[Key, int], dimensions: Sequence[Dimension]) -> Cube:
             starts = range(position_d * stride, total, stride * size)  # every cell at this position
             ids = [i for start in starts for i in range(start, start + stride)]
             part_ids = [[i + (p - position_d) * stride for i in ids] for p in these]
-            sums = map(sum, zip(*([value[j] for j in column] for column in part_ids))) if these else itertools.repeat(0)
-            for i, n in zip(ids, sums):
+            sums = map(sum, zip(*([value[j] for j in column] for column in part_ids), strict=True)) if these else itertools.repeat(0)
+            for i, n in zip(ids, sums, strict=False):
                 value[i] = n
             for equation in zip(ids, *part_ids, strict=True):
                 slots[equation[0] * len(dimensions) + d] = equation

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, func, literal, select, union_all
+from sqlmodel import col
 
 from bot.db import Database, UTCDateTime
 from bot.models import (
@@ -167,73 +168,73 @@ class Wellbeing:
         # which also keeps to the 90 days; the coarse ones for 7/30/90-day figures, the fine
         # ones where weeks are shown too.
         coarse, fine = _ranges(until, COARSE_CUTOFFS, "coarse"), _ranges(until, CUTOFFS, "fine")
-        ours = [Debrief.workspace == workspace] if workspace else []
-        live = [*ours, Debrief.tallied.is_(False)] if tallies else ours
-        band = case(*((Answer.number.between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
+        ours = [col(Debrief.workspace) == workspace] if workspace else []
+        live = [*ours, col(Debrief.tallied).is_(False)] if tallies else ours
+        band = case(*((col(Answer.number).between(low, high), name) for name, low, high in BANDS), else_=None).label("band")
 
         since_event = func.coalesce(Debrief.since_event, NOT_GIVEN, type_=String).label("since_event")
         held = (
-            select(Debrief.team, coarse.c.bucket, since_event, func.count())
+            select(col(Debrief.team), coarse.c.bucket, since_event, func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
             .where(*ours)
             .group_by(Debrief.team, coarse.c.bucket, since_event)
         )
         skipped = (
-            select(SkippedDebrief.team, coarse.c.bucket, SkippedDebrief.reason, func.count())
+            select(col(SkippedDebrief.team), coarse.c.bucket, col(SkippedDebrief.reason), func.count())
             .join(coarse, _within(SkippedDebrief.created_at, coarse))
-            .where(*([SkippedDebrief.workspace == workspace] if workspace else []))
+            .where(*([col(SkippedDebrief.workspace) == workspace] if workspace else []))
             .group_by(SkippedDebrief.team, coarse.c.bucket, SkippedDebrief.reason)
         )
         invited = (
-            select(Debrief.team, coarse.c.bucket, literal(DEBRIEF_STAGE), func.count())
+            select(col(Debrief.team), coarse.c.bucket, literal(DEBRIEF_STAGE), func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
-            .join(Participant, Participant.debrief_id == Debrief.id)
+            .join(Participant, col(Participant.debrief_id) == col(Debrief.id))
             .where(*live)
             .group_by(Debrief.team, coarse.c.bucket)
         )
         sent = (
-            select(Debrief.team, coarse.c.bucket, Followup.stage, func.count())
+            select(col(Debrief.team), coarse.c.bucket, col(Followup.stage), func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
-            .join(Followup, Followup.debrief_id == Debrief.id)
-            .where(*live, Followup.status == FollowupStatus.SENT)
+            .join(Followup, col(Followup.debrief_id) == col(Debrief.id))
+            .where(*live, col(Followup.status) == FollowupStatus.SENT)
             .group_by(Debrief.team, coarse.c.bucket, Followup.stage)
         )
         responses = (
-            select(Debrief.team, coarse.c.bucket, AnswerReceipt.stage, func.count())
+            select(col(Debrief.team), coarse.c.bucket, col(AnswerReceipt.stage), func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
-            .join(AnswerReceipt, AnswerReceipt.debrief_id == Debrief.id)
+            .join(AnswerReceipt, col(AnswerReceipt.debrief_id) == col(Debrief.id))
             .where(*live)
             .group_by(Debrief.team, coarse.c.bucket, AnswerReceipt.stage)
         )
         distress = (
-            select(Debrief.team, fine.c.bucket, Answer.stage, band, func.count())
+            select(col(Debrief.team), fine.c.bucket, col(Answer.stage), band, func.count())
             .join(fine, _within(Debrief.started_at, fine))
-            .join(Answer, Answer.debrief_id == Debrief.id)
-            .where(*live, Answer.question == DISTRESS, Answer.number.is_not(None))
+            .join(Answer, col(Answer.debrief_id) == col(Debrief.id))
+            .where(*live, col(Answer.question) == DISTRESS, col(Answer.number).is_not(None))
             .group_by(Debrief.team, fine.c.bucket, Answer.stage, band)
         )
         actions = (
-            select(Debrief.team, coarse.c.bucket, ActionPoint.status, func.count())
+            select(col(Debrief.team), coarse.c.bucket, col(ActionPoint.status), func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
-            .join(ActionPoint, ActionPoint.debrief_id == Debrief.id)
+            .join(ActionPoint, col(ActionPoint.debrief_id) == col(Debrief.id))
             .where(*ours)
             .group_by(Debrief.team, coarse.c.bucket, ActionPoint.status)
         )
         support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
         support = (
-            select(support_team, coarse.c.bucket, SupportRequest.status, func.count())
+            select(support_team, coarse.c.bucket, col(SupportRequest.status), func.count())
             .join(coarse, _within(SupportRequest.created_at, coarse))
-            .outerjoin(Debrief, Debrief.id == SupportRequest.debrief_id)
-            .where(*([SupportRequest.workspace == workspace] if workspace else []))
+            .outerjoin(Debrief, col(Debrief.id) == col(SupportRequest.debrief_id))
+            .where(*([col(SupportRequest.workspace) == workspace] if workspace else []))
             .group_by(support_team, coarse.c.bucket, SupportRequest.status)
         )
         tallied = (
             select(
-                StageTally.team, fine.c.bucket, StageTally.stage, func.sum(StageTally.invited),
+                col(StageTally.team), fine.c.bucket, col(StageTally.stage), func.sum(StageTally.invited),
                 func.sum(StageTally.responses), *(func.sum(column) for column in TALLY_BANDS),
             )
             .join(fine, _within(StageTally.started_at, fine))
-            .where(*([StageTally.workspace == workspace] if workspace else []))
+            .where(*([col(StageTally.workspace) == workspace] if workspace else []))
             .group_by(StageTally.team, fine.c.bucket, StageTally.stage)
         )
 

@@ -89,10 +89,10 @@ class _RunLock:
     def _main(self) -> None:
         try:
             asyncio.run(self._hold())
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self.timed_out = True
-        except Exception:
-            pass  # unreachable: the `database_url` fixture reports it, test by test
+        except Exception:  # noqa: BLE001 - unreachable: the `database_url` fixture reports it, test by test
+            pass
         finally:
             self._settled.set()
 
@@ -144,7 +144,7 @@ async def _reset_postgres(url: str) -> None:
     else:
         try:
             conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=CONNECT_TIMEOUT)
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             reason = _unreachable[url] = f"TEST_DATABASE_URL {_shown(url)} is unreachable: {exc!r}"
         else:
             try:

@@ -22,16 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aiohttp  # noqa: E402
-from fake_platform import HttpMessenger  # noqa: E402
-from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
+import aiohttp
+from fake_platform import HttpMessenger
+from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.messenger import SlackMessenger  # noqa: E402
-
-from bot.core import Core  # noqa: E402
-from bot.followups import Dispatcher  # noqa: E402
-from bot.port import Messenger  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from adapters.slack.messenger import SlackMessenger
+from bot.core import Core
+from bot.followups import Dispatcher
+from bot.port import Messenger
+from bot.settings import Settings
 
 
 async def main(args: argparse.Namespace) -> None:

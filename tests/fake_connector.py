@@ -221,7 +221,7 @@ class FakeConnector:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # -- the HTTP API ----------------------------------------------------------------------

@@ -168,7 +168,7 @@ class HttpMessenger:
                 if response.status >= 400:
                     raise TransientSendError(f"HTTP {response.status}")
                 return str(body["ts"])
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransientSendError(type(exc).__name__) from exc
 
     async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
@@ -179,7 +179,7 @@ class HttpMessenger:
                 if response.status >= 400:
                     raise TransientSendError(f"HTTP {response.status}")
                 return (await response.json()).get("ts")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransientSendError(type(exc).__name__) from exc
 
     async def user_timezone(self, workspace: str, user: str) -> str | None:

@@ -491,7 +491,7 @@ class FakeSlack:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 pass
 
     def channel_named(self, name: str) -> Channel:
@@ -1330,6 +1330,6 @@ def _dropped_keys(raw: Any, rendered: Any, path: str) -> list[str]:
             else:
                 problems.extend(_dropped_keys(value, rendered[key], f"{path}.{key}"))
     elif isinstance(raw, list) and isinstance(rendered, list) and len(raw) == len(rendered):
-        for index, (left, right) in enumerate(zip(raw, rendered)):
+        for index, (left, right) in enumerate(zip(raw, rendered, strict=False)):
             problems.extend(_dropped_keys(left, right, f"{path}[{index}]"))
     return problems

@@ -55,7 +55,7 @@ def crafted_report(
     }
     distress = figures["distress debrief"].cells
     for week, bands in enumerate(weeks):
-        for band, value in zip(BANDS, bands or (None, None, None)):
+        for band, value in zip(BANDS, bands or (None, None, None), strict=True):
             distress[(ALL, week_name(week), band)] = value
         distress[(ALL, week_name(week), ALL)] = sum(bands) if bands else None
     for stage, (invited, answered) in shares.items():

@@ -25,7 +25,7 @@ def test_the_distress_chart_takes_exactly_the_shown_cells_and_draws_hidden_ones_
     figure = report.figures["distress debrief"]
     figure.cells[(ALL, week_name(7), "7-10")] = None  # week 7: one band hidden (and so another), total shown
     figure.cells[(ALL, week_name(7), "4-6")] = None
-    drawn = dict(zip(reversed(range(WEEKS)), charts.distress_weeks(report)))  # oldest first
+    drawn = dict(zip(reversed(range(WEEKS)), charts.distress_weeks(report), strict=True))  # oldest first
     for week, shown in drawn.items():  # every number the chart has is a cell the report shows, or None
         assert shown.bands == {band: figure.get(week_name(week), ALL, band) for band in ("0-3", "4-6", "7-10")}
         assert shown.total == figure.get(week_name(week))

@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fake_platform import FakePlatform, serve
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.models import Followup, FollowupStatus
 from bot.settings import Settings
-from fake_platform import FakePlatform, serve
 
 WORKER = Path(__file__).resolve().parent / "dispatcher_worker.py"
 DEBRIEFS, PEOPLE = 3, 100  # 300 follow-ups due at once

@@ -10,10 +10,10 @@ import asyncio
 import time
 
 from aiohttp.test_utils import TestServer
+from test_dispatcher import FakeMessenger
 
 from adapters.server import CORE, create_app, register_messenger
 from bot.settings import Settings
-from test_dispatcher import FakeMessenger
 
 PEOPLE = ["ULEAD", "UALEX", "USAM"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -217,7 +218,7 @@ BOUNDARY = st.sampled_from(list(" .,;:!?()'\"/-\n"))
 
 
 def nhs_check(nine: list[int]) -> int:
-    check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1))) % 11
+    check = 11 - sum(d * w for d, w in zip(nine, range(10, 1, -1), strict=True)) % 11
     return 0 if check == 11 else check
 
 
@@ -274,7 +275,7 @@ def test_findings_are_sorted_in_bounds_and_never_overlap(text: str) -> None:
     assert findings == sorted(findings, key=lambda f: f.start)
     for finding in findings:
         assert 0 <= finding.start < finding.end <= len(text)
-    for first, second in zip(findings, findings[1:]):
+    for first, second in itertools.pairwise(findings):
         assert first.end <= second.start
 
 

@@ -270,9 +270,8 @@ async def test_sqlite_migrations_run_with_foreign_keys_off(db: Database) -> None
 
     def recreate_debriefs(conn: Connection) -> None:
         context = MigrationContext.configure(conn, opts={"render_as_batch": True})
-        with Operations.context(context):
-            with Operations(context).batch_alter_table("debriefs", recreate="always"):
-                pass
+        with Operations.context(context), Operations(context).batch_alter_table("debriefs", recreate="always"):
+            pass
 
     await schema.in_migration_transaction(db, recreate_debriefs)
     async with db.engine.connect() as conn:

@@ -190,7 +190,7 @@ def test_instruments(library: Library) -> None:
     colour = library.stages["24h"].questions[1]
     assert isinstance(colour, ChoiceQuestion)
     assert [option.value for option in colour.options] == ["ready", "reacting", "injured", "ill"]
-    for option, word in zip(colour.options, ["Green", "Yellow", "Orange", "Red"]):
+    for option, word in zip(colour.options, ["Green", "Yellow", "Orange", "Red"], strict=True):
         assert option.label.startswith(word)
 
 

@@ -8,7 +8,9 @@ the radix (`Cube.product`): each is checked here against the obvious way.
 import itertools
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.suppression import ALL, Dimension, cube, derivable, hidden_ids, suppress
 
@@ -44,7 +46,7 @@ def test_every_count_is_the_sum_of_the_base_cells_it_covers(case):
     data = cube(counts, dims)
     for ident, value in enumerate(data.counts):
         key = data.key(ident)
-        covered = itertools.product(*(_covers(d, m) for d, m in zip(dims, key)))
+        covered = itertools.product(*(_covers(d, m) for d, m in zip(dims, key, strict=True)))
         assert value == sum(counts[base] for base in covered)
 
 

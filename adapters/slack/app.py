@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -46,7 +47,7 @@ API_TIMEOUT_SECONDS = 15
 
 
 def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
+    kwargs: dict[str, Any] = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
     return AsyncWebClient(
         token=token,
         timeout=API_TIMEOUT_SECONDS,
@@ -118,7 +119,7 @@ def build_app(core: Core) -> AsyncApp:
     )
 
     @app.middleware
-    async def attach_core(context, next) -> None:  # noqa: A002 (Bolt's name)
+    async def attach_core(context, next) -> None:
         context["core"] = core
         await next()
 

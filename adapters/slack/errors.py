@@ -170,7 +170,7 @@ async def deliver(message: str, *, ack: Any, body: Mapping[str, Any], client: An
         user = _user(body)
         if user:
             await client.chat_postMessage(channel=user, text=message)
-    except Exception as exc:  # the error path must not raise into Bolt
+    except Exception as exc:  # noqa: BLE001 - the error path must not raise into Bolt
         log.warning("could not show an error message to the user: %s", cause(exc))
 
 
@@ -203,7 +203,7 @@ def listener(func: Listener) -> Listener:
         given = {"ack": ack, "body": body, "client": client, "context": context, "respond": respond, "core": context.get("core")}
         try:
             await func(**{name: value for name, value in given.items() if name in wanted})
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
             message = explain(error, _where(body))
             await deliver(message, ack=ack, body=body, client=client, respond=respond)
         finally:

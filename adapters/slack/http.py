@@ -28,7 +28,7 @@ async def events(request: web.Request) -> web.Response:
     bolt = request.app[BOLT]
     try:
         bolt_request = await to_bolt_request(request)
-    except Exception as error:  # JSON or form data that does not parse into a payload
+    except Exception as error:  # noqa: BLE001 - JSON or form data that does not parse into a payload
         return await _malformed(request, error)
     response = await bolt.async_dispatch(bolt_request)
     if response.status == 401:

@@ -27,8 +27,8 @@ from adapters.slack.render.script import (
 )
 from bot.anonymity import batched_count
 from bot.core import Core
-from bot.models import ActionPoint, Debrief
 from bot.debriefs import Closed
+from bot.models import ActionPoint, Debrief
 from bot.scripts import DEBRIEF_STAGE
 
 log = logging.getLogger("debrief.slack")
@@ -120,7 +120,7 @@ async def refresh_counter(core: Core, client: AsyncWebClient, debrief_id: uuid.U
         if await core.debriefs.claim_count_update(debrief_id) is None:
             return
         await redraw_latest(core, client, debrief_id)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not update a debrief's answer counter: %s", cause(error))
 
 

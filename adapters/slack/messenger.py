@@ -78,9 +78,9 @@ from bot import wording
 from bot.core import Core
 from bot.port import (
     FollowupDelivery,
-    RequesterNotice,
     PermanentSendError,
     RateLimited,
+    RequesterNotice,
     SendError,
     SupportNotice,
     TransientSendError,
@@ -200,7 +200,7 @@ class SlackMessenger:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(delivery.workspace, error) from None
         return _ref(str(response.get("channel") or delivery.user), str(response.get("ts") or ""))
 
@@ -214,7 +214,7 @@ class SlackMessenger:
         client = await self._client(digest.workspace)
         try:
             user = await self._slack_user(client, digest.recipient)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(digest.workspace, error) from None
         if user is None:
             return None  # not someone on this Slack: nothing was sent
@@ -241,7 +241,7 @@ class SlackMessenger:
                 cursor = ((page.get("response_metadata") or {}).get("next_cursor")) or None
                 if not page.get("has_more") or not cursor:
                     return None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(workspace, error) from None
         log.warning("a DM has more than %d messages since the search's start; the message is sent again "
                     "without looking further", HISTORY_PAGE * HISTORY_PAGES)
@@ -251,7 +251,7 @@ class SlackMessenger:
         client = await self._client(workspace)
         try:
             info = await client.users_info(user=user)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(workspace, error) from None
         tz = (info.get("user") or {}).get("tz")
         return str(tz) if tz else None
@@ -268,7 +268,7 @@ class SlackMessenger:
                 channel=notice.user, text=screen.heading, blocks=to_dicts(screen_blocks(screen)),
                 unfurl_links=False, unfurl_media=False,
             )
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(notice.workspace, error) from None
         return _ref(str(response.get("channel") or notice.user), str(response.get("ts") or ""))
 
@@ -289,13 +289,13 @@ class SlackMessenger:
                 return None
             response = await client.chat_postMessage(
                 channel=user, text=text, blocks=to_dicts(blocks), unfurl_links=False, unfurl_media=False,
-                **({"metadata": metadata} if metadata else {}),
+                metadata=metadata or None,  # slack_sdk leaves out a None
             )
         except SlackApiError as error:
             if slack_error(error) in ("user_not_found", "users_not_found"):
                 return None  # an id of another workspace, or someone no longer here
             raise self._failed(workspace, error) from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise self._failed(workspace, error) from None
         return _ref(str(response.get("channel") or user), str(response.get("ts") or ""))
 
@@ -312,7 +312,7 @@ class SlackMessenger:
         """Slack's `oldest` for the history search: shortly before the debrief started."""
         try:
             debrief = await self.core.debriefs.get(debrief_id)
-        except Exception as error:  # without it the search reads further back; never a reason to fail
+        except Exception as error:  # noqa: BLE001 - without it the search reads further back; never a reason to fail
             log.info("could not read a debrief's start for the history search: %s", type(error).__name__)
             return None
         started = debrief.started_at if debrief.started_at.tzinfo else debrief.started_at.replace(tzinfo=UTC)
@@ -346,7 +346,7 @@ class SlackMessenger:
             bot = await store.async_find_bot(enterprise_id=None, team_id=workspace)
             if bot is None:  # an Enterprise Grid org-wide install: the debrief's workspace is the org
                 bot = await store.async_find_bot(enterprise_id=workspace, team_id=None, is_enterprise_install=True)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise TransientSendError(f"cannot read the Slack installation ({type(error).__name__})") from None
         if bot is None or not bot.bot_token:
             raise PermanentSendError("the app is not installed in this Slack workspace (uninstalled?)")

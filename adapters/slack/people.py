@@ -24,7 +24,7 @@ async def is_officer(core: Core, client: AsyncWebClient, user: str) -> bool:
         return False
     try:
         info = await client.users_info(user=user)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not look up a user's e-mail to check the officer list: %s", cause(error))
         return False
     email = ((info.get("user") or {}).get("profile") or {}).get("email")

@@ -35,7 +35,7 @@ def add_socket_mode(app: web.Application, bolt: AsyncApp, app_token: str) -> Non
             log.error("Slack Socket Mode is off: Slack refused SLACK_APP_TOKEN (%s)", cause(error))
             yield
             return
-        except Exception as error:  # a network problem: slack_sdk keeps trying in the background
+        except Exception as error:  # noqa: BLE001 - a network problem: slack_sdk keeps trying in the background
             log.warning("Slack Socket Mode: cannot reach Slack yet, will keep trying: %s", cause(error))
         handler = AsyncSocketModeHandler(bolt, app_token)
         connecting = asyncio.create_task(handler.connect_async())

@@ -70,12 +70,12 @@ async def archive_quietly(client: AsyncWebClient, channel: str) -> None:
     """Undo a channel made for a set-up that failed before anything was stored (it holds only the bot)."""
     try:
         await client.conversations_archive(channel=channel)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not archive the unused channel %s: %s", channel, cause(error))
 
 
 async def delete_quietly(client: AsyncWebClient, channel: str, ts: str) -> None:
     try:
         await client.chat_delete(channel=channel, ts=ts)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not remove the set-up placeholder: %s", cause(error))

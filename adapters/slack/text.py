@@ -9,7 +9,6 @@ and pings or links nobody. Nothing here ever sets `link_names` or
 
 from __future__ import annotations
 
-
 MAX_TEXT = 3000
 """Characters in one text object (section text, context element, input label...)."""
 MAX_MESSAGE_BLOCKS = 50

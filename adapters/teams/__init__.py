@@ -27,9 +27,8 @@ from bot.core import Core
 
 def mount(app: web.Application, core: Core) -> str:
     """Add POST /api/messages to `app`, register the Teams messenger (check-ins, support notices); return the log line."""
-    from adapters.teams.app import MESSAGES_PATH, add_routes
-
     from adapters.server import register_messenger
+    from adapters.teams.app import MESSAGES_PATH, add_routes
     from adapters.teams.messenger import TeamsMessenger
 
     services = add_routes(app, core)

@@ -39,7 +39,7 @@ class DebriefBot(TeamsActivityHandler):
         await self.services.remember(turn_context)
         try:
             await super().on_turn(turn_context)
-        except Exception as error:  # an activity type no handler here catches its own failures for
+        except Exception as error:  # noqa: BLE001 - an activity type no handler here catches its own failures for
             explain(error, f"activity {turn_context.activity.type}")
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -49,7 +49,7 @@ class DebriefBot(TeamsActivityHandler):
                 await buttons.handle(self.services, turn_context)
             else:
                 await commands.handle(self.services, turn_context)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
             await self._say(turn_context, explain(error, where))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -78,11 +78,11 @@ class DebriefBot(TeamsActivityHandler):
         try:
             card = help_card(not is_personal(turn_context.activity), greeting=WELCOME)
             await turn_context.send_activity(self.services.messaging.activity(card, "Hello, I'm Debrief"))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
             explain(error, "welcome")
 
     async def _say(self, turn_context: TurnContext, text: str) -> None:
         try:
             await turn_context.send_activity(MessageFactory.text(text))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
             log.warning("could not tell someone what went wrong: %s", type(error).__name__)

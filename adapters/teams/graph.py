@@ -67,7 +67,7 @@ def msal_token_provider(settings: Settings, authority: str | None = None) -> Tok
                 client_credential=settings.microsoft_app_password,
                 authority=authority or f"https://login.microsoftonline.com/{settings.microsoft_app_tenant_id}",
             ))
-        return made[0].acquire_token_for_client(scopes=[SCOPE])  # type: ignore[attr-defined,no-any-return]
+        return made[0].acquire_token_for_client(scopes=[SCOPE])  # type: ignore[attr-defined]  # msal is untyped; the list holds its client
 
     async def token() -> str:
         result = await asyncio.to_thread(acquire)
@@ -128,7 +128,7 @@ class Graph:
                     if status == 400:
                         raise GraphRefused(TOO_MANY, status)
                     raise GraphRefused(NOT_NOW, status)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             log.warning("graph: unreachable: %s", type(error).__name__)
             raise GraphRefused(NOT_NOW) from error
         log.warning("graph: every channel name was taken")

@@ -172,7 +172,7 @@ class Messaging:
                 return
             debrief = await self.core.debriefs.get(debrief_id)
             await self.redraw_script(debrief, shown)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
             log.warning("could not update a debrief's answer counter: %s", type(error).__name__)
 
     async def post_closing(self, closed: Closed, owners: Mapping[str, str]) -> None:

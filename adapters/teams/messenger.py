@@ -26,13 +26,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card, digest_fallback
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
-from adapters.teams.cards.common import card
 from adapters.teams.cards.support import resources_card, screen_elements, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
-from bot.wording import humanise
 from bot import wording
 from bot.port import (
     FollowupDelivery,
@@ -44,6 +43,7 @@ from bot.port import (
     WeeklyDigest,
 )
 from bot.support import resources_for_person
+from bot.wording import humanise
 
 log = logging.getLogger("debrief.teams")
 
@@ -78,7 +78,7 @@ class TeamsMessenger:
         except Unreachable as unreachable:
             await self._unreached(delivery)
             raise PermanentSendError(f"no personal chat: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 
     async def find_delivered(self, delivery: FollowupDelivery) -> str | None:
@@ -106,7 +106,7 @@ class TeamsMessenger:
             await self.services.messaging.send_private(person.key, card, "Someone asked to talk")
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with a supporter: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
         return True
 
@@ -116,7 +116,7 @@ class TeamsMessenger:
             return await self.services.messaging.send_private(notice.user, card(screen_elements(screen)), screen.heading)
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with the person who asked: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 
     async def find_digest(self, digest: WeeklyDigest) -> str | None:
@@ -130,7 +130,7 @@ class TeamsMessenger:
             return await self.services.messaging.send_private(person.key, digest_card(digest), digest_fallback(digest))
         except Unreachable as unreachable:
             raise PermanentSendError(f"no personal chat with an officer: {unreachable}") from None
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 
     async def _unreached(self, delivery: FollowupDelivery) -> None:
@@ -149,7 +149,7 @@ class TeamsMessenger:
                     await messaging.send_private(debrief.lead, lead_unreached_card(words, 1), "A check-in couldn't be delivered")
                 except Unreachable:
                     log.info("the lead of a debrief can't be reached privately either")
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
             log.warning("could not post the notice for an unreachable participant: %s", type(error).__name__)
 
 

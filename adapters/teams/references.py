@@ -27,6 +27,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database
@@ -135,7 +136,7 @@ class References:
                         tenant=tenant_of(activity), timezone=zone)
         try:
             await self.remember_person(person, reference_of(activity), personal=personal)
-        except Exception as error:  # a turn never fails because of this
+        except Exception as error:  # noqa: BLE001 - a turn never fails because of this
             log.warning("could not store a conversation reference: %s", type(error).__name__)
 
     async def remember_person(self, person: Person, reference: ConversationReference, *, personal: bool) -> None:
@@ -144,9 +145,8 @@ class References:
         for attempt in (1, 2):
             try:
                 async with self.database.session() as session:
-                    row = await self._get(session, PERSON, person.id)
-                    if row is None:
-                        row = TeamsReference(kind=PERSON, key=person.id, updated_at=now)
+                    found = await self._get(session, PERSON, person.id)
+                    row = found if found is not None else TeamsReference(kind=PERSON, key=person.id, updated_at=now)
                     if personal or not row.personal:
                         row.reference = dump(reference)
                         row.personal = personal or row.personal
@@ -212,13 +212,13 @@ class References:
         async with self.database.session() as session:
             rows = await session.execute(
                 select(TeamsReference).where(
-                    TeamsReference.kind == PERSON,
+                    col(TeamsReference.kind) == PERSON,
                     or_(
                         func.lower(TeamsReference.key) == wanted,
                         func.lower(TeamsReference.aad_object_id) == wanted,
-                        TeamsReference.email == wanted,
+                        col(TeamsReference.email) == wanted,
                     ),
-                ).order_by(TeamsReference.personal.desc(), TeamsReference.updated_at.desc())
+                ).order_by(col(TeamsReference.personal).desc(), col(TeamsReference.updated_at).desc())
             )
             return rows.scalars().first()
 
@@ -232,13 +232,13 @@ class References:
             return {}
         async with self.database.session() as session:
             rows = await session.execute(
-                select(TeamsReference.key, TeamsReference.name).where(
-                    TeamsReference.kind == PERSON, TeamsReference.key.in_(wanted)
+                select(col(TeamsReference.key), col(TeamsReference.name)).where(
+                    col(TeamsReference.kind) == PERSON, col(TeamsReference.key).in_(wanted)
                 )
             )
             return {key: name for key, name in rows.all() if name}
 
     @staticmethod
-    async def _get(session, kind: str, key: str) -> TeamsReference | None:  # type: ignore[no-untyped-def]
-        rows = await session.execute(select(TeamsReference).where(TeamsReference.kind == kind, TeamsReference.key == key))
+    async def _get(session, kind: str, key: str) -> TeamsReference | None:
+        rows = await session.execute(select(TeamsReference).where(col(TeamsReference.kind) == kind, col(TeamsReference.key) == key))
         return rows.scalars().first()

@@ -43,7 +43,7 @@ async def member(turn_context: TurnContext, user_id: str) -> TeamsChannelAccount
     """One person as Teams describes them (name, Azure AD id, e-mail), or None if Teams won't say."""
     try:
         return await TeamsInfo.get_member(turn_context, user_id)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not look a person up in the conversation's roster: %s", type(error).__name__)
         return None
 

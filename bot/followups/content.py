@@ -13,6 +13,8 @@ against.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.scripts import Library, Stage
 from bot.settings import parse_duration, parse_schedule
 
@@ -25,7 +27,7 @@ def stage_content(library: Library, script_id: str, schedule: str, stage: str) -
     script = library.scripts.get(script_id)
     title = script.title if script else "Debrief"
     wanted = parse_duration(stage)
-    written: dict[object, Stage] = {}
+    written: dict[timedelta, Stage] = {}
     for name, content in library.stages.items():
         written[parse_duration(name)] = content
     for name, content in (script.followups if script else {}).items():
@@ -37,5 +39,5 @@ def stage_content(library: Library, script_id: str, schedule: str, stage: str) -
     delays = parse_schedule(schedule)
     if wanted not in delays:
         raise KeyError(stage)
-    ordered = [written[delay] for delay in sorted(written)]  # type: ignore[type-var]
+    ordered = [written[delay] for delay in sorted(written)]
     return ordered[min(delays.index(wanted), len(ordered) - 1)], title

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 
 from bot.db import Database
 from bot.models import Debrief, Digest, FollowupStatus, SkippedDebrief, SupportRequest
@@ -101,7 +102,7 @@ class Digests:
             return
         served = union(
             *(
-                select(table.platform, table.workspace).where(table.platform.in_(platforms)).distinct()
+                select(col(table.platform), col(table.workspace)).where(col(table.platform).in_(platforms)).distinct()
                 for table in (Debrief, SkippedDebrief, SupportRequest)
             )
         )

@@ -98,6 +98,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from bot.core import Core
 from bot.followups import schedule
@@ -107,9 +108,9 @@ from bot.followups.outbox import Claim, DigestOutbox, EscalationOutbox, Followup
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
-from bot.wellbeing import Report
 from bot.scripts import Stage
 from bot.support import resources_for_person
+from bot.wellbeing import Report
 
 log = logging.getLogger("debrief.followups")
 
@@ -283,7 +284,7 @@ class Dispatcher:
                         await self._enqueue_digests()
                         jobs = await self._claim_jobs(min(free, self.batch))
                         failing = False
-                    except Exception as exc:  # a database outage: keep trying
+                    except Exception as exc:  # noqa: BLE001 - a database outage: keep trying
                         if not failing:
                             log.warning("follow-up dispatcher cannot claim rows: %s", _cause(exc))
                         failing = True
@@ -345,7 +346,7 @@ class Dispatcher:
             return
         try:
             await self.digests.enqueue(slot, week_of(slot, self._digest_zone), list(self.messengers))
-        except Exception as exc:  # a database outage: the next loop tries again
+        except Exception as exc:  # noqa: BLE001 - a database outage: the next loop tries again
             log.warning("cannot enqueue the weekly digests: %s", _cause(exc))
             return
         self._digest_enqueued = slot
@@ -356,7 +357,7 @@ class Dispatcher:
             await asyncio.sleep(interval)
             try:
                 await self._renew()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a failed renewal is logged; the next tick renews again
                 log.warning("follow-up dispatcher cannot renew its leases: %s", _cause(exc))
 
     async def _renew(self) -> None:
@@ -464,7 +465,7 @@ class Dispatcher:
         claim.sending = True
         try:
             told = await self.core.support.escalate(job.escalation.request_id)
-        except (TransientSendError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, TransientSendError, OSError) as exc:
             await self._retry_later(job, _cause(exc), getattr(exc, "retry_after", None))
             return
         except PermanentSendError as exc:
@@ -485,13 +486,13 @@ class Dispatcher:
             self._reports[key] = asyncio.ensure_future(self.core.wellbeing.report(digest.due_at, digest.workspace))
         try:
             report = await asyncio.shield(self._reports[key])
-        except Exception as exc:  # a database hiccup: the next attempt asks again
+        except Exception as exc:  # noqa: BLE001 - a database hiccup: the next attempt asks again
             self._reports.pop(key, None)
             await self._retry_later(job, f"could not read the report: {_cause(exc)}", None)
             return
         try:
             waiting = await self.core.support.waiting(digest.platform, digest.workspace)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a database hiccup: the next attempt counts again
             await self._retry_later(job, f"could not count the waiting requests: {_cause(exc)}", None)
             return
         delivery = weekly_digest(digest, report, waiting)
@@ -514,7 +515,7 @@ class Dispatcher:
         except PermanentSendError as exc:
             await self._fail(job, exc.cause, permanent=True)
             return True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure of one delivery is retried later, never fatal to the worker
             await self._retry_later(job, f"could not check for an earlier delivery: {_cause(exc)}",
                                     getattr(exc, "retry_after", None))
             return True
@@ -553,10 +554,10 @@ class Dispatcher:
             except TransientSendError as exc:
                 await self._retry_later(job, exc.cause, exc.retry_after)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self._retry_later(job, f"no answer from the platform within {self.send_timeout:.0f}s", None)
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of one delivery is retried later, never fatal to the worker
                 await self._retry_later(job, _cause(exc), None)
                 return
             if ref is None:  # a digest for someone on another platform
@@ -663,7 +664,7 @@ class Dispatcher:
             return self._timezones[key]
         try:
             tz = await asyncio.wait_for(messenger.user_timezone(workspace, participant.user), self.send_timeout)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - no time zone is never a reason to fail: DEBRIEF_TIMEZONE is used
             log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
             return None
         tz = (tz or "")[:64]
@@ -671,7 +672,7 @@ class Dispatcher:
         with contextlib.suppress(Exception):
             async with self.database.session() as session:
                 await session.execute(
-                    update(Participant).where(Participant.id == participant.id).values(timezone=tz),
+                    update(Participant).where(col(Participant.id) == participant.id).values(timezone=tz),
                     execution_options={"synchronize_session": False},
                 )
         return tz or None

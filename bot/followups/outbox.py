@@ -32,9 +32,10 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import Select, and_, or_, select, update
+from sqlmodel import col
 
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, rowcount
 from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
 
 log = logging.getLogger("debrief.followups")
@@ -76,7 +77,7 @@ class Outbox(ABC):
         self.margin = lease / 3
         """A send starts only while more than this is left of the lease."""
 
-    def due(self, now: datetime):  # type: ignore[no-untyped-def]
+    def due(self, now: datetime):
         model = self.model
         return or_(
             and_(model.status == FollowupStatus.PENDING, model.due_at <= now),
@@ -147,7 +148,7 @@ class Outbox(ABC):
         """Whether this worker may still start a send for the row."""
         return not claim.lost and self.clock.now() < claim.lease_until - self.margin
 
-    def fenced(self, claim: Claim):  # type: ignore[no-untyped-def]
+    def fenced(self, claim: Claim):
         model = self.model
         return and_(
             model.id == claim.id,
@@ -165,8 +166,8 @@ class Outbox(ABC):
                         update(self.model).where(self.fenced(claim)).values(**values),
                         execution_options={"synchronize_session": False},
                     )
-                    return bool(result.rowcount)
-            except Exception as exc:
+                    return bool(rowcount(result))
+            except Exception as exc:  # noqa: BLE001 - retried twice, then the lease expiry recovers the row
                 if attempt == 2:
                     log.warning(
                         "%s %s: cannot record its state (%s); its lease will expire and "
@@ -186,7 +187,7 @@ class FollowupOutbox(Outbox):
     model = Followup
 
     def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
-        return query.join(Debrief, Debrief.id == Followup.debrief_id).where(Debrief.platform.in_(platforms))
+        return query.join(Debrief, col(Debrief.id) == col(Followup.debrief_id)).where(col(Debrief.platform).in_(platforms))
 
     async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Followup, Participant, Debrief]]:
         """Each claimed row with its participant and debrief (rows deleted meanwhile are left out)."""
@@ -194,9 +195,9 @@ class FollowupOutbox(Outbox):
         async with self.database.session() as session:
             rows = await session.execute(
                 select(Followup, Participant, Debrief)
-                .join(Participant, Participant.id == Followup.participant_id)
-                .join(Debrief, Debrief.id == Followup.debrief_id)
-                .where(Followup.id.in_(list(by_id)))
+                .join(Participant, col(Participant.id) == col(Followup.participant_id))
+                .join(Debrief, col(Debrief.id) == col(Followup.debrief_id))
+                .where(col(Followup.id).in_(list(by_id)))
             )
             return [(by_id[followup.id], followup, participant, debrief) for followup, participant, debrief in rows]
 
@@ -207,12 +208,12 @@ class DigestOutbox(Outbox):
     model = Digest
 
     def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
-        return query.where(Digest.platform.in_(platforms))
+        return query.where(col(Digest.platform).in_(platforms))
 
     async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, Digest]]:
         by_id = {claim.id: claim for claim in claims}
         async with self.database.session() as session:
-            rows = await session.execute(select(Digest).where(Digest.id.in_(list(by_id))))
+            rows = await session.execute(select(Digest).where(col(Digest.id).in_(list(by_id))))
             return [(by_id[digest.id], digest) for digest in rows.scalars()]
 
 
@@ -222,10 +223,10 @@ class EscalationOutbox(Outbox):
     model = SupportEscalation
 
     def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
-        return query.where(SupportEscalation.platform.in_(platforms))
+        return query.where(col(SupportEscalation.platform).in_(platforms))
 
     async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, SupportEscalation]]:
         by_id = {claim.id: claim for claim in claims}
         async with self.database.session() as session:
-            rows = await session.execute(select(SupportEscalation).where(SupportEscalation.id.in_(list(by_id))))
+            rows = await session.execute(select(SupportEscalation).where(col(SupportEscalation.id).in_(list(by_id))))
             return [(by_id[row.id], row) for row in rows.scalars()]

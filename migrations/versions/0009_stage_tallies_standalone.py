@@ -43,7 +43,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("started_at", sa.DateTime(), nullable=True))
     for column in COPIED:
         op.execute(
-            f"UPDATE stage_tallies SET {column} = "  # noqa: S608 (column names from the tuple above)
+            f"UPDATE stage_tallies SET {column} = "
             f"(SELECT d.{column} FROM debriefs d WHERE d.id = stage_tallies.debrief_id)"
         )
     with _batch() as batch:

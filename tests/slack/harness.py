@@ -32,9 +32,8 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from slack_sdk.signature import SignatureVerifier
-
 from fake_slack import FakeSlack  # tests/ is on sys.path (pytest puts the root conftest's folder there)
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.server import CORE, create_app
 from bot.clock import Clock

@@ -183,7 +183,7 @@ async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slac
     replies = await asyncio.gather(
         *(
             slack.submit(form, {question_block("distress"): "2"}, user_id=person)
-            for form, person in zip(forms.values(), people)
+            for form, person in zip(forms.values(), people, strict=True)
         )
     )
     assert all(reply.status == 200 and reply.elapsed < 3 for reply in replies)

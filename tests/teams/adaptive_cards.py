@@ -81,9 +81,8 @@ def validate(card: Any, *, top: bool = True) -> list[str]:
         return ["the card is not an object"]
     if card.get("type") != "AdaptiveCard":
         problems.append(f"type is {card.get('type')!r}, not 'AdaptiveCard'")
-    if top:
-        if card.get("version") != VERSION:
-            problems.append(f"version is {card.get('version')!r}, not {VERSION!r}")
+    if top and card.get("version") != VERSION:
+        problems.append(f"version is {card.get('version')!r}, not {VERSION!r}")
     for key in sorted(set(card) - CARD_PROPERTIES):
         problems.append(f"AdaptiveCard has no property {key!r}")
     body = card.get("body", [])

@@ -20,9 +20,8 @@ import pytest
 from adaptive_cards import validate
 from aiohttp import web
 from fake_connector import TENANT_ID, FakeConnector, Posted, _error
-from teams_harness import Chat, TeamsApp, card_text
-
 from sqlalchemy import select
+from teams_harness import Chat, TeamsApp, card_text
 
 from adapters.teams.graph import NO_PERMISSION, channel_name
 from bot.models import Debrief

@@ -24,7 +24,7 @@ async def home_opened(body, client, core: Core) -> None:
     workspace = body.get("team_id") or ""
     try:
         debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
-    except Exception as error:  # the database is down: support is still worth showing, and it needs none
+    except Exception as error:  # noqa: BLE001 - the database is down: support is still worth showing, and it needs none
         explain(error, "event app_home_opened")  # the operator's one line
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))
         return
@@ -32,7 +32,7 @@ async def home_opened(body, client, core: Core) -> None:
     if await is_officer(core, client, user):
         try:  # fresh chart and export links on every open
             summary = await officer_summary(core, workspace)
-        except Exception as error:  # the rest of Home is still worth showing
+        except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
     await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary))
 

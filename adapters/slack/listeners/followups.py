@@ -93,7 +93,7 @@ async def talk_submitted(ack, body, client, core: Core) -> None:
             preferred_time=preferred,
         )
         result = talk_sent(wording.talk_sent(requested.reached_someone, core.settings, core.resources))
-    except Exception as error:  # not stored: say so kindly (a database outage, not a member)
+    except Exception as error:  # noqa: BLE001 - not stored: say so kindly (a database outage, not a member)
         result = notice(TALK_TITLE, explain(error, f"view {Callback.TALK}"))
     await client.views_update(view_id=view["id"], view=result)
 
@@ -115,14 +115,14 @@ async def stop_followups(ack, body, client, core: Core) -> None:
 # --- "I'll take it" (wellbeing officers and peer supporters) ----------------------------------------
 
 
-async def identities(core: Core, client, user: str) -> list[str]:  # type: ignore[no-untyped-def]
+async def identities(core: Core, client, user: str) -> list[str]:
     """The ids the wellbeing lists may name this person by: the Slack id, and the e-mail when a list holds one."""
     peers = core.settings.debrief_peer_supporters
     if not any("@" in person for person in peers) and not await core.officers.any_email():
         return []
     try:
         info = await client.users_info(user=user)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
         log.warning("could not look up a user's e-mail to check the wellbeing lists: %s", cause(error))
         return []
     email = ((info.get("user") or {}).get("profile") or {}).get("email")

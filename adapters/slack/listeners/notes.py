@@ -9,6 +9,7 @@ so a "Loading…" modal opens first and the notes replace it.
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import explain, listener
 from adapters.slack.ids import Action
@@ -24,7 +25,7 @@ OFFICERS_ONLY = "wellbeing officer"
 """Who may read the notes: checked in `show`, for the command and the button alike."""
 
 
-async def show(core: Core, client, user: str, workspace: str, trigger_id: str) -> None:  # type: ignore[no-untyped-def]
+async def show(core: Core, client: AsyncWebClient, user: str, workspace: str, trigger_id: str) -> None:
     """Open the notes modal for `user`, or a kind refusal (officers only)."""
     opened = await client.views_open(trigger_id=trigger_id, view=working("Loading the notes…"))
     if not await is_officer(core, client, user):
@@ -34,7 +35,7 @@ async def show(core: Core, client, user: str, workspace: str, trigger_id: str) -
         notes = await core.notes.view(user, *await identities(core, client, user), platform="slack",
                                       workspace=workspace)
         shown = notes_modal(notes)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a database outage: a kind message on the modal, one log line
         shown = notice(TITLE, explain(error, "notes"))
     await client.views_update(view_id=opened["view"]["id"], view=shown)
 

@@ -29,7 +29,7 @@ NOT_A_SUPPORTER = (
 )
 
 
-async def show(body: dict[str, Any], client, core: Core, respond) -> None:  # type: ignore[no-untyped-def]
+async def show(body: dict[str, Any], client, core: Core, respond) -> None:
     """The slash command's part, after its ack: refuse kindly, or show the queue."""
     user = str(body["user_id"])
     known = await identities(core, client, user)
@@ -61,7 +61,7 @@ async def done(ack, body, client, core: Core, respond) -> None:
     await _redraw(body, core, respond, user, known, closed.note)
 
 
-async def _tap(body: dict[str, Any], client, core: Core) -> tuple[str, list[str], SupportRef]:  # type: ignore[no-untyped-def]
+async def _tap(body: dict[str, Any], client, core: Core) -> tuple[str, list[str], SupportRef]:
     actions = body.get("actions") or []
     if not actions:
         raise StaleRequest("no action in the payload")
@@ -69,7 +69,7 @@ async def _tap(body: dict[str, Any], client, core: Core) -> tuple[str, list[str]
     return user, await identities(core, client, user), SupportRef.load(actions[0].get("value"))
 
 
-async def _redraw(body: dict[str, Any], core: Core, respond, user: str, known: list[str], note: str | None) -> None:  # type: ignore[no-untyped-def]
+async def _redraw(body: dict[str, Any], core: Core, respond, user: str, known: list[str], note: str | None) -> None:
     queued = await core.support.queue(user, *known, platform=PLATFORM, workspace=_workspace(body))
     await respond(
         blocks=to_dicts(queue_blocks(queued, note)), text=queue_text(queued), replace_original=True,

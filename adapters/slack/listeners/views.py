@@ -68,7 +68,7 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
         except SetupIncomplete as incomplete:
             explain(incomplete.error, "view debrief.setup (after the debrief was saved)")
             result = setup_modal(core.library, origin, choice, SetupIncomplete.message, audience_choices(core.resources))
-        except Exception as error:  # nothing was stored: show the form again, with what to do
+        except Exception as error:  # noqa: BLE001 - nothing was stored: show the form again, with what to do
             result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"),
                                  audience_choices(core.resources))
         await client.views_update(view_id=view_id, view=result)
@@ -89,7 +89,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     try:
         recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
     except (InvalidAnswer, IdentifierFound) as error:
-        block_for = lambda field: question_block(field) if field in known else None  # noqa: E731
+        block_for = lambda field: question_block(field) if field in known else None  # noqa: E731 - a one-line mapping handed straight on
         await ack(response_action="errors", errors=form_errors(error, block_for, fallback))
         return
     except DebriefError as error:  # already answered, closed, not invited: a kind view, nothing stored

@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    BlockElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -38,7 +40,7 @@ def md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text, verbatim=True)
 
 
-def section(text: str, block_id: str | None = None, accessory: object = None) -> SectionBlock:
+def section(text: str, block_id: str | None = None, accessory: dict[str, Any] | BlockElement | None = None) -> SectionBlock:
     return SectionBlock(text=md(text), block_id=block_id, accessory=accessory)
 
 

@@ -13,9 +13,9 @@ from adapters.slack.render.common import Blocks, context, header, plain, section
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.support import resource_blocks
 from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
-from bot.wording import day
 from bot.models import Debrief
 from bot.scripts import Library, ResourceSet
+from bot.wording import day
 
 MAX_LISTED = 15
 

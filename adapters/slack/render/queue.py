@@ -61,8 +61,8 @@ def _request_blocks(item: Queued) -> Blocks:
         lines.append(f"When suits them: {clip_escaped(request.preferred_time, PREFERRED_TIME_LENGTH)}")
     if item.label:
         lines.append(f"After the debrief: {clip_escaped(item.label, 150)}")
-    taken = request.status == SupportStatus.CLAIMED and request.claimed_by
-    lines.append(f"Taken on by {mention(request.claimed_by)}" if taken else "_Nobody has taken this on yet._")
+    taken = request.claimed_by if request.status == SupportStatus.CLAIMED else None
+    lines.append(f"Taken on by {mention(taken)}" if taken else "_Nobody has taken this on yet._")
     value = SupportRef(request=request.id).dump()
     buttons = [] if taken else [_button("I'll take it", QueueAction.TAKE, value, "primary")]
     buttons.append(_button("Done", QueueAction.DONE, value))

@@ -18,8 +18,8 @@ from adapters.slack.text import MAX_MESSAGE_BLOCKS, clip_escaped, escape, mentio
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.scripts import Script
-from bot.wording import day, humanise, plural
 from bot.summary import StageAggregate
+from bot.wording import day, humanise, plural
 
 PRIVACY = (
     "*What stays private*\n"

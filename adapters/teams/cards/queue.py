@@ -55,9 +55,9 @@ def _request(item: Queued, names: Mapping[str, str]) -> Element:
         items.append(user_text(request.preferred_time, limit=PREFERRED_TIME_LENGTH, prefix="When suits them: "))
     if item.label:
         items.append(user_text(item.label, limit=150, prefix="After the debrief: ", subtle=True))
-    taken = request.status == SupportStatus.CLAIMED and request.claimed_by
+    taken = request.claimed_by if request.status == SupportStatus.CLAIMED else None
     if taken:
-        items.append(user_text(names.get(request.claimed_by) or "someone on the wellbeing team", limit=200,
+        items.append(user_text(names.get(taken) or "someone on the wellbeing team", limit=200,
                                prefix="Taken on by: "))
     else:
         items.append(text("_Nobody has taken this on yet._"))

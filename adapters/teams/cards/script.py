@@ -22,11 +22,11 @@ from adapters.teams.cards.common import (
     user_text,
 )
 from adapters.teams.ids import Verb
-from bot.wording import day, humanise, plural
 from bot.anonymity import describe_count
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.scripts import Script
 from bot.summary import StageAggregate
+from bot.wording import day, humanise, plural
 
 COUNTER_ID = "counter"
 PRIVACY = [
@@ -65,7 +65,7 @@ def script_card(debrief: Debrief, script: Script, min_group: int, shown: int | N
     """The script with its live counter and buttons; a closed debrief keeps only support."""
     private = in_private_channel(debrief) if private is None else private
     shown = debrief.shown_count if shown is None else shown
-    ref = {"d": debrief.id}
+    ref: dict[str, Any] = {"d": debrief.id}
     body: list[Element] = [heading(script.title)]
     if debrief.label:
         body.append(user_text(debrief.label, limit=150, prefix="About: ", subtle=True))

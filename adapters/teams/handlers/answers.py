@@ -89,7 +89,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
         return respond.show(answer_dialog(questions, data.ref(), intro, values, placed), TITLE, "large")
     except DebriefError as error:  # already answered, closed, not invited: nothing stored
         return respond.notice(TITLE, f"\U0001f499 {explain(error, 'dialog answer')}")
-    except Exception as error:  # the database is down: keep what they typed, ask to send again
+    except Exception as error:  # noqa: BLE001 - the database is down: keep what they typed, ask to send again
         problem = explain(error, "dialog answer")
         return respond.show(answer_dialog(questions, data.ref(), intro, values, {"": problem}), TITLE, "large")
     services.in_background(services.messaging.refresh_counter(debrief_id, data.stage))

@@ -14,11 +14,11 @@ import re
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
-from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.common import card
+from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.notes import notes_card
-from adapters.teams.cards.support import screen_elements, talk_button
 from adapters.teams.cards.summary import summary_card
+from adapters.teams.cards.support import screen_elements, talk_button
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of

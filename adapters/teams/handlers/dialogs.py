@@ -57,5 +57,5 @@ async def handle(services: Services, turn_context: TurnContext, kind: str) -> In
         if handler is None:
             raise StaleRequest(f"no {kind} handler for {data.verb.value}")
         return await handler(services, turn_context, data, inputs(raw))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         return respond.notice("Sorry", explain(error, where))

@@ -39,7 +39,7 @@ def is_form_button(value: object) -> bool:
     if value.get(OPEN) == "1":
         return True
     try:
-        verb = Verb(value.get("verb"))
+        verb = Verb(str(value.get("verb")))
     except ValueError:
         return False
     return verb in SUBMIT

@@ -49,7 +49,7 @@ async def done(services: Services, turn_context: TurnContext, data: ButtonData) 
     await _redraw(services, turn_context, known, closed.note)
 
 
-def _request(data: ButtonData):  # type: ignore[no-untyped-def]
+def _request(data: ButtonData):
     if data.request is None:
         raise StaleRequest("no request in the data")
     return data.request

@@ -46,7 +46,7 @@ _locks: dict[str, asyncio.Lock] = {}
 async def _roster(turn_context: TurnContext) -> tuple[list, str | None]:
     try:
         members = await rosters.roster(turn_context)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "set-up: reading the roster")
         return [], ROSTER_UNAVAILABLE
     note = None
@@ -96,7 +96,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     except (IdentifierFound, InvalidAnswer) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
         return await again(problems)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         return await again({"": explain(error, "set-up")})
 
     lock = _locks.setdefault(key, asyncio.Lock())  # a double tap waits for the first, then finds it done
@@ -117,7 +117,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
         return respond.show(setup_done_dialog(), TITLE, "small")
     try:
         members = await rosters.roster(turn_context) if choice.participants else []
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "set-up: checking the people picked")
         card = setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW},
                             private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))
@@ -164,7 +164,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
         card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems,
                             private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))
         return respond.show(card, TITLE, "large")
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         message = explain(error, "set-up")
         card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, {"": message},
                             private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))

@@ -35,6 +35,6 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     except (InvalidAnswer, IdentifierFound) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
         return respond.show(skip_dialog(values, problems), TITLE, "medium")
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         return respond.show(skip_dialog(values, {"": explain(error, "dialog skip")}), TITLE, "medium")
     return respond.show(skipped_dialog(SKIP_REASON_LABELS[SkipReason(reason)]), TITLE, "small")

@@ -63,7 +63,7 @@ async def talk_submit(services: Services, turn_context: TurnContext, data: Butto
         return respond.show(talk_dialog(_talk_data(data), preferred, problem), TALK_TITLE, "medium")
     except DebriefError as error:
         return respond.notice(TALK_TITLE, explain(error, "dialog talk"))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         return respond.show(talk_dialog(_talk_data(data), preferred, explain(error, "dialog talk")), TALK_TITLE, "medium")
     core = services.core
     screen = wording.talk_sent(requested.reached_someone, core.settings, core.resources)

@@ -29,7 +29,7 @@ log = logging.getLogger("debrief.teams")
 ONLY_LEAD_RESULTS = "Only the person who started the debrief can post the team's results."
 
 
-async def _people(services: Services, debrief_id) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+async def _people(services: Services, debrief_id) -> list[tuple[str, str]]:
     """(name, id) of everyone in the debrief, for "who owns it?"."""
     debrief = await services.core.debriefs.get(debrief_id)
     users = [debrief.lead] + [p.user for p in await services.core.debriefs.participants(debrief_id) if p.user != debrief.lead]
@@ -79,14 +79,14 @@ async def action_point_submit(services: Services, turn_context: TurnContext, dat
         return respond.notice("Action point", "\u2705 Added, and posted in the conversation.")
     except DebriefError as error:
         return respond.notice("Action point", explain(error, "dialog action point"))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         card = action_point_dialog(data.ref(), people, today, key, values, {"": explain(error, "dialog action point")})
         return respond.show(card, "Add an action point", "large")
     debrief = await core.debriefs.get(debrief_id)
     owners = dict((user_id, name) for name, user_id in people)
     try:
         await services.messaging.post_in_space(debrief, action_point_card(point, owners.get(point.owner)), "New action point")
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "posting an action point")
         return respond.notice("Action point", "Saved. I couldn't post it in the conversation just now; "
                                               "it will be in the closing summary.")
@@ -143,7 +143,7 @@ async def close_submit(services: Services, turn_context: TurnContext, data: Butt
     owners = dict((user, name) for name, user in await _people(services, closed.debrief.id))
     try:
         await services.messaging.post_closing(closed, owners)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "posting the closing summary")
         return respond.notice("Close the debrief", "Closed. I couldn't post the summary in the conversation just now.")
     return respond.notice("Close the debrief", "\u2705 Closed, and the summary is posted. Thank you for running it.")
