@@ -24,7 +24,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlmodel import col
@@ -67,6 +67,23 @@ PROFESSION_NAMES = {
     "allied_health": "allied health professionals",
     "healthcare_assistant": "healthcare assistants",
 }
+
+
+ESCALATION_STEP = timedelta(minutes=15)
+
+
+def escalation_due(asked: datetime, response: timedelta) -> datetime:
+    """When a request nobody took on is sent again: `response` after it, rounded up to a step.
+
+    The step (a quarter of the response time, at most 15 minutes) keeps the
+    escalation row from holding the second the person asked; the request's
+    own time is coarse too (DESIGN.md, anonymity model).
+    """
+    step = min(ESCALATION_STEP, response / 4)
+    due = asked + response
+    epoch = datetime(2000, 1, 1, tzinfo=due.tzinfo)
+    steps = -(-(due - epoch) // step)  # ceiling division of timedeltas
+    return epoch + steps * step
 
 
 def humanise_duration(delta: timedelta) -> str:
@@ -281,7 +298,7 @@ class Support:
                 AuditEvent(at=now, actor=user, action="support.requested", debrief_id=debrief_id, detail=str(request.id))
             )
             session.add(SupportEscalation(request_id=request.id, platform=platform,
-                                          due_at=now + self.settings.support_response))
+                                          due_at=escalation_due(now, self.settings.support_response)))
         notified = await self._notify(request, label)
         if not notified:
             SUPPORT_UNREACHED.labels(platform, "requested").inc()

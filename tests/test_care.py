@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bot.care import Signal, asks_for_help, has_crisis_language, positive_screen
 from bot.port import FollowupDelivery
 from bot.scripts import Library, check_command, shipped_dir
 from bot.settings import Settings
-from bot.support import audience_label, resources_for_person, startup_notes
+from bot.support import audience_label, escalation_due, resources_for_person, startup_notes
 
 LIBRARY = Library.load()
 PHRASES = LIBRARY.crisis_phrases
@@ -148,3 +149,12 @@ def test_contacts_for_the_team_come_first_when_the_set_up_says_who_it_is() -> No
     assert doctors[:2] == ["NHS 111, mental health option", "NHS Practitioner Health"]
     nurses = [shown.resource.name for shown in resources_for_person(uk, audience=["nation:england", "profession:nurse"])]
     assert nurses[0] == "NHS 111, mental health option" and nurses.index("NHS Practitioner Health") > nurses.index("SHOUT")
+
+
+def test_the_escalation_row_does_not_hold_the_second_someone_asked() -> None:
+    four_hours = timedelta(hours=4)
+    asked = [datetime(2026, 1, 5, 14, minute, second, tzinfo=UTC) for minute, second in ((0, 1), (7, 30), (14, 59))]
+    due = {escalation_due(moment, four_hours) for moment in asked}
+    assert due == {datetime(2026, 1, 5, 18, 15, tzinfo=UTC)}  # three requests a quarter-hour apart look the same
+    assert all(four_hours <= escalation_due(moment, four_hours) - moment < four_hours + timedelta(minutes=15)
+               for moment in asked)
