@@ -39,6 +39,13 @@ from bot.scripts import DEBRIEF_STAGE, Library
 from bot.settings import Settings
 
 NOTES_DAYS = 30
+PERIODS = {"7d": 7, "30d": 30, "90d": 90}
+"""`notes 7d`, `notes 90d`: the periods an officer may ask for (30 days by default)."""
+
+
+def period_of(word: str | None) -> int:
+    """The days for `notes [7d|30d|90d]`; anything else (or nothing) is the default 30."""
+    return PERIODS.get((word or "").strip().lower(), NOTES_DAYS)
 MAX_NOTES = 200
 """At most this many notes in one view (crisis ones first); the rest wait for the next look."""
 NOT_AN_OFFICER = "The notes written for the wellbeing team are for wellbeing officers only."
@@ -96,7 +103,8 @@ class Notes:
         if not await self.officers.is_officer(actor, *identities):
             raise NotAllowed(NOT_AN_OFFICER)
         now = self.clock.now()
-        since = now - timedelta(days=min(days, self.settings.debrief_retention_days))
+        days = min(days, self.settings.debrief_retention_days)  # older free text is purged anyway
+        since = now - timedelta(days=days)
         minimum = self.settings.debrief_min_group
         in_scope: list[ColumnElement[bool]] = [
             col(Debrief.platform) == platform, col(Debrief.workspace) == workspace, col(Debrief.started_at) >= since,

@@ -23,6 +23,7 @@ from bot import wording
 from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
+from bot.notes import period_of
 from bot.support import audience_choices
 
 COMMAND = "/debrief"
@@ -69,7 +70,8 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     elif word == "notes":  # officers only: checked in notes.show (OFFICERS_ONLY)
         await ack()
         workspace = body.get("team_id") or body.get("enterprise_id") or ""
-        await notes.show(core, client, body["user_id"], workspace, body["trigger_id"])
+        days = period_of(words[1] if len(words) > 1 else None)  # `/debrief notes 7d`, `90d`; 30 days by default
+        await notes.show(core, client, body["user_id"], workspace, body["trigger_id"], days)
     elif word == "officers" and await is_officer(core, client, body["user_id"]):
         await ack()
         await _officers(body, core, respond)

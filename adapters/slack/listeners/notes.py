@@ -19,13 +19,15 @@ from adapters.slack.render.common import notice
 from adapters.slack.render.forms import working
 from adapters.slack.render.notes import TITLE, notes_modal
 from bot.core import Core
-from bot.notes import NOT_AN_OFFICER
+from bot.notes import NOT_AN_OFFICER, NOTES_DAYS
 
 OFFICERS_ONLY = "wellbeing officer"
 """Who may read the notes: checked in `show`, for the command and the button alike."""
 
 
-async def show(core: Core, client: AsyncWebClient, user: str, workspace: str, trigger_id: str) -> None:
+async def show(
+    core: Core, client: AsyncWebClient, user: str, workspace: str, trigger_id: str, days: int = NOTES_DAYS
+) -> None:
     """Open the notes modal for `user`, or a kind refusal (officers only)."""
     opened = await client.views_open(trigger_id=trigger_id, view=working("Loading the notes…"))
     if not await is_officer(core, client, user):
@@ -33,7 +35,7 @@ async def show(core: Core, client: AsyncWebClient, user: str, workspace: str, tr
         return
     try:
         notes = await core.notes.view(user, *await identities(core, client, user), platform="slack",
-                                      workspace=workspace)
+                                      workspace=workspace, days=days)
         shown = notes_modal(notes)
     except Exception as error:  # noqa: BLE001 - a database outage: a kind message on the modal, one log line
         shown = notice(TITLE, explain(error, "notes"))

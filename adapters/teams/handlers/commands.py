@@ -24,6 +24,7 @@ from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot import wording
 from bot.care import asks_for_help
+from bot.notes import NOTES_DAYS, period_of
 from bot.overview import officer_summary
 
 _TAGS = re.compile(r"<[^>]*>")
@@ -77,8 +78,8 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
         await summary(services, turn_context)
     elif words == "requests":
         await queue.show(services, turn_context)
-    elif words == "notes":  # officers only (OFFICERS_ONLY, checked in `notes`)
-        await notes(services, turn_context)
+    elif words.split()[:1] == ["notes"]:  # officers only (OFFICERS_ONLY, checked in `notes`); `notes 7d`, `90d`
+        await notes(services, turn_context, period_of(words.split()[1] if len(words.split()) > 1 else None))
     elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
         await officers.handle(services, turn_context, words)
     elif words in ("help", "hi", "hello", ""):
@@ -98,14 +99,14 @@ OFFICERS_ONLY = "wellbeing officer"
 """Who may read the notes written for the wellbeing team: checked in `notes`, and again by the core."""
 
 
-async def notes(services: Services, turn_context: TurnContext) -> None:
+async def notes(services: Services, turn_context: TurnContext, days: int = NOTES_DAYS) -> None:
     """`notes`: the notes written for the wellbeing team, privately, for officers only."""
     if not await services.is_officer(turn_context):
         await turn_context.send_activity(MessageFactory.text(NOT_FOR_YOU))
         return
     shown = await services.core.notes.view(
         turn_context.activity.from_property.id, *await services.identities(turn_context), platform=PLATFORM,
-        workspace=workspace_of(turn_context),
+        workspace=workspace_of(turn_context), days=days,
     )
     await services.messaging.reply_privately(turn_context, notes_card(shown), "Notes for the wellbeing team",
                                              sent=NOTES_SENT_PRIVATELY, open_a_chat=NOTES_OPEN_A_CHAT)
