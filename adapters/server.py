@@ -164,7 +164,11 @@ def run() -> int:
         print(f"debrief-bot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
+    try:
+        app = create_app(settings)  # what needs the scripts directory is checked here (DEBRIEF_RESOURCES)
+    except SettingsError as exc:
+        print(f"debrief-bot: {exc}", file=sys.stderr)
+        return 2
     for line in describe(settings, app):
         log.info(line)
     try:

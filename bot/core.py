@@ -12,7 +12,7 @@ from bot.links import Links
 from bot.notes import Notes
 from bot.officers import Officers
 from bot.scripts import Library, ResourceSet
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.summary import Summaries
 from bot.support import Support
 from bot.wellbeing import Wellbeing
@@ -50,7 +50,14 @@ class Core:
     @property
     def resources(self) -> ResourceSet:
         """The support resources for the configured region (DEBRIEF_RESOURCES; unset: the international set)."""
-        return self.library.resources_for(self.settings.resources_region)
+        try:
+            return self.library.resources_for(self.settings.resources_region)
+        except KeyError:
+            known = ", ".join(sorted(self.library.resource_sets))
+            raise SettingsError(
+                f"DEBRIEF_RESOURCES: {self.settings.resources_region!r} is neither a region ({known}) "
+                "nor a resource file (.yml) that exists"
+            ) from None
 
     @cached_property
     def notes(self) -> Notes:

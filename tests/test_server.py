@@ -72,6 +72,19 @@ async def test_a_bad_setting_stops_start_up_with_one_line(tmp_path: Path):
     assert result.stderr.strip().splitlines() == ["debrief-bot: DEBRIEF_MIN_GROUP: must be 3 or more (5 is the default and the usual choice)"]
 
 
+async def test_an_unknown_resources_region_stops_start_up_with_one_line(tmp_path: Path):
+    environment = {**os.environ, "DEBRIEF_RESOURCES": "fr"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from adapters.cli import main; raise SystemExit(main(['serve']))"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "debrief-bot: DEBRIEF_RESOURCES: 'fr' is neither a region (international, uk, us) "
+        "nor a resource file (.yml) that exists"
+    ]
+
+
 @pytest.fixture
 async def client(database_url):
     settings = Settings.load(database_url=database_url, debrief_secret="s")
