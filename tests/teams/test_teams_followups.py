@@ -106,6 +106,8 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     assert "Checking in after your debrief" in card_text(bo)
     assert [a["title"] for a in bo["actions"]] == ["Answer anonymously", "I'd like to talk to someone",
                                                    "All support contacts", "Stop these check-ins"]
+    first_screen = card_text({"body": bo["body"]})  # what a phone shows before the buttons
+    assert len(first_screen) <= 600 and "988" in first_screen and "In danger: call 911" in first_screen
     [opened] = connector.personal_conversations_of(in_team.id)
     assert "Checking in" in card_text(connector.sent_to(opened)[-1].card)
     assert connector.created[-1]["members"] == [{"id": in_team.id}]

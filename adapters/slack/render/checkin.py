@@ -125,12 +125,23 @@ def talk_modal(ref: DebriefRef, value: str | None = None) -> dict:
     )
 
 
+_thanks_views: dict[tuple[object, ...], dict] = {}
+"""The thank-you views, validated once per wording (the answer is the busiest request there is)."""
+
+
 def thanks_view(screen: Screen, ref: DebriefRef) -> dict:
     """The thank-you after an answer: what `bot.wording.thanks` says, and the talk button whenever it is offered."""
-    blocks = screen_blocks(screen)
-    if screen.talk:
-        blocks.append(ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))]))
-    return view(title=screen.title, blocks=blocks)
+    key = (screen.title, screen.heading, screen.lines, screen.resources_title,
+           tuple((id(shown.resource), shown.audience) for shown in screen.resources), screen.danger, screen.talk)
+    if key not in _thanks_views:
+        if len(_thanks_views) > 32:
+            _thanks_views.clear()
+        _thanks_views[key] = view(title=screen.title, blocks=screen_blocks(screen))
+    shown = _thanks_views[key]
+    if not screen.talk:
+        return shown
+    talk = ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))])
+    return {**shown, "blocks": [*shown["blocks"], talk.to_dict()]}
 
 
 def talk_sent(screen: Screen) -> dict:
