@@ -63,7 +63,10 @@ async def test_a_note_reaches_the_officers_notes_view_and_only_there(slack_app: 
     assert not any(person in notes for person in [LEAD, *STAFF])  # no names
     assert WORRY in await notes_shown(slack_app, OFFICER, command=False)  # the App Home button opens the same
 
-    # Nobody else reads them, and they appear nowhere but in the officer's notes modal.
+    # Nobody else reads them (no button in their Home tab), and they appear nowhere but in the officer's notes modal.
+    await slack_app.slack.event({"type": "app_home_opened", "user": STAFF[0], "tab": "home"})
+    await fake.wait_for("views.publish", where=lambda args: args["user_id"] == STAFF[0])
+    assert Action.NOTES not in json.dumps(fake.last("views.publish")["view"])
     refused = await notes_shown(slack_app, STAFF[0])
     assert "for wellbeing officers only" in refused and WORRY not in refused
     notes_views = [args for args in fake.calls_to("views.update") if WORRY in json.dumps(args)]
