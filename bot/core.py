@@ -79,18 +79,3 @@ class Core:
         """Wellbeing officers: DEBRIEF_WELLBEING_OFFICERS plus those added by an officer."""
         return Officers(self.database, self.settings, self.clock)
 
-    def is_officer(self, *identities: str | None) -> bool:
-        """Whether any of a person's ids or e-mail addresses is in DEBRIEF_WELLBEING_OFFICERS.
-
-        Only the configured list: for access control use `is_officer_async`,
-        which also knows the officers added with `/debrief officers add`.
-        """
-        return self.officers.configured(*identities)
-
-    async def is_officer_async(self, *identities: str | None) -> bool:
-        """Whether any of a person's ids or e-mail addresses is a wellbeing officer, configured or added.
-
-        Officers may be listed by Slack id, Teams id, Azure AD object id or
-        e-mail (DESIGN.md); the adapter passes every identity it knows.
-        """
-        return await self.officers.is_officer(*identities)

@@ -260,8 +260,3 @@ def _no_automatic_checkpoint(dbapi_connection: Any, _record: object) -> None:  #
 def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-
-def sync_engine_listener(engine: Engine) -> None:
-    """Apply the SQLite pragmas to a synchronous engine (used by migrations)."""
-    if engine.url.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)

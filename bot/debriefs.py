@@ -30,7 +30,6 @@ from bot.identifiers import screen
 from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
     ActionPoint,
-    ActionStatus,
     Answer,
     AnswerReceipt,
     AuditEvent,
@@ -319,22 +318,6 @@ class Debriefs:
             session.add(debrief)
         return debrief
 
-    async def add_participants(self, debrief_id: uuid.UUID, users: Iterable[str], actor: str) -> list[str]:
-        """Invite more people; returns the ones who were not already in."""
-        async with self.database.session() as session:
-            debrief = await _get(session, debrief_id)
-            if debrief.status != DebriefStatus.OPEN:
-                raise NoLongerOpen("This debrief has closed, so nobody new can join it.")
-            await self._require_member(session, debrief, actor)
-            known = set((await session.execute(select(col(Participant.user)).where(col(Participant.debrief_id) == debrief_id))).scalars())
-            new = [user for user in _unique(users) if user not in known]
-            if len(known) + len(new) > MAX_PARTICIPANTS:
-                raise InvalidAnswer({"participants": f"A debrief can have at most {MAX_PARTICIPANTS} people."})
-            await self._invite(session, debrief, new)
-            if new:
-                _audit(session, self.clock.now(), actor, "debrief.invited", debrief.id, f"{len(new)} people")
-        return new
-
     async def _invite(self, session: AsyncSession, debrief: Debrief, users: list[str]) -> None:
         stages = schedule_stages(debrief.schedule)
         for user in users:
@@ -593,19 +576,6 @@ class Debriefs:
             if request_key:  # the same form, added a moment ago by its twin
                 raise AlreadyAdded() from None
             raise
-        return point
-
-    async def set_action_status(self, point_id: uuid.UUID, status: ActionStatus, actor: str) -> ActionPoint:
-        async with self.database.session() as session:
-            point = await session.get(ActionPoint, point_id)
-            if point is None:
-                raise NotFound("I couldn't find that action point.")
-            debrief = await _get(session, point.debrief_id)
-            if actor != point.owner:
-                await self._require_member(session, debrief, actor)
-            point.status = status
-            session.add(point)
-            _audit(session, self.clock.now(), actor, f"action_point.{status.value}", point.debrief_id, None)
         return point
 
     async def close(self, debrief_id: uuid.UUID, actor: str) -> Closed:

@@ -8,6 +8,7 @@ environment instead), so nobody can lock the configured officers out.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
 from sqlalchemy import delete, select
 from sqlmodel import col
@@ -17,6 +18,20 @@ from bot.db import Database, rowcount
 from bot.errors import NotAllowed
 from bot.models import AuditEvent, WellbeingOfficer
 from bot.settings import Settings
+
+
+class Role(StrEnum):
+    """Who may use a command, button or form: each adapter declares one per input, where it registers it.
+
+    The check itself is `Support.allows`, one for both adapters.
+    """
+
+    ANYONE = "anyone"
+    """Whoever can reach it; the core still refuses what is not theirs (a debrief they are not in)."""
+    SUPPORTER = "supporter"
+    """A wellbeing officer or a peer supporter (DEBRIEF_PEER_SUPPORTERS)."""
+    OFFICER = "officer"
+    """A wellbeing officer: DEBRIEF_WELLBEING_OFFICERS, or added by an officer."""
 
 
 def _normal(identity: str) -> str:

@@ -112,10 +112,6 @@ class FollowupDelivery:
     def questions(self) -> tuple[Question, ...]:
         return tuple(self.content.questions)
 
-    @property
-    def idempotency_key(self) -> str:
-        return str(self.followup_id)
-
 
 @dataclass(frozen=True)
 class SupportNotice:

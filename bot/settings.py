@@ -306,10 +306,6 @@ class Settings(BaseSettings):
         return self.database_url.startswith("postgresql")
 
     @property
-    def followup_delays(self) -> list[timedelta]:
-        return parse_schedule(self.debrief_followups)
-
-    @property
     def digest(self) -> tuple[int, time] | None:
         """(weekday, local time) of the officers' weekly digest, or None when it is off."""
         return parse_digest(self.debrief_digest)

@@ -35,7 +35,7 @@ from bot.errors import AlreadyClaimed, InvalidAnswer, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.metrics import SUPPORT_ESCALATED, SUPPORT_UNREACHED
 from bot.models import AuditEvent, Debrief, Participant, SupportEscalation, SupportRequest, SupportStatus
-from bot.officers import Officers
+from bot.officers import Officers, Role
 from bot.port import (
     Messenger,
     PermanentSendError,
@@ -48,6 +48,9 @@ from bot.scripts import Resource, ResourceSet
 from bot.settings import Settings
 
 log = logging.getLogger("debrief.support")
+
+ONLY_THE_TEAM = "Only the wellbeing team can see support requests."
+"""The refusal of a request's buttons (take it on, done) to anyone else."""
 
 PREFERRED_TIME_LENGTH = 200
 NOTIFY_TRIES = 3
@@ -240,6 +243,24 @@ class Support:
         if self.settings.debrief_wellbeing_officers or self.settings.debrief_peer_supporters:
             return True
         return await self.officers.any_added()
+
+    async def allows(self, role: Role, *identities: str | None) -> bool:
+        """Whether a person, by any of their ids or e-mail addresses, has `role`: the one access check.
+
+        Both adapters call it from the role each input declares where it is
+        registered (Slack: listener middleware; Teams: a handler decorator).
+        """
+        if role is Role.ANYONE:
+            return True
+        if role is Role.SUPPORTER:
+            return await self.is_supporter(*identities)
+        return await self.officers.is_officer(*identities)
+
+    async def lists_emails(self) -> bool:
+        """Whether an officer or a peer supporter is listed by e-mail (then adapters look people's e-mail up)."""
+        if any("@" in person for person in self.settings.debrief_peer_supporters):
+            return True
+        return await self.officers.any_email()
 
     async def is_supporter(self, *identities: str | None) -> bool:
         """A wellbeing officer (configured or added), a peer supporter or the on-call contact, by any id or e-mail.
@@ -465,7 +486,7 @@ class Support:
 
     async def _require_supporter(self, actor: str, *identities: str) -> None:
         if not await self.is_supporter(actor, *identities):
-            raise NotAllowed("Only the wellbeing team can see support requests.")
+            raise NotAllowed(ONLY_THE_TEAM)
 
 
 def _unique_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -80,13 +80,6 @@ def answered(responses: int, minimum: int) -> str:
     return plural(responses, "answer") if responses >= minimum else f"fewer than {minimum} answers"
 
 
-def distress_bands(bands: dict[str, int]) -> str:
-    """A distress distribution in words, with what the scale means."""
-    return "how people are (0 fine, 10 extremely distressed): " + " \u00b7 ".join(
-        f"{band}: {count}" for band, count in bands.items()
-    )
-
-
 # --- what the bot says to a person about their own care: written once, rendered by each adapter ---------------
 #
 # Plain text only (no markup): an adapter escapes it, emphasises `Screen.heading`,

@@ -13,7 +13,6 @@ from bot.followups.schedule import (
     Action,
     catch_up,
     decide,
-    due_times,
     grace,
     quiet_until,
     stage_index,
@@ -28,10 +27,6 @@ UTC_ZONE = ZoneInfo("UTC")
 
 def at(day: int, hour: int, minute: int = 0, tz: str = "UTC") -> datetime:
     return datetime(2026, 1, day, hour, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def test_due_times_count_from_the_start_of_the_debrief():
-    assert due_times(START, "24h,7d") == {"1d": START + timedelta(days=1), "1w": START + timedelta(days=7)}
 
 
 def test_a_stage_is_found_by_its_duration_whatever_it_is_called():

@@ -19,7 +19,7 @@ def clean_environment(monkeypatch):
 def test_no_settings_at_all_is_a_working_local_install():
     settings = Settings.load()
     assert settings.database_url == "sqlite+aiosqlite:///debrief.db"
-    assert settings.followup_delays == [timedelta(hours=24), timedelta(days=7)]
+    assert parse_schedule(settings.debrief_followups) == [timedelta(hours=24), timedelta(days=7)]
     assert settings.debrief_min_group == 5 and settings.port == 3978
     assert settings.quiet_hours == (time(21), time(8))
     assert not settings.slack_enabled and not settings.teams_authenticated
@@ -33,7 +33,7 @@ def test_values_come_from_the_environment(monkeypatch):
     settings = Settings.load()
     assert settings.database_url == "postgresql+asyncpg://root@db/debrief"
     assert settings.debrief_wellbeing_officers == ["U1", "officer@trust.nhs.uk"]
-    assert settings.followup_delays == [timedelta(seconds=2), timedelta(seconds=4)]
+    assert parse_schedule(settings.debrief_followups) == [timedelta(seconds=2), timedelta(seconds=4)]
 
 
 @pytest.mark.parametrize(

@@ -178,7 +178,7 @@ Listener = Callable[..., Awaitable[None]]
 BOLT_ARGS = ("ack", "body", "client", "context", "respond")
 
 
-def _where(body: Mapping[str, Any]) -> str:
+def where(body: Mapping[str, Any]) -> str:
     if "command" in body:
         return f"command {body.get('command')}"
     if body.get("type") == "view_submission":
@@ -204,11 +204,12 @@ def listener(func: Listener) -> Listener:
         try:
             await func(**{name: value for name, value in given.items() if name in wanted})
         except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
-            message = explain(error, _where(body))
+            message = explain(error, where(body))
             await deliver(message, ack=ack, body=body, client=client, respond=respond)
         finally:
             if ack.response is None and body.get("type") != "event_callback" and "event" not in body:
                 await ack()
 
     run.__name__ = run.__qualname__ = func.__name__
+    run.__module__ = func.__module__
     return run

@@ -57,22 +57,11 @@ class Services:
             email = roster.email_of(await roster.member(turn_context, sender.id))
         await self.references.remember_turn(activity, email)
 
-    async def is_officer(self, turn_context: TurnContext) -> bool:
-        """A wellbeing officer, by Teams id, Azure AD object id or (looked up only if needed) e-mail."""
-        sender = turn_context.activity.from_property
-        if await self.core.is_officer_async(sender.id, sender.aad_object_id):
-            return True
-        if not await self.core.officers.any_email():
-            return False
-        account = await roster.member(turn_context, sender.id)
-        return await self.core.is_officer_async(roster.email_of(account))
-
     async def identities(self, turn_context: TurnContext) -> list[str]:
         """Every id of the sender that a list of supporters may use (e-mail looked up only if needed)."""
         sender = turn_context.activity.from_property
         ids = [sender.id, sender.aad_object_id or ""]
-        people = [*self.core.settings.debrief_wellbeing_officers, *self.core.settings.debrief_peer_supporters]
-        if any("@" in person for person in people) or await self.core.officers.any_email():
+        if await self.core.support.lists_emails():
             ids.append(roster.email_of(await roster.member(turn_context, sender.id)) or "")
         return [identity for identity in ids if identity]
 

@@ -59,13 +59,6 @@ class Decision:
         return self.action == Action.SEND_LATE
 
 
-def due_times(started_at: datetime, schedule: str) -> dict[str, datetime]:
-    """Each stage's nominal due time, keyed by the stage names that `Debriefs.start` stores."""
-    from bot.settings import format_duration
-
-    return {format_duration(delay): started_at + delay for delay in parse_schedule(schedule)}
-
-
 def stage_index(schedule: str, stage: str) -> tuple[list[timedelta], int]:
     """The schedule's delays and the position of `stage` in it (matched by duration: 1d is 24h)."""
     delays = parse_schedule(schedule)

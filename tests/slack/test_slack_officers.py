@@ -11,7 +11,7 @@ async def test_an_officer_adds_another_who_then_sees_the_summary(slack_app: Slac
     await slack.command("/debrief", f"officers add <@{STAFF[1]}|sam>", user_id=OFFICER)
     await fake.wait_for("response_url")
     assert "is now a wellbeing officer" in fake.last("response_url")["text"]
-    assert await core.is_officer_async(STAFF[1])
+    assert await core.officers.is_officer(STAFF[1])
 
     await slack.command("/debrief", "summary", user_id=STAFF[1])
     await fake.wait_for("response_url", 2)
@@ -21,7 +21,7 @@ async def test_an_officer_adds_another_who_then_sees_the_summary(slack_app: Slac
     await slack.command("/debrief", f"officers remove <@{STAFF[1]}>", user_id=OFFICER)
     await fake.wait_for("response_url", 3)
     assert "no longer" in fake.last("response_url")["text"]
-    assert not await core.is_officer_async(STAFF[1])
+    assert not await core.officers.is_officer(STAFF[1])
 
 
 async def test_a_non_officer_gets_nothing(slack_app: SlackApp) -> None:
@@ -31,7 +31,7 @@ async def test_a_non_officer_gets_nothing(slack_app: SlackApp) -> None:
     assert "didn't recognise" in shown  # as for any unknown word: the command's existence is not confirmed
     listing = await slack.command("/debrief", "officers", user_id=STAFF[0])
     assert OFFICER not in str(listing.json())
-    assert not await core.is_officer_async(STAFF[0])
+    assert not await core.officers.is_officer(STAFF[0])
     assert await core.officers.added() == []
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
 from adapters.slack.errors import deliver, listener
 from adapters.slack.ids import Action
 from adapters.slack.messaging import post_closing, post_results
@@ -23,6 +24,7 @@ from bot import wording
 from bot.core import Core
 from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed
 from bot.models import Debrief, DebriefStatus
+from bot.officers import Role
 from bot.scripts import DEBRIEF_STAGE
 
 log = logging.getLogger("debrief.slack")
@@ -112,8 +114,9 @@ async def close(ack, body, client, core: Core, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.ANSWER)(answer)
-    app.action(Action.ADD_ACTION_POINT)(add_action_point)
-    app.action(Action.RESOURCES)(resources)
-    app.action(Action.POST_RESULTS)(post_team_results)
-    app.action(Action.CLOSE)(close)
+    # anyone may tap; the core refuses what is not theirs (a debrief they are not in, closing it if not the lead)
+    app.action(Action.ANSWER, middleware=[Requires(Role.ANYONE)])(answer)
+    app.action(Action.ADD_ACTION_POINT, middleware=[Requires(Role.ANYONE)])(add_action_point)
+    app.action(Action.RESOURCES, middleware=[Requires(Role.ANYONE)])(resources)
+    app.action(Action.POST_RESULTS, middleware=[Requires(Role.ANYONE)])(post_team_results)
+    app.action(Action.CLOSE, middleware=[Requires(Role.ANYONE)])(close)

@@ -1,20 +1,25 @@
-"""`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief help`.
+"""`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief requests`, `/debrief notes`,
+`/debrief officers`, `/debrief help`.
 
-Opening a modal comes first: the trigger id lives 3 seconds and works once,
-so `ack()` and `views.open` happen before any database work.
+One listener per word that needs a role (`summary`, `requests`, `notes`, `officers`),
+each declaring it (`adapters.slack.access`), then one for the rest. Opening a
+modal comes first: the trigger id lives 3 seconds and works once, so `ack()`
+and `views.open` happen before any database work.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
 from adapters.slack.errors import listener
 from adapters.slack.ids import Action
 from adapters.slack.listeners import notes, queue
+from adapters.slack.listeners.followups import NOT_A_SUPPORTER
 from adapters.slack.metadata import Origin
-from adapters.slack.people import is_officer
 from adapters.slack.render.checkin import screen_blocks
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
@@ -23,7 +28,8 @@ from bot import wording
 from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
-from bot.notes import period_of
+from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
+from bot.officers import Role
 from bot.support import audience_choices
 
 COMMAND = "/debrief"
@@ -50,10 +56,23 @@ def _origin(body: dict) -> Origin:
     return Origin(channel=body["channel_id"], team=body.get("team_id") or body.get("enterprise_id") or "unknown")
 
 
+def _first_word(body: dict) -> str:
+    words = (body.get("text") or "").strip().lower().split()
+    return words[0] if words else "start"
+
+
+def said(word: str) -> Callable[[dict], Awaitable[bool]]:
+    """A Bolt matcher: the command's first word is `word`."""
+    async def matches(body: dict) -> bool:
+        return _first_word(body) == word
+
+    return matches
+
+
 @listener
 async def debrief_command(ack, body, client, core: Core, respond) -> None:
-    words = (body.get("text") or "").strip().lower().split()
-    word = words[0] if words else "start"
+    """Every word that needs no role (and any word not known, or not for this person)."""
+    word = _first_word(body)
     if word == "start":
         await ack()
         form = setup_modal(core.library, _origin(body), audiences=audience_choices(core.resources))
@@ -61,20 +80,6 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     elif word == "skip":
         await ack()
         await client.views_open(trigger_id=body["trigger_id"], view=skip_modal(_origin(body)))
-    elif word == "summary":
-        await ack()
-        await _summary(body, client, core, respond)
-    elif word == "requests":
-        await ack()
-        await queue.show(body, client, core, respond)
-    elif word == "notes":  # officers only: checked in notes.show (OFFICERS_ONLY)
-        await ack()
-        workspace = body.get("team_id") or body.get("enterprise_id") or ""
-        days = period_of(words[1] if len(words) > 1 else None)  # `/debrief notes 7d`, `90d`; 30 days by default
-        await notes.show(core, client, body["user_id"], workspace, body["trigger_id"], days)
-    elif word == "officers" and await is_officer(core, client, body["user_id"]):
-        await ack()
-        await _officers(body, core, respond)
     elif word == "help":
         await ack(blocks=to_dicts([section(HELP)]), text="How /debrief works", response_type="ephemeral")
     elif asks_for_help(body.get("text"), core.library.crisis_phrases):  # "/debrief I need help": crisis lines at once
@@ -89,10 +94,9 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
         )
 
 
-async def _summary(body: dict, client, core: Core, respond) -> None:
-    if not await is_officer(core, client, body["user_id"]):
-        await respond(text=NOT_AN_OFFICER, response_type="ephemeral")
-        return
+@listener
+async def summary(ack, body, core: Core, respond) -> None:
+    await ack()
     blocks = await officer_summary(core, body.get("team_id"))
     await respond(blocks=to_dicts(blocks), text="Wellbeing summary", response_type="ephemeral")
 
@@ -106,8 +110,10 @@ MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>|^([A-Za-z0-9._%+-]+@[A-Za-z0-9
 OFFICERS_HELP = "`/debrief officers add @someone`, `/debrief officers remove @someone`, or `/debrief officers` to list them."
 
 
-async def _officers(body: dict, core: Core, respond) -> None:
-    """`/debrief officers [add|remove @user]`: officers only (a non-officer was told the command is unknown)."""
+@listener
+async def officers(ack, body, core: Core, respond) -> None:
+    """`/debrief officers [add|remove @user]`: officers only (a non-officer is told the command is unknown)."""
+    await ack()
     words = (body.get("text") or "").split()
     verb = words[1].lower() if len(words) > 1 else "list"
     if verb == "list":
@@ -135,5 +141,12 @@ async def _officers(body: dict, core: Core, respond) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.command(COMMAND)(debrief_command)
-    app.action(Action.EXPORT)(export_tapped)
+    app.command(COMMAND, matchers=[said("summary")], middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER)])(summary)
+    app.command(COMMAND, matchers=[said("requests")],
+                middleware=[Requires(Role.SUPPORTER, NOT_A_SUPPORTER)])(queue.show)
+    app.command(COMMAND, matchers=[said("notes")],
+                middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)])(notes.notes_command)
+    app.command(COMMAND, matchers=[said("officers")], middleware=[Requires(Role.OFFICER)])(officers)
+    app.command(COMMAND, middleware=[Requires(Role.ANYONE)])(debrief_command)
+    # the link is signed and expires, and only officers are shown it; the tap only needs its ack
+    app.action(Action.EXPORT, middleware=[Requires(Role.ANYONE)])(export_tapped)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
 from adapters.slack.errors import cause, explain, listener, log
-from adapters.slack.people import is_officer
+from adapters.slack.people import identities
 from adapters.slack.render.home import home_view, unavailable_home
 from adapters.slack.summary import officer_summary
 from bot.core import Core
+from bot.officers import Role
 
 
 @listener
@@ -29,7 +31,7 @@ async def home_opened(body, client, core: Core) -> None:
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))
         return
     summary = None
-    if await is_officer(core, client, user):
+    if await core.support.allows(Role.OFFICER, *await identities(core, client, user)):  # only an officer sees it
         try:  # fresh chart and export links on every open
             summary = await officer_summary(core, workspace)
         except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
@@ -38,4 +40,4 @@ async def home_opened(body, client, core: Core) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(home_opened)
+    app.event("app_home_opened", middleware=[Requires(Role.ANYONE)])(home_opened)

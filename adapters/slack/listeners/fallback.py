@@ -11,6 +11,9 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
+from bot.officers import Role
+
 log = logging.getLogger("debrief.slack")
 ANYTHING = re.compile(".*")
 
@@ -32,7 +35,7 @@ async def unknown_shortcut(ack, body) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ANYTHING)(unknown_action)
-    app.view(ANYTHING)(unknown_view)
-    app.view_closed(ANYTHING)(unknown_view)
-    app.shortcut(ANYTHING)(unknown_shortcut)
+    app.action(ANYTHING, middleware=[Requires(Role.ANYONE)])(unknown_action)
+    app.view(ANYTHING, middleware=[Requires(Role.ANYONE)])(unknown_view)
+    app.view_closed(ANYTHING, middleware=[Requires(Role.ANYONE)])(unknown_view)
+    app.shortcut(ANYTHING, middleware=[Requires(Role.ANYONE)])(unknown_shortcut)

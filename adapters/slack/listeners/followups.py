@@ -18,7 +18,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.errors import cause, explain, form_errors, listener
+from adapters.slack.access import IDENTITIES, Requires
+from adapters.slack.errors import explain, form_errors, listener
 from adapters.slack.ids import Action, Callback, TalkBlock
 from adapters.slack.listeners.actions import ref_of
 from adapters.slack.messenger import PLATFORM
@@ -37,10 +38,16 @@ from bot import wording
 from bot.core import Core
 from bot.errors import IdentifierFound, InvalidAnswer, NotFound
 from bot.identifiers import screen
+from bot.officers import Role
 from bot.port import SupportNotice
-from bot.support import PREFERRED_TIME_LENGTH
+from bot.support import ONLY_THE_TEAM, PREFERRED_TIME_LENGTH
 
 log = logging.getLogger("debrief.slack")
+
+NOT_A_SUPPORTER = (
+    "Support requests are for the wellbeing team, so I can't show them here. "
+    "If you'd like support yourself, my *Home* tab lists who to contact."
+)
 
 SENDING = "⏳ Letting the wellbeing team know…"
 
@@ -115,29 +122,15 @@ async def stop_followups(ack, body, client, core: Core) -> None:
 # --- "I'll take it" (wellbeing officers and peer supporters) ----------------------------------------
 
 
-async def identities(core: Core, client, user: str) -> list[str]:
-    """The ids the wellbeing lists may name this person by: the Slack id, and the e-mail when a list holds one."""
-    peers = core.settings.debrief_peer_supporters
-    if not any("@" in person for person in peers) and not await core.officers.any_email():
-        return []
-    try:
-        info = await client.users_info(user=user)
-    except Exception as error:  # noqa: BLE001 - best effort: one log line, never fatal
-        log.warning("could not look up a user's e-mail to check the wellbeing lists: %s", cause(error))
-        return []
-    email = ((info.get("user") or {}).get("profile") or {}).get("email")
-    return [str(email)] if email else []
-
-
 @listener
-async def claim(ack, body, client, core: Core) -> None:
+async def claim(ack, body, client, context, core: Core) -> None:
     await ack()
     actions = body.get("actions") or []
     if not actions:
         raise StaleRequest("no action in the payload")
     ref = SupportRef.load(actions[0].get("value"))
     user = str(body["user"]["id"])
-    known = await identities(core, client, user)
+    known = context[IDENTITIES]
     request = await core.support.claim(ref.request, user, *known)
     label = None
     if request.debrief_id is not None:
@@ -152,7 +145,7 @@ async def claim(ack, body, client, core: Core) -> None:
         user=request.user,
         preferred_time=request.preferred_time,
         debrief_label=label,
-        recipient_role="wellbeing officer" if await core.is_officer_async(user, *known) else "peer supporter",
+        recipient_role="wellbeing officer" if await core.officers.is_officer(*known) else "peer supporter",
     )
     container = body.get("container") or {}
     channel, ts = container.get("channel_id") or (body.get("channel") or {}).get("id"), container.get("message_ts")
@@ -164,7 +157,7 @@ async def claim(ack, body, client, core: Core) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.TALK)(talk)
-    app.view(Callback.TALK)(talk_submitted)
-    app.action(Action.STOP_FOLLOWUPS)(stop_followups)
-    app.action(Action.CLAIM_SUPPORT)(claim)
+    app.action(Action.TALK, middleware=[Requires(Role.ANYONE)])(talk)
+    app.view(Callback.TALK, middleware=[Requires(Role.ANYONE)])(talk_submitted)
+    app.action(Action.STOP_FOLLOWUPS, middleware=[Requires(Role.ANYONE)])(stop_followups)  # the core: only their own
+    app.action(Action.CLAIM_SUPPORT, middleware=[Requires(Role.SUPPORTER, ONLY_THE_TEAM)])(claim)

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.access import Requires
 from adapters.slack.errors import explain, first_input_block, form_errors, listener
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
@@ -26,6 +27,7 @@ from bot import wording
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
+from bot.officers import Role
 from bot.support import audience_choices
 
 log = logging.getLogger("debrief.slack")
@@ -149,7 +151,7 @@ async def skip_submitted(ack, body, core: Core) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.view(Callback.ANSWER)(answer_submitted)  # first: the most frequent request of all
-    app.view(Callback.SETUP)(setup_submitted)
-    app.view(Callback.ACTION_POINT)(action_point_submitted)
-    app.view(Callback.SKIP)(skip_submitted)
+    app.view(Callback.ANSWER, middleware=[Requires(Role.ANYONE)])(answer_submitted)  # first: the most frequent request of all
+    app.view(Callback.SETUP, middleware=[Requires(Role.ANYONE)])(setup_submitted)
+    app.view(Callback.ACTION_POINT, middleware=[Requires(Role.ANYONE)])(action_point_submitted)
+    app.view(Callback.SKIP, middleware=[Requires(Role.ANYONE)])(skip_submitted)

@@ -19,12 +19,10 @@ from adapters.teams.cards.common import (
     container,
     date_input,
     dialog_button,
-    heading,
     submit,
     text,
     text_input,
     toggle,
-    user_text,
     warning,
 )
 from adapters.teams.cards.support import resources_elements
@@ -36,7 +34,7 @@ from adapters.teams.ids import (
     question_input,
     share_input,
 )
-from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
+from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.scripts import ChoiceQuestion, Library, Question, ResourceSet, ScaleQuestion, Script, TextQuestion
 from bot.support import resources_for_person
 from bot.wording import in_danger
@@ -211,10 +209,6 @@ def _script_title(script: Script) -> str:
     return f"{script.title} \u00b7 {script.minutes} min"
 
 
-def max_participants_problem() -> str:
-    return f"A debrief can have at most {MAX_PARTICIPANTS} people."
-
-
 # --- anonymous answers -------------------------------------------------------------------------
 
 
@@ -357,11 +351,3 @@ def setup_done_dialog(unknown: int = 0, channel: str | None = None, note: str | 
     if unknown:
         paragraphs.append(f"{unknown} of the people you picked are no longer here, so I left them out.")
     return notice_dialog(*paragraphs)
-
-
-def talked_about(label: str | None) -> list[Element]:
-    return [user_text(label, limit=150, prefix="Debrief: ", subtle=True)] if label else []
-
-
-def heading_dialog(title: str, *paragraphs: str) -> dict[str, Any]:
-    return card([heading(title), *[text(p) for p in paragraphs]], [submit("Done", Verb.DONE)])

@@ -1,19 +1,23 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`, `help`.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`,
+`help`; and anything else that asks for help or uses crisis words gets the crisis lines.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
 Teams cannot open a dialog from a typed message, so `debrief` and `skip`
-answer with a small card whose button opens it.
+answer with a small card whose button opens it. `COMMANDS` is the table of
+words, each handler declaring the role it needs (`adapters.teams.access`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
+from adapters.teams.access import Unrecognised, requires
 from adapters.teams.cards.common import card
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.notes import notes_card
@@ -24,18 +28,18 @@ from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot import wording
 from bot.care import asks_for_help
-from bot.notes import NOTES_DAYS, period_of
+from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
+from bot.notes import period_of
+from bot.officers import Role
 from bot.overview import officer_summary
 
 _TAGS = re.compile(r"<[^>]*>")
 NOT_AN_OFFICER = ("The summary is for the wellbeing team, so I can't show it here. "
                   "If you'd like support yourself, any debrief card has a Support resources button.")
 SENT_PRIVATELY = "I've sent the summary to you in our private chat."
-NOT_FOR_YOU = ("The notes written for the wellbeing team are for wellbeing officers only. "
-               "If you'd like support yourself, type **help**.")
+OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief in Teams' apps) and type **summary** there."
 NOTES_SENT_PRIVATELY = "I've sent the notes to you in our private chat."
 NOTES_OPEN_A_CHAT = "The notes are private. Open a chat with me (search for Debrief in Teams' apps) and type **notes** there."
-OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief in Teams' apps) and type **summary** there."
 
 START_WORDS = {"debrief", "start", "start debrief", "debrief start", "new debrief", "start a debrief"}
 
@@ -65,61 +69,82 @@ def command_of(turn_context: TurnContext) -> str:
     return words.rstrip(".!?")
 
 
+HELP_WORDS = {"help", "hi", "hello", ""}
+
+
 async def handle(services: Services, turn_context: TurnContext) -> None:
     words = command_of(turn_context)
-    personal = is_personal(turn_context.activity)
     if words in START_WORDS or words.startswith("debrief "):
         words = words.removeprefix("debrief ").strip() if words.startswith("debrief ") else "start"
-    if words in START_WORDS:
-        await turn_context.send_activity(services.messaging.activity(start_card(), "Start a debrief"))
-    elif words == "skip":
-        await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
-    elif words == "summary":
-        await summary(services, turn_context)
-    elif words == "requests":
-        await queue.show(services, turn_context)
-    elif words.split()[:1] == ["notes"]:  # officers only (OFFICERS_ONLY, checked in `notes`); `notes 7d`, `90d`
-        await notes(services, turn_context, period_of(words.split()[1] if len(words.split()) > 1 else None))
-    elif words.split()[:1] == ["officers"] and await services.is_officer(turn_context):
-        await officers.handle(services, turn_context, words)
-    elif words in ("help", "hi", "hello", ""):
-        await turn_context.send_activity(services.messaging.activity(
-            help_card(not personal, resources=services.core.resources), "How Debrief works"))
-    elif asks_for_help(words, services.core.library.crisis_phrases):  # "I need help": the crisis lines, at once
-        core = services.core
-        screen = wording.help_reply(core.resources, await core.support.available())
-        talk = [talk_button({})] if screen.talk else []
-        await turn_context.send_activity(services.messaging.activity(card(screen_elements(screen), talk), "Support"))
-    else:
+    key = "start" if words in START_WORDS else "help" if words in HELP_WORDS else words
+    if words.split()[:1] in (["officers"], ["notes"]):  # `officers add @someone`, `notes 7d`
+        key = words.split()[0]
+    handler = COMMANDS.get(key)
+    try:
+        if handler is None:
+            if asks_for_help(words, services.core.library.crisis_phrases):  # "I need help": crisis lines at once
+                await crisis_lines(services, turn_context, words)
+                return
+            raise Unrecognised(key)
+        await handler(services, turn_context, words)
+    except Unrecognised:
         await turn_context.send_activity(MessageFactory.text("I didn't recognise that. Here's what I can do:"))
-        await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+        await COMMANDS["help"](services, turn_context, words)
 
 
-OFFICERS_ONLY = "wellbeing officer"
-"""Who may read the notes written for the wellbeing team: checked in `notes`, and again by the core."""
+async def start(services: Services, turn_context: TurnContext, words: str) -> None:
+    await turn_context.send_activity(services.messaging.activity(start_card(), "Start a debrief"))
 
 
-async def notes(services: Services, turn_context: TurnContext, days: int = NOTES_DAYS) -> None:
-    """`notes`: the notes written for the wellbeing team, privately, for officers only."""
-    if not await services.is_officer(turn_context):
-        await turn_context.send_activity(MessageFactory.text(NOT_FOR_YOU))
-        return
+async def skip(services: Services, turn_context: TurnContext, words: str) -> None:
+    await turn_context.send_activity(services.messaging.activity(skip_start_card(), "No debrief this time"))
+
+
+async def help_(services: Services, turn_context: TurnContext, words: str) -> None:
+    """What the bot does, and the support contacts, crisis lines first (a dead end otherwise: "type help")."""
+    personal = is_personal(turn_context.activity)
+    await turn_context.send_activity(services.messaging.activity(
+        help_card(not personal, resources=services.core.resources), "How Debrief works"))
+
+
+async def crisis_lines(services: Services, turn_context: TurnContext, words: str) -> None:
+    """A message the bot did not understand that asks for help: the crisis lines, and the offer of a person."""
+    core = services.core
+    screen = wording.help_reply(core.resources, await core.support.available())
+    talk = [talk_button({})] if screen.talk else []
+    await turn_context.send_activity(services.messaging.activity(card(screen_elements(screen), talk), "Support"))
+
+
+async def notes(services: Services, turn_context: TurnContext, words: str) -> None:
+    """`notes`, `notes 7d`: the notes written for the wellbeing team, sent privately (officers only)."""
+    parts = words.split()
     shown = await services.core.notes.view(
         turn_context.activity.from_property.id, *await services.identities(turn_context), platform=PLATFORM,
-        workspace=workspace_of(turn_context), days=days,
+        workspace=workspace_of(turn_context), days=period_of(parts[1] if len(parts) > 1 else None),
     )
     await services.messaging.reply_privately(turn_context, notes_card(shown), "Notes for the wellbeing team",
                                              sent=NOTES_SENT_PRIVATELY, open_a_chat=NOTES_OPEN_A_CHAT)
 
 
-async def summary(services: Services, turn_context: TurnContext) -> None:
-    if not await services.is_officer(turn_context):
-        await turn_context.send_activity(MessageFactory.text(NOT_AN_OFFICER))
-        return
+async def summary(services: Services, turn_context: TurnContext, words: str) -> None:
     core = services.core
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
     shown = await officer_summary(core, workspace_of(turn_context), base, platform=PLATFORM)
-    card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)
-    await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
+    overview = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)
+    await services.messaging.reply_privately(turn_context, overview, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
+
+
+Command = Callable[[Services, TurnContext, str], Awaitable[None]]
+
+COMMANDS: dict[str, Command] = {
+    "start": requires(Role.ANYONE)(start),
+    "skip": requires(Role.ANYONE)(skip),
+    "summary": requires(Role.OFFICER, NOT_AN_OFFICER)(summary),
+    "requests": requires(Role.SUPPORTER, queue.NOT_A_SUPPORTER)(queue.show),
+    "notes": requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)(notes),
+    "officers": requires(Role.OFFICER)(officers.handle),  # refused: an unknown word, as for anyone else
+    "help": requires(Role.ANYONE)(help_),
+}
+"""Each word and the role it needs (`adapters.teams.access`); a word not here is unknown."""

@@ -13,33 +13,37 @@ from collections.abc import Awaitable, Callable
 
 from botbuilder.core import InvokeResponse, TurnContext
 
+from adapters.teams.access import requires
 from adapters.teams.errors import explain
 from adapters.teams.handlers import answers, respond, setup, skip, support, team
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
 from adapters.teams.services import Services
+from bot.officers import Role
 
 Handler = Callable[[Services, TurnContext, ButtonData, dict[str, str]], Awaitable[InvokeResponse]]
 
 FETCH: dict[Verb, Handler] = {
-    Verb.SETUP: setup.fetch,
-    Verb.ANSWER: answers.fetch,
-    Verb.ACTION_POINT: team.action_point_fetch,
-    Verb.RESULTS: team.results_fetch,
-    Verb.CLOSE: team.close_fetch,
-    Verb.RESOURCES: support.resources_fetch,
-    Verb.TALK: support.talk_fetch,
-    Verb.SKIP: skip.fetch,
+    Verb.SETUP: requires(Role.ANYONE)(setup.fetch),
+    Verb.ANSWER: requires(Role.ANYONE)(answers.fetch),
+    Verb.ACTION_POINT: requires(Role.ANYONE)(team.action_point_fetch),
+    Verb.RESULTS: requires(Role.ANYONE)(team.results_fetch),
+    Verb.CLOSE: requires(Role.ANYONE)(team.close_fetch),
+    Verb.RESOURCES: requires(Role.ANYONE)(support.resources_fetch),
+    Verb.TALK: requires(Role.ANYONE)(support.talk_fetch),
+    Verb.SKIP: requires(Role.ANYONE)(skip.fetch),
 }
+"""Each dialog and the role it needs (`adapters.teams.access`): anyone may open one; the core
+refuses what is not theirs (a debrief they are not in, closing it if not the lead)."""
 
 SUBMIT: dict[Verb, Handler] = {
-    Verb.SETUP: setup.submit,
-    Verb.ANSWER: answers.submit,
-    Verb.ACTION_POINT: team.action_point_submit,
-    Verb.RESULTS: team.results_submit,
-    Verb.CLOSE: team.close_submit,
-    Verb.TALK: support.talk_submit,
-    Verb.SKIP: skip.submit,
+    Verb.SETUP: requires(Role.ANYONE)(setup.submit),
+    Verb.ANSWER: requires(Role.ANYONE)(answers.submit),
+    Verb.ACTION_POINT: requires(Role.ANYONE)(team.action_point_submit),
+    Verb.RESULTS: requires(Role.ANYONE)(team.results_submit),
+    Verb.CLOSE: requires(Role.ANYONE)(team.close_submit),
+    Verb.TALK: requires(Role.ANYONE)(support.talk_submit),
+    Verb.SKIP: requires(Role.ANYONE)(skip.submit),
 }
 
 

@@ -3,7 +3,7 @@
 The Teams side of `bot.officers`, as `/debrief officers` is Slack's. Only an
 officer gets an answer; anyone else is told the word is unknown, as for any
 other word, so the command's existence is not confirmed. The person is the
-one @mentioned besides the bot (their Teams id, as `is_officer` checks it),
+one @mentioned besides the bot (their Teams id, as the role check reads it),
 or an e-mail address typed out. The answer is private: here in a personal
 chat, else sent to the officer's own chat. Every change is audited by the core.
 """
@@ -38,7 +38,7 @@ def person_named(turn_context: TurnContext) -> tuple[str, str] | None:
 
 
 async def handle(services: Services, turn_context: TurnContext, words: str) -> None:
-    """`words`: the command, lower case (`officers`, `officers add ...`); the caller checked they are an officer."""
+    """`words`: the command, lower case (`officers`, `officers add ...`)."""
     core = services.core
     verb = words.split()[1] if len(words.split()) > 1 else "list"
     if verb == "list":

@@ -3,14 +3,15 @@
 Officers (configured or added) and peer supporters get the open and
 taken-on requests of this tenant in their personal chat (typed in a channel,
 it is sent there privately, as the summary is); anyone else gets the same
-kind refusal as the summary. "I'll take it" and "Done" go through
+kind refusal as the summary (the role is declared where these handlers are
+put in the command and button tables). "I'll take it" and "Done" go through
 `bot.support` (audited there) and redraw the card in place; a tap that came
 too late gets a kind line on top, not an error.
 """
 
 from __future__ import annotations
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 
 from adapters.teams.cards.queue import queue_card, queue_fallback
 from adapters.teams.metadata import ButtonData, StaleRequest
@@ -24,11 +25,9 @@ OPEN_A_CHAT = ("The support requests are private. Open a chat with me (search fo
                "and type **requests** there.")
 
 
-async def show(services: Services, turn_context: TurnContext) -> None:
+async def show(services: Services, turn_context: TurnContext, words: str) -> None:
+    """`requests`."""
     known = await services.identities(turn_context)
-    if not await services.core.support.is_supporter(*known):
-        await turn_context.send_activity(MessageFactory.text(NOT_A_SUPPORTER))
-        return
     card, fallback = await _queue(services, turn_context, known, None)
     await services.messaging.reply_privately(turn_context, card, fallback, sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
 
