@@ -67,7 +67,10 @@ async def test_a_note_reaches_the_officers_notes_view_and_only_there(slack_app: 
     await slack_app.slack.event({"type": "app_home_opened", "user": STAFF[0], "tab": "home"})
     await fake.wait_for("views.publish", where=lambda args: args["user_id"] == STAFF[0])
     assert Action.NOTES not in json.dumps(fake.last("views.publish")["view"])
-    refused = await notes_shown(slack_app, STAFF[0])
+    responses = len(fake.calls_to("response_url"))
+    await slack_app.slack.command("/debrief", "notes", user_id=STAFF[0])
+    await fake.wait_for("response_url", responses + 1)
+    refused = str(fake.last("response_url"))
     assert "for wellbeing officers only" in refused and WORRY not in refused
     notes_views = [args for args in fake.calls_to("views.update") if WORRY in json.dumps(args)]
     assert notes_views and all(args["view"]["title"]["text"] == "Notes for the team" for args in notes_views)
