@@ -1,10 +1,11 @@
 """Support: the resources a person is shown, and the one identified path.
 
-Resources per profession, kept simple on purpose: the bot does not know a
-participant's profession (it never asks, and guessing from a directory
-would be wrong and intrusive). So everyone sees every resource that is for
-everyone, and the profession-specific ones too, each labelled with whom it
-is for ("For doctors and medical students only"). A person skips what is
+Resources per nation and profession, kept simple on purpose: the bot does
+not know a participant's profession (it never asks, and guessing from a
+directory would be wrong and intrusive). So everyone sees every resource,
+each tagged one labelled with whom it is for ("In England, for doctors and
+dentists only"). The lead may say in the set-up who the team is (optional,
+one tap): contacts for them are then listed first. A person skips what is
 not for them; nobody has to disclose anything to see the right line.
 
 Support requests: a person chose "I'd like to talk to someone". This is the
@@ -12,10 +13,14 @@ only place the bot links a person to the wellbeing team by name, and only
 because they asked: `request` stores a `SupportRequest` (audited) and sends
 a direct message to each wellbeing officer (DEBRIEF_WELLBEING_OFFICERS and
 those added with `/debrief officers add`) and peer supporter
-(DEBRIEF_PEER_SUPPORTERS) with the person's id and preferred time. Officers and peer supporters list, claim and close requests; claiming
-and closing are audited. Nothing here touches answers.
+(DEBRIEF_PEER_SUPPORTERS) with the person's id and preferred time. Officers
+and peer supporters list, claim and close requests; claiming and closing are
+audited. A request nobody has taken on within DEBRIEF_SUPPORT_RESPONSE is
+sent again to all of them and to DEBRIEF_SUPPORT_ONCALL (`escalate`, run
+once by the dispatcher from the `support_escalations` outbox); when nobody
+at all could be told, the person is, and the operator sees a metric and a
+log line. Nothing here touches answers.
 """
-
 from __future__ import annotations
 
 import asyncio
