@@ -37,6 +37,7 @@ from bot.port import Messenger
 from bot.schema import SchemaTooNew, ensure_schema
 from bot.settings import Settings
 from bot.supervisor import Job, supervise
+from bot.support import startup_notes
 
 log = logging.getLogger("debrief.server")
 
@@ -114,6 +115,7 @@ def create_app(
             "Teams: off (/api/messages not served). Set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to turn it on, "
             "or DEBRIEF_TEAMS_LOCAL=true for local mode on this machine."
         )
+    state.enabled += startup_notes(core.resources, bool(settings.debrief_resources))
     if housekeeping:
         state.background.append(("answer-key expiry", _expire_keys_forever))
     if followups and state.messengers:

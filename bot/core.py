@@ -9,10 +9,11 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.debriefs import Debriefs
 from bot.links import Links
+from bot.notes import Notes
 from bot.officers import Officers
 from bot.results import Results
 from bot.scripts import Library, ResourceSet
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.support import Support
 from bot.tallies import Tallies
 from bot.wellbeing import Wellbeing
@@ -38,7 +39,7 @@ class Core:
             database=database,
             library=library,
             debriefs=Debriefs(database, library, settings, clock),
-            results=Results(database, library, settings.debrief_min_group),
+            results=Results(database, library, settings.debrief_min_group, settings.debrief_team_distress),
             clock=clock,
         )
 
@@ -49,8 +50,20 @@ class Core:
 
     @property
     def resources(self) -> ResourceSet:
-        """The support resources for the configured region (DEBRIEF_RESOURCES)."""
-        return self.library.resources_for(self.settings.debrief_resources)
+        """The support resources for the configured region (DEBRIEF_RESOURCES; unset: the international set)."""
+        try:
+            return self.library.resources_for(self.settings.resources_region)
+        except KeyError:
+            known = ", ".join(sorted(self.library.resource_sets))
+            raise SettingsError(
+                f"DEBRIEF_RESOURCES: {self.settings.resources_region!r} is neither a region ({known}) "
+                "nor a resource file (.yml) that exists"
+            ) from None
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The notes written for the wellbeing team, for officers (`bot.notes`)."""
+        return Notes(self.database, self.library, self.settings, self.officers, self.clock)
 
     @cached_property
     def tallies(self) -> Tallies:

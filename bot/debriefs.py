@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.anonymity import batched_count, new_debrief_key, receipt_digest
+from bot.care import Signal, signal
 from bot.clock import Clock, SystemClock
 from bot.db import Database, rowcount
 from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
@@ -42,6 +43,7 @@ from bot.models import (
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
+from bot.support import AUDIENCE_TAG
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
@@ -139,9 +141,19 @@ SINCE_EVENT_LABELS = {
 
 @dataclass(frozen=True)
 class Recorded:
-    """What happened to an anonymous answer: stored, and whether to show crisis help now."""
+    """What happened to an anonymous answer: stored, and what to show its writer now (`bot.care`)."""
 
-    escalate: bool
+    signal: Signal = Signal.NONE
+
+    @property
+    def escalate(self) -> bool:
+        """Crisis lines at once: a rating at or above the threshold, a self-harm answer, crisis words."""
+        return self.signal is Signal.CRISIS
+
+    @property
+    def support(self) -> bool:
+        """Support contacts and the offer to talk: a positive PHQ-2 or GAD-2."""
+        return self.signal is Signal.SUPPORT
 
 
 @dataclass(frozen=True)
@@ -182,8 +194,13 @@ class Debriefs:
         label: str | None = None,
         since_event: str | None = None,
         request_key: str | None = None,
+        audience: Iterable[str] = (),
     ) -> Debrief:
         """Start a debrief and schedule its follow-ups; idempotent on `request_key`.
+
+        `audience`: nations and professions the lead said the team is
+        (`nation:scotland`, `profession:nurse`), for the order of support
+        contacts in check-ins (`bot.support.resources_for_person`).
 
         A retried request (Slack's X-Slack-Retry-Num, a double tap) carries the
         same key and gets the debrief the first one created. `since_event`
@@ -209,6 +226,7 @@ class Debriefs:
             started_at=now,
             key_expires_at=now + _answer_window([delay for _, delay in stages]),
             request_key=request_key,
+            audience=_audience(audience),
         )
         try:
             async with self.database.session() as session:
@@ -387,7 +405,8 @@ class Debriefs:
                 raise NoLongerOpen()
             if not found.member:
                 raise NotAllowed("Only the people invited to this debrief can answer it.")
-            answers, escalate = self._validate(questions, values, shared_ids)
+            answers = self._validate(questions, values, shared_ids)
+            told = signal(questions, values, self.settings.debrief_distress_threshold, self.library.crisis_phrases)
             digest = receipt_digest(self._secret, found.key, stage, user)
             receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
             for answer in answers:
@@ -396,7 +415,7 @@ class Debriefs:
                 _store(connection, receipt, answers)
             except IntegrityError:
                 raise AlreadyAnswered() from None
-            return Recorded(escalate=escalate)
+            return Recorded(told)
 
         return await self.database.write(answering, reads_then_one_write=True)
 
@@ -420,11 +439,10 @@ class Debriefs:
 
     def _validate(
         self, questions: list[Question], values: Mapping[str, object], shared: set[str]
-    ) -> tuple[list[dict[str, object]], bool]:
-        """Check every value against its question; the rows to insert, and whether to escalate."""
+    ) -> list[dict[str, object]]:
+        """Check every value against its question; the rows to insert."""
         problems: dict[str, str] = {}
         answers: list[dict[str, object]] = []
-        escalate = False
         known = {question.id for question in questions}
         for unknown in sorted(set(values) - known):
             problems[unknown] = "This question isn't part of the form."
@@ -440,14 +458,12 @@ class Debriefs:
                 if number is None or not 0 <= number <= 10:
                     problems[question.id] = "Please pick a number from 0 to 10."
                     continue
-                escalate |= question.escalates and number >= self.settings.debrief_distress_threshold
                 answers.append(_answer_row(question.id, number=number))
             elif isinstance(question, ChoiceQuestion):
                 options = {option.value for option in question.options}
                 if value not in options:
                     problems[question.id] = "Please pick one of the options."
                     continue
-                escalate |= value in question.escalate_on
                 answers.append(_answer_row(question.id, choice=str(value)))
             elif isinstance(question, TextQuestion):
                 text = str(value).strip()
@@ -460,7 +476,7 @@ class Debriefs:
         if problems:
             raise InvalidAnswer(problems)
         screen(texts, labels={question.id: question.label for question in questions})  # "in 'What went well', ..."
-        return answers, escalate
+        return answers
 
     # -- action points, closing, skipping ------------------------------------
 
@@ -607,6 +623,17 @@ def _since_event(value: str | None) -> SinceEvent | None:
         return SinceEvent(value)
     except ValueError:
         raise InvalidAnswer({"since_event": "Please pick one of the choices."}) from None
+
+
+def _audience(tags: Iterable[str]) -> str | None:
+    """The set-up's "who is this for" tags, checked (the form offers only the resource file's own)."""
+    chosen = list(dict.fromkeys(tag.strip() for tag in tags if tag and tag.strip()))
+    if len(chosen) > 20 or any(not AUDIENCE_TAG.match(tag) for tag in chosen):
+        raise InvalidAnswer({"audience": "Please pick from the list."})
+    joined = ",".join(chosen)
+    if len(joined) > 255:
+        raise InvalidAnswer({"audience": "Please pick fewer."})
+    return joined or None
 
 
 def _unique(users: Iterable[str]) -> list[str]:

@@ -96,6 +96,11 @@ class Debrief(SQLModel, table=True):
     shown_count: int = Field(default=0, description="answer count last shown in the channel, in batches")
     request_key: str | None = Field(default=None, max_length=255, unique=True, description="idempotency key")
     tallied: bool = Field(default=False, description="its answer window is over and its `StageTally` rows written")
+    audience: str | None = Field(
+        default=None, max_length=255,
+        description="nations and professions the lead said the team is (`nation:scotland,profession:nurse`), "
+        "so that check-ins list the contacts for them first; optional",
+    )
 
 
 class DebriefKey(SQLModel, table=True):
@@ -280,6 +285,26 @@ class SupportRequest(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SupportEscalation(Leased, table=True):
+    """A request to talk must not go unanswered: the outbox row that sends it again if nobody takes it on.
+
+    Written with its request, due DEBRIEF_SUPPORT_RESPONSE later, and claimed
+    by the dispatcher like a follow-up (the same lease columns, `Leased`), so
+    it fires once across replicas. A request taken on by then is skipped.
+    """
+
+    __tablename__ = "support_escalations"
+    __table_args__ = (Index("ix_support_escalations_status_due_at", "status", "due_at"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    request_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("support_requests.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    platform: str = Field(max_length=16)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))
 
 
 class SkippedDebrief(SQLModel, table=True):

@@ -33,7 +33,8 @@ class Overview:
     hidden_note: str = ""
 
 
-def overview(report: Report, days: int) -> Overview:
+def overview(report: Report, days: int, waiting: int | None = None) -> Overview:
+    """The report in words; `waiting`, the true number of requests to talk nobody has taken on, when known."""
     period = period_name(days)
     figures = report.figures
 
@@ -58,6 +59,8 @@ def overview(report: Report, days: int) -> Overview:
         out.facts.append(f"Time from event to debrief: {'; '.join(bands)}")
     out.facts.append(f"People invited to debriefs: {get('invited', DEBRIEF_STAGE)}")
     out.facts.append(f"Action points: {get('action points', 'open')} open, {get('action points', 'done')} done")
+    if waiting is not None:  # those people gave their names to be answered: the true count, never hidden
+        out.facts.append(f"Requests to talk waiting for someone to take them on, now: {waiting}")
     out.facts.append(
         f"Requests to talk to someone: {get('support requests', 'open')} waiting, "
         f"{get('support requests', 'claimed')} taken on, {get('support requests', 'closed')} closed"
@@ -86,9 +89,13 @@ class OfficerSummary:
     chart_urls: dict[str, str]
     """A signed link per chart; empty when the platform cannot reach this server."""
     export_url: str | None
+    waiting: int | None = None
+    """Requests to talk nobody has taken on yet, now: the true count (`Support.waiting`)."""
 
 
-async def officer_summary(core: Core, workspace: str | None, fallback_url: str | None = None) -> OfficerSummary:
+async def officer_summary(
+    core: Core, workspace: str | None, fallback_url: str | None = None, *, platform: str | None = None
+) -> OfficerSummary:
     """The report at this second (so that a chart link rebuilds exactly it), with signed links.
 
     The links go to DEBRIEF_PUBLIC_URL, else to `fallback_url` (Teams local
@@ -98,7 +105,9 @@ async def officer_summary(core: Core, workspace: str | None, fallback_url: str |
     report = await core.wellbeing.report(until, workspace=workspace)
     links = core.links
     charts = {name: links.chart_url(name, workspace, until, fallback_url) for name in KINDS}
+    waiting = await core.support.waiting(platform, workspace) if workspace else None
     return OfficerSummary(
+        waiting=waiting,
         report=report,
         days=SUMMARY_DAYS,
         chart_urls={name: url for name, url in charts.items() if url},

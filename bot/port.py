@@ -105,6 +105,8 @@ class FollowupDelivery:
     script_title: str
     label: str | None = None
     support_available: bool = True
+    emergency: str = "your local emergency number"
+    """The region's emergency number (`ResourceSet.emergency_number`), named on the check-in's first screen."""
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -128,7 +130,22 @@ class SupportNotice:
     preferred_time: str | None
     debrief_label: str | None = None
     recipient_role: str = "wellbeing officer"
-    """"wellbeing officer" or "peer supporter"."""
+    """"wellbeing officer", "peer supporter" or "member of the on-call team" (DEBRIEF_SUPPORT_ONCALL)."""
+    waiting: str | None = None
+    """Set when nobody took the request on in time (`4 hours`): say it is still waiting, and for how long."""
+
+
+@dataclass(frozen=True)
+class RequesterNotice:
+    """A person whose request to talk nobody could be told of: tell them so, with the crisis lines.
+
+    Render `bot.wording.nobody_reached`; send it by direct message to `user`.
+    """
+
+    request_id: uuid.UUID
+    platform: str
+    workspace: str
+    user: str
 
 
 @dataclass(frozen=True)
@@ -158,8 +175,8 @@ class WeeklyDigest:
     """Of them, how many answered the debrief's own questions."""
     distress: tuple[tuple[str, int | None], ...]
     """(band, count) of the debriefs' distress ratings; empty when nobody rated."""
-    support_open: int | None
-    """Requests to talk made in these 7 days and not yet taken on."""
+    support_open: int
+    """Requests to talk not yet taken on, whenever made: the true count, never hidden (those people gave their names)."""
 
 
 @runtime_checkable
@@ -201,6 +218,13 @@ class Messenger(Protocol):
         Return False when `recipient` is not someone on this platform (an id
         of another platform, an unknown e-mail), True once delivered. Raise
         `TransientSendError` or `PermanentSendError` otherwise.
+        """
+        ...
+
+    async def tell_requester(self, notice: RequesterNotice) -> str:
+        """Tell the person who asked to talk that nobody could be reached (`bot.wording.nobody_reached`).
+
+        Return the message reference; raise `TransientSendError` or `PermanentSendError`.
         """
         ...
 

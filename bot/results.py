@@ -5,6 +5,9 @@ than `min_group` is reported as "fewer than N", with no count, mean or
 distribution, because with three people in a room a distribution is a name.
 This is one debrief's view; the officers' overview across debriefs is
 `bot.wellbeing` (suppressed report) worded by `bot.overview`.
+How people are (the distress rating, the colours, the screens) is left out
+of the team's view unless DEBRIEF_TEAM_DISTRESS is on (then the answer form
+says the team will see totals); officers always see it, suppressed.
 Free text appears only when its author chose to share it with the team
 (team view), or in an officer's view only from groups at or above the
 minimum; never beside a name, and sorted, never in the order it arrived.
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from bot.care import is_wellbeing_question
 from bot.db import Database
 from bot.models import Answer, AnswerReceipt, Debrief
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, ScaleQuestion, TextQuestion
@@ -57,10 +61,12 @@ class StageAggregate:
 class Results:
     """A debrief's results (`core.results`); the officers' summary across debriefs is `bot.overview`."""
 
-    def __init__(self, database: Database, library: Library, min_group: int) -> None:
+    def __init__(self, database: Database, library: Library, min_group: int, team_distress: bool = False) -> None:
+        """`team_distress` (DEBRIEF_TEAM_DISTRESS=on): the team's view shows how people are, as totals, too."""
         self.database = database
         self.library = library
         self.min_group = min_group
+        self.team_distress = team_distress
 
     async def stage_aggregate(self, debrief: Debrief, stage: str = DEBRIEF_STAGE, *, for_team: bool = True) -> StageAggregate:
         """One stage of one debrief: the team's view (shared text only) or an officer's."""
@@ -84,6 +90,8 @@ class Results:
             ).all()
         script = self.library.script(debrief.script_id)
         for question in self.library.questions(script, stage):
+            if for_team and not self.team_distress and is_wellbeing_question(question):
+                continue  # in a team of five, a distress band is a guess at a name: officers only, unless switched on
             mine = [row for row in rows if row.question == question.id]
             result = QuestionResult(id=question.id, label=question.label, kind=question.kind, answered=len(mine))
             if isinstance(question, ScaleQuestion):

@@ -171,17 +171,58 @@ class Resource(_Strict):
     url: str | None = Field(default=None, max_length=200)
     crisis: bool = Field(default=False, description="shown at once when someone signals acute distress")
     professions: list[str] = Field(default_factory=list, description="only for these professions; empty: everyone")
+    nations: list[str] = Field(default_factory=list, description="only in these nations (england, scotland...); empty: all")
     placeholder: bool = Field(default=False, description="the operator still has to fill this in")
 
 
 class ResourceSet(_Strict):
     region: str = Field(pattern=_SLUG)
     title: str = Field(max_length=80)
+    emergency: str | None = Field(
+        default=None, max_length=40, description="the emergency number (999, 911, 112); unset: 'your local emergency number'"
+    )
     resources: list[Resource] = Field(min_length=1)
 
     @property
     def crisis(self) -> list[Resource]:
         return [resource for resource in self.resources if resource.crisis]
+
+    @property
+    def emergency_number(self) -> str:
+        """The number to name in "if you are in danger, call ...": never an unnamed one when the file gives it."""
+        return self.emergency or "your local emergency number"
+
+    @property
+    def placeholders(self) -> list[str]:
+        """Names of the contacts the operator has not filled in yet (listed at start-up)."""
+        return [resource.name for resource in self.resources if resource.placeholder]
+
+
+CRISIS_PHRASES_FILE = "crisis_phrases.yml"
+
+
+class CrisisPhrases(_Strict):
+    """`crisis_phrases.yml`: words that show the crisis lines at once (`bot.care`).
+
+    `phrases` are matched in free-text answers and in any message the bot
+    does not understand; `help_words` only in such messages (someone typing
+    "I need help" to the bot). Written in the first person, so that a
+    debrief about a patient ("the patient took an overdose") does not match.
+    """
+
+    phrases: list[str] = Field(min_length=1, max_length=500)
+    help_words: list[str] = Field(default_factory=list, max_length=200)
+
+    @field_validator("phrases", "help_words")
+    @classmethod
+    def _phrases(cls, value: list[str]) -> list[str]:
+        tidy = [" ".join(phrase.lower().split()) for phrase in value]
+        if any(len(phrase) < 3 for phrase in tidy):
+            raise ValueError("each phrase needs at least 3 characters")
+        repeated = sorted({phrase for phrase in tidy if tidy.count(phrase) > 1})
+        if repeated:
+            raise ValueError(f"repeated: {', '.join(repeated)}")
+        return tidy
 
 
 class FollowupContent(_Strict):
@@ -267,6 +308,8 @@ class Library:
         self.scripts: dict[str, Script] = {}
         self.resource_sets: dict[str, ResourceSet] = {}
         self.stages: dict[str, Stage] = {}
+        self.crisis_phrases = CrisisPhrases(phrases=["kill myself"])
+        """Replaced by the shipped `crisis_phrases.yml` (or an organisation's) when a directory is added."""
         self.origins: dict[tuple[str, str], Path] = {}
         """("script", id), ("stage", name) or ("resources", region) -> the file it came from."""
 
@@ -297,6 +340,13 @@ class Library:
                             self.origins.pop(("stage", old), None)
                         self.stages[name] = stage
                         self.origins["stage", name] = path
+                continue
+            if path.name == CRISIS_PHRASES_FILE:
+                phrases, found = _validate(CrisisPhrases, path)
+                problems += found
+                if phrases is not None:
+                    self.crisis_phrases = phrases
+                    self.origins["phrases", "crisis"] = path
                 continue
             script, found = _validate(Script, path)
             problems += found
@@ -427,24 +477,47 @@ def _library_problems(library: Library, shipped: Path) -> list[ScriptProblem]:
 
     for region, resource_set in library.resource_sets.items():
         path = library.origins.get(("resources", region), Path(f"resources/{region}.yml"))
-        for index, resource in enumerate(resource_set.resources):
-            if resource.crisis and resource.placeholder:
-                problems.append(
-                    ScriptProblem(
-                        path,
-                        f"resources[{index}].crisis",
-                        "a placeholder cannot be a crisis resource: fill in the contact and remove placeholder",
-                    )
-                )
-        if not any(resource.crisis and not resource.placeholder for resource in resource_set.resources):
+        problems += resource_set_problems(resource_set, path)
+    return problems
+
+
+def resource_set_problems(resource_set: ResourceSet, path: Path) -> list[ScriptProblem]:
+    """The rules every resource set must meet, in a directory or given by path."""
+    problems = []
+    for index, resource in enumerate(resource_set.resources):
+        if resource.crisis and resource.placeholder:
             problems.append(
                 ScriptProblem(
                     path,
-                    "resources",
-                    "no crisis resource (crisis: true): someone in acute distress would be shown nothing",
+                    f"resources[{index}].crisis",
+                    "a placeholder cannot be a crisis resource: fill in the contact and remove placeholder",
                 )
             )
+    if not any(resource.crisis and not resource.placeholder for resource in resource_set.resources):
+        problems.append(
+            ScriptProblem(
+                path,
+                "resources",
+                "no crisis resource (crisis: true): someone in acute distress would be shown nothing",
+            )
+        )
     return problems
+
+
+def _check_resource_file(path: Path) -> int:
+    """`scripts check FILE.yml`: one resource set (DEBRIEF_RESOURCES may name a file), by the directory's rules."""
+    resource_set, problems = _validate(ResourceSet, path)
+    if resource_set is not None:
+        problems += resource_set_problems(resource_set, path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{path}: {_plural(len(problems), 'error')}")
+        return 1
+    placeholders = resource_set.placeholders if resource_set else []
+    note = f"; still to fill in: {', '.join(placeholders)}" if placeholders else ""
+    print(f"{path}: valid resource set{note}")
+    return 0
 
 
 def _plural(count: int, word: str) -> str:
@@ -453,6 +526,8 @@ def _plural(count: int, word: str) -> str:
 
 def check_command(directory: Path | None) -> int:
     """`debrief-bot scripts check [DIR]`: one `FILE: FIELD: message` line per error on stderr."""
+    if directory is not None and directory.is_file() and directory.suffix in (".yml", ".yaml"):
+        return _check_resource_file(directory)
     shipped = shipped_dir()
     library = Library()
     problems = library.add_directory(shipped)

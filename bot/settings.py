@@ -10,6 +10,7 @@ whose message is exactly that line.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -21,6 +22,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_PHONE = re.compile(r"^\+?[\d\s()-]{3,20}$")
+INTERNATIONAL = "international"
+"""The resource set used when DEBRIEF_RESOURCES is unset: no country assumed."""
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -123,7 +127,6 @@ class Settings(BaseSettings):
     debrief_min_group: int = 5
     debrief_wellbeing_officers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    debrief_resources: str = "us"
     debrief_scripts_dir: Path | None = None
     debrief_secret: SecretStr | None = None
     debrief_quiet_hours: str = "21:00-08:00"
@@ -137,6 +140,46 @@ class Settings(BaseSettings):
     debrief_teams_local: bool | None = None
     """Teams local mode (MICROSOFT_APP_ID blank, this machine only). Unset: on when Slack is not
     configured, off when it is (then /api/messages is not mounted at all)."""
+
+
+    # --- care: resources, requests to talk, the team's view of distress (bot.care, bot.support) ---
+    debrief_resources: str | None = None
+    """A region (`uk`, `us`) or a resource-set file; unset: the international set, and start-up says so."""
+    debrief_support_response: str = "4h"
+    """How soon the wellbeing team replies to a request to talk, as promised to the person; unclaimed after
+    this, the request is sent again to everyone and to DEBRIEF_SUPPORT_ONCALL."""
+    debrief_support_oncall: str | None = None
+    """Who hears of a request nobody has taken on in time: a platform id or e-mail to message, or a phone
+    number shown to the person."""
+    debrief_team_distress: bool = False
+    """`on`: the channel's closing post shows the team's distress totals (the form then says so); else officers only."""
+
+    @field_validator("debrief_support_response")
+    @classmethod
+    def _support_response(cls, value: str) -> str:
+        if parse_duration(value) <= timedelta(0):
+            raise ValueError("must be a duration such as 4h or 30m")
+        return value.strip()
+
+    @property
+    def resources_region(self) -> str:
+        return self.debrief_resources or INTERNATIONAL
+
+    @property
+    def support_response(self) -> timedelta:
+        return parse_duration(self.debrief_support_response)
+
+    @property
+    def oncall_phone(self) -> str | None:
+        """DEBRIEF_SUPPORT_ONCALL when it is a phone number (shown to the person), else None."""
+        oncall = self.debrief_support_oncall
+        return oncall if oncall and _PHONE.match(oncall) else None
+
+    @property
+    def oncall_contact(self) -> str | None:
+        """DEBRIEF_SUPPORT_ONCALL when it is someone to message (a platform id or e-mail), else None."""
+        oncall = self.debrief_support_oncall
+        return oncall if oncall and not _PHONE.match(oncall) else None
 
     host: str = "127.0.0.1"
     port: int = Field(default=3978, ge=1, le=65535)
@@ -205,10 +248,14 @@ class Settings(BaseSettings):
     def _host(cls, value: object) -> object:
         return value.strip() or "127.0.0.1" if isinstance(value, str) else value
 
-    @field_validator("metrics_port", "metrics_host", "debrief_teams_local", mode="before")
+    @field_validator(
+        "metrics_port", "metrics_host", "debrief_teams_local", "debrief_resources", "debrief_support_oncall", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
 
     @field_validator("debrief_min_group")
     @classmethod
@@ -299,7 +346,15 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        """Read the environment; raise `SettingsError` with one line on any problem."""
+        """Read the environment; raise `SettingsError` with one line on any problem.
+
+        DEBRIEF_FOLLOWUPS is the one variable whose blank value is not "unset": an empty
+        one would otherwise mean the default check-ins, which is not what its author meant
+        (either way, `off` is the one way to switch them off).
+        """
+        blank = next((value for name, value in os.environ.items() if name.upper() == "DEBRIEF_FOLLOWUPS"), None)
+        if "debrief_followups" not in overrides and blank is not None and not blank.strip():
+            overrides = {**overrides, "debrief_followups": ""}
         try:
             return cls(**overrides)
         except ValidationError as exc:

@@ -30,7 +30,7 @@ def check(settings: Settings) -> Library:
         )
     check_database_path(settings, must_exist=False)
     library = _library(settings)
-    _resources(library, settings.debrief_resources)
+    _resources(library, settings.resources_region)
     _followup_wording(library, settings)
     return library
 

@@ -29,6 +29,9 @@ from bot.db import Database
 from bot.schema import upgrade
 from bot.settings import Settings, normalise_database_url
 
+os.environ.setdefault("DEBRIEF_RESOURCES", "us")
+"""Most tests read the US crisis lines; the default (unset: the international set) has tests of its own."""
+
 CONNECT_TIMEOUT = 3.0
 RUN_LOCK_TIMEOUT = 900.0
 RUN_LOCK_KEY = int.from_bytes(b"dbrftest", "big")

@@ -27,6 +27,7 @@ SLACK = sorted([
     ("adapters.slack.listeners.commands.summary", OFFICER),
     ("adapters.slack.listeners.queue.show", SUPPORTER),
     ("adapters.slack.listeners.commands.officers", OFFICER),
+    ("adapters.slack.listeners.notes.notes_command", OFFICER),  # the notes written for the wellbeing team
     ("adapters.slack.listeners.commands.debrief_command", ANYONE),
     ("adapters.slack.listeners.commands.export_tapped", ANYONE),
     # the debrief's forms and buttons: the core checks membership and who leads
@@ -40,6 +41,7 @@ SLACK = sorted([
     ("adapters.slack.listeners.actions.post_team_results", ANYONE),
     ("adapters.slack.listeners.actions.close", ANYONE),
     ("adapters.slack.listeners.events.home_opened", ANYONE),  # the summary in it only for an officer
+    ("adapters.slack.listeners.notes.notes_tapped", OFFICER),  # its notes button, shown to officers only
     # check-ins and support
     ("adapters.slack.listeners.followups.talk", ANYONE),
     ("adapters.slack.listeners.followups.talk_submitted", ANYONE),
@@ -60,6 +62,7 @@ TEAMS = sorted([
     ("command help", ANYONE),
     ("command summary", OFFICER),
     ("command requests", SUPPORTER),
+    ("command notes", OFFICER),
     ("command officers", OFFICER),
     ("button followup.stop", ANYONE),
     ("button support.claim", SUPPORTER),

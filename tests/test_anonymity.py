@@ -169,8 +169,10 @@ async def test_summaries_below_the_minimum_group_show_no_numbers(core, clock):
 
     await core.debriefs.record_answer(debrief.id, "debrief", PEOPLE[4], {"distress": 2})
     team_view = await core.results.stage_aggregate(debrief, for_team=True)
-    distress = next(q for q in team_view.questions if q.id == "distress")
+    officer_view = await core.results.stage_aggregate(debrief, for_team=False)
+    distress = next(q for q in officer_view.questions if q.id == "distress")
     assert not team_view.suppressed and distress.counts == {"0-3": 1, "4-6": 0, "7-10": 4}
+    assert "distress" not in {q.id for q in team_view.questions}  # the team sees it only with DEBRIEF_TEAM_DISTRESS
     notes = next(q for q in team_view.questions if q.id == "team_note")
     assert notes.texts == ["hard night"] * 4
     report = await core.wellbeing.report(clock.now() + timedelta(seconds=1))

@@ -74,5 +74,5 @@ async def test_a_check_in_of_a_test_schedule_can_be_answered(db):
     )
     recorded = await core.debriefs.record_answer(debrief.id, "2s", "UALEX", {"distress": 8, "sfa_colour": "ready"})
     assert recorded.escalate  # the 2s stage asks what the 24-hour one asks
-    recorded = await core.debriefs.record_answer(debrief.id, "4s", "UALEX", {"distress": 1, "self_harm": "often"})
+    recorded = await core.debriefs.record_answer(debrief.id, "4s", "UALEX", {"distress": 1, "phq9_item9": "nearly_every_day"})
     assert recorded.escalate and await core.debriefs.has_answered(debrief.id, "4s", "UALEX")

@@ -27,9 +27,9 @@ from bot.settings import Settings, format_duration, parse_schedule
 SCRIPT_IDS = ["info", "ok-stop", "plus-delta", "stop5"]
 SOURCES = {
     "stop5": "Walker et al., Clinical and Experimental Emergency Medicine, 2020",
-    "ok-stop": "St Vincent's Hospital Melbourne",
+    "ok-stop": "St Vincent's Health Sydney",
     "info": "Rose & Cheng, CJEM",
-    "plus-delta": "DISCOVER-PHASE",
+    "plus-delta": "generic debriefing technique used inside the DISCERN and",
 }
 FREQUENCY = ["not_at_all", "several_days", "more_than_half", "nearly_every_day"]
 
@@ -67,11 +67,11 @@ def _readable(text: str, max_sentence: int = 22) -> None:
 def test_shipped_directory_loads_and_checks(library: Library, capsys: pytest.CaptureFixture[str]) -> None:
     assert sorted(library.scripts) == SCRIPT_IDS
     assert sorted(library.stages) == ["24h", "30d", "7d"]
-    assert sorted(library.resource_sets) == ["uk", "us"]
+    assert sorted(library.resource_sets) == ["international", "uk", "us"]
     assert check_command(None) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out == "4 scripts, 3 follow-up stages, 2 resource sets: all valid\n"
+    assert out == "4 scripts, 3 follow-up stages, 3 resource sets: all valid\n"
 
 
 def test_cli_wiring(capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,8 +90,9 @@ def test_script_is_sourced_short_and_blame_free(library: Library, script_id: str
     assert 1 <= script.minutes <= 10
 
     intro = script.intro.lower()
-    assert len(_words(script.intro)) <= 60
-    assert "blame" in intro and "performance review" in intro and "anonymous" in intro
+    assert len(_words(script.intro)) <= 70
+    assert "for learning, not for judging anyone" in intro and "anonymous" in intro and "blame" not in intro
+    assert "stays in slack or teams: say it, don't type it" in intro
     _readable(script.intro)
 
     assert 2 <= len(script.steps) <= 6
@@ -100,6 +101,7 @@ def test_script_is_sourced_short_and_blame_free(library: Library, script_id: str
         _readable(step.prompt)
     tips = " ".join(script.lead_tips).lower()
     assert "anyone on the team can lead" in tips
+    assert "don't need training" not in tips and "experience" in tips
     assert "owner" in tips
     assert "privately" in tips and "feel" in tips
     for tip in script.lead_tips:
@@ -160,7 +162,7 @@ def test_followup_stages_are_caring_contacts(library: Library) -> None:
 
     ids = {name: [question.id for question in stage.questions] for name, stage in library.stages.items()}
     assert ids["24h"] == ["distress", "sfa_colour"]
-    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "self_harm"]
+    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "phq9_item9"]
     assert ids["30d"] == ["distress", "sfa_colour"]
 
 
@@ -176,11 +178,14 @@ def test_instruments(library: Library) -> None:
     assert "nervous, anxious or on edge" in week["gad2_nervous"].label
     assert "stop or control worrying" in week["gad2_worry"].label
 
-    harm = week["self_harm"]
+    harm = week["phq9_item9"]  # PHQ-9 item 9, its wording and its four answers
     assert isinstance(harm, ChoiceQuestion)
-    assert harm.label == "Have you had thoughts of harming yourself?"
-    assert [option.value for option in harm.options] == ["no", "sometimes", "often"]
-    assert harm.escalate_on == ["sometimes", "often"]
+    assert harm.label == ("Over the last 2 weeks, how often have you been bothered by thoughts that you would be "
+                          "better off dead, or of hurting yourself?")
+    assert [option.value for option in harm.options] == FREQUENCY
+    assert [option.label for option in harm.options] == ["Not at all", "Several days", "More than half the days",
+                                                          "Nearly every day"]
+    assert harm.escalate_on == FREQUENCY[1:]
 
     colour = library.stages["24h"].questions[1]
     assert isinstance(colour, ChoiceQuestion)
@@ -299,7 +304,7 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str, str]] = {
         "minute",
     ),
     "escalate_on naming no option": (
-        lambda org: _edit(org / "followups.yml", "escalate_on: [sometimes, often]", "escalate_on: [always]"),
+        lambda org: _edit(org / "followups.yml", "escalate_on: [several_days, more_than_half, nearly_every_day]", "escalate_on: [always]"),
         "followups.yml",
         "stages.7d.questions[5]",
     ),
@@ -429,7 +434,7 @@ def test_show_prints_the_script_as_read(library: Library, capsys: pytest.Capture
     assert "After 24h:" in out and "After 7d:" in out
     assert " ".join(library.stages["7d"].message.split()) in flat
     assert "If it goes out late" in out
-    assert "Have you had thoughts of harming yourself?" in flat
+    assert "thoughts that you would be better off dead, or of hurting yourself?" in flat
     assert "30d" in out  # written, though not in the default schedule
 
 
@@ -471,7 +476,7 @@ def test_org_directory_adds_a_script_a_region_and_replaces_a_stage(tmp_path: Pat
     library = Library.load(tmp_path)
     assert set(SCRIPT_IDS) | {"ward7"} == set(library.scripts)
     assert isinstance(library.script("ward7"), Script)
-    assert {"us", "uk", "nz"} == set(library.resource_sets)
+    assert {"international", "us", "uk", "nz"} == set(library.resource_sets)
     assert library.resources_for("nz").crisis[0].contact == "Call or text 1737"
     stage = library.stage(library.script("stop5"), "24h")
     assert stage.message == "Thinking of you today. No reply needed."

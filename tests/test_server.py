@@ -42,6 +42,8 @@ async def test_serve_with_no_settings_starts_on_sqlite_and_says_what_is_on(tmp_p
     assert any(line.startswith("Slack: off. Set SLACK_BOT_TOKEN") for line in said)
     assert any(line.startswith("Teams: on") for line in said)
     assert "Traceback" not in output
+    assert any("DEBRIEF_RESOURCES is not set, so people see the international set" in line for line in said)  # no silent country
+    assert "Support contacts still to fill in" in output and "Peer support team" in output
     assert (tmp_path / "debrief.db").exists()
 
 

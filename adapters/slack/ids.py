@@ -27,6 +27,8 @@ class Action(StrEnum):
     """A wellbeing officer or peer supporter takes a support request on."""
     STOP_FOLLOWUPS = "followups.stop"
     """One tap in a check-in: no more check-ins from this debrief."""
+    NOTES = "summary.notes"
+    """App Home, for officers: open the notes written for the wellbeing team."""
     EXPORT = "summary.export"
     """The officers' CSV export: a link button; Slack still tells the app it was tapped."""
 
@@ -47,6 +49,7 @@ class SetupBlock(StrEnum):
     SCRIPT = "setup.script"
     PARTICIPANTS = "setup.participants"
     SINCE_EVENT = "setup.since_event"
+    AUDIENCE = "setup.audience"
     LABEL = "setup.label"
     WHERE = "setup.where"
 

@@ -65,15 +65,22 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.ids import DIGEST_EVENT, FOLLOWUP_EVENT
-from adapters.slack.render.checkin import checkin_blocks, checkin_text, support_notice_blocks, support_notice_text
+from adapters.slack.render.checkin import (
+    checkin_blocks,
+    checkin_text,
+    screen_blocks,
+    support_notice_blocks,
+    support_notice_text,
+)
 from adapters.slack.render.common import Blocks, to_dicts
 from adapters.slack.render.digest import digest_blocks
-from bot import failures
+from bot import failures, wording
 from bot.core import Core
 from bot.port import (
     FollowupDelivery,
     PermanentSendError,
     RateLimited,
+    RequesterNotice,
     SendError,
     SupportNotice,
     TransientSendError,
@@ -250,6 +257,18 @@ class SlackMessenger:
     async def notify_support_request(self, notice: SupportNotice, recipient: str) -> bool:
         sent = await self._dm_listed(notice.workspace, recipient, support_notice_text(), support_notice_blocks(notice))
         return sent is not None
+
+    async def tell_requester(self, notice: RequesterNotice) -> str:
+        screen = wording.nobody_reached(self.settings, self.core.resources)
+        client = await self._client(notice.workspace)
+        try:
+            response = await client.chat_postMessage(
+                channel=notice.user, text=screen.heading, blocks=to_dicts(screen_blocks(screen)),
+                unfurl_links=False, unfurl_media=False,
+            )
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise self._failed(notice.workspace, error) from None
+        return _ref(str(response.get("channel") or notice.user), str(response.get("ts") or ""))
 
     async def send_digest(self, digest: WeeklyDigest) -> str | None:
         return await self._dm_listed(digest.workspace, digest.recipient, digest_heading(digest), digest_blocks(digest),

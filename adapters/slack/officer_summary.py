@@ -13,5 +13,5 @@ from bot.overview import officer_summary as core_summary
 
 
 async def officer_summary_blocks(core: Core, workspace: str | None) -> Blocks:
-    shown = await core_summary(core, workspace)
-    return summary_blocks(shown.report, shown.days, shown.chart_urls, shown.export_url)
+    shown = await core_summary(core, workspace, platform="slack")
+    return summary_blocks(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)

@@ -117,6 +117,7 @@ async def _space_then_start(core: Core, client: AsyncWebClient, request: SetupRe
             label=request.choice.label,
             since_event=request.choice.since_event,
             request_key=request.view_id,
+            audience=request.choice.audience,
         )
         if debrief.space and debrief.space != channel:
             # A concurrent submission of the same form got there first: keep its space, drop ours.

@@ -46,12 +46,14 @@ def text(view: Mapping[str, Any], block_id: str) -> str | None:
 
 def read_setup(view: Mapping[str, Any]) -> SetupChoice:
     participants = value(view, SetupBlock.PARTICIPANTS)
+    audience = value(view, SetupBlock.AUDIENCE)
     where = text(view, SetupBlock.WHERE)
     return SetupChoice(
         script_id=text(view, SetupBlock.SCRIPT) or DEFAULT_SCRIPT,
         participants=[str(user) for user in participants] if isinstance(participants, list) else [],
         label=(text(view, SetupBlock.LABEL) or "").strip() or None,
         since_event=text(view, SetupBlock.SINCE_EVENT),
+        audience=[str(tag) for tag in audience] if isinstance(audience, list) else [],
         where=Where.THIS_CHANNEL if where == Where.THIS_CHANNEL else Where.NEW_CHANNEL,
     )
 

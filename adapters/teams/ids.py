@@ -37,6 +37,7 @@ class SetupInput(StrEnum):
     PARTICIPANTS = "setup.participants"
     LABEL = "setup.label"
     SINCE_EVENT = "setup.since_event"
+    AUDIENCE = "setup.audience"
 
 
 class ActionPointInput(StrEnum):

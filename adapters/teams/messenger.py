@@ -26,12 +26,22 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
-from adapters.teams.cards.support import resources_card, support_notice_card
+from adapters.teams.cards.support import resources_card, screen_elements, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.services import PLATFORM, Services
-from bot.port import FollowupDelivery, PermanentSendError, RateLimited, SupportNotice, TransientSendError, WeeklyDigest
+from bot import wording
+from bot.port import (
+    FollowupDelivery,
+    PermanentSendError,
+    RateLimited,
+    RequesterNotice,
+    SupportNotice,
+    TransientSendError,
+    WeeklyDigest,
+)
 from bot.support import resources_for_person
 from bot.wording import digest_heading, humanise
 
@@ -90,6 +100,7 @@ class TeamsMessenger:
             notice.debrief_label,
             notice.recipient_role,
             str(notice.request_id),
+            notice.waiting,
         )
         try:
             await self.services.messaging.send_private(person.key, card, "Someone asked to talk")
@@ -98,6 +109,15 @@ class TeamsMessenger:
         except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
         return True
+
+    async def tell_requester(self, notice: RequesterNotice) -> str:
+        screen = wording.nobody_reached(self.services.core.settings, self.services.core.resources)
+        try:
+            return await self.services.messaging.send_private(notice.user, card(screen_elements(screen)), screen.heading)
+        except Unreachable as unreachable:
+            raise PermanentSendError(f"no personal chat with the person who asked: {unreachable}") from None
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise classify(error) from None
 
     async def find_digest(self, digest: WeeklyDigest) -> str | None:
         return None  # a bot cannot read a Teams chat back: a digest whose send timed out may arrive twice

@@ -14,8 +14,9 @@ exists once; then a row is sent by whichever dispatcher claims it. The
 latest slot is enqueued when a process starts, so a digest missed while
 every replica was down goes out late within its week rather than never.
 
-What it says comes from the suppressed report only (`bot.wellbeing`): no
-team names, no identifiers, hidden cells stay hidden (`WeeklyDigest`).
+What it says comes from the suppressed report (`bot.wellbeing`): no team
+names, no identifiers, hidden cells stay hidden (`WeeklyDigest`); except the
+number of requests to talk still waiting, which is the true count.
 """
 
 from __future__ import annotations
@@ -56,8 +57,13 @@ def week_of(slot: datetime, tz: ZoneInfo) -> date:
     return slot.astimezone(tz).date()
 
 
-def weekly_digest(row: Digest, report: Report) -> WeeklyDigest:
-    """The row's digest from the report ending at its slot: the last 7 days, all teams, suppressed."""
+def weekly_digest(row: Digest, report: Report, waiting: int) -> WeeklyDigest:
+    """The row's digest from the report ending at its slot: the last 7 days, all teams, suppressed.
+
+    `waiting` is the true number of requests to talk nobody has taken on yet
+    (`Support.waiting`), whenever they were made: those people gave their
+    names to be answered, so it is never hidden as a small number.
+    """
     period = period_name(DAYS)
     figures = report.figures
     distress = figures.get(f"distress {DEBRIEF_STAGE}")
@@ -75,7 +81,7 @@ def weekly_digest(row: Digest, report: Report) -> WeeklyDigest:
         invited=figures["invited"].get(period, ALL, DEBRIEF_STAGE),
         answers=figures["responses"].get(period, ALL, DEBRIEF_STAGE),
         distress=bands if any(count for _, count in bands) else (),
-        support_open=figures["support requests"].get(period, ALL, "open"),
+        support_open=waiting,
     )
 
 

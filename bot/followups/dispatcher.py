@@ -105,9 +105,9 @@ from bot.failures import cause as _cause
 from bot.followups import schedule
 from bot.followups.content import stage_content
 from bot.followups.digest import Digests, latest_slot, week_of, weekly_digest
-from bot.followups.outbox import Claim, DigestOutbox, FollowupOutbox, Outbox, default_worker_id
+from bot.followups.outbox import Claim, DigestOutbox, EscalationOutbox, FollowupOutbox, Outbox, default_worker_id
 from bot.metrics import FOLLOWUPS_SENT
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant
+from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
 from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
 from bot.scripts import Stage
 from bot.support import resources_for_person
@@ -171,6 +171,25 @@ class _DigestJob:
         return f"digest {self.claim.id} ({self.platform})"
 
 
+@dataclass
+class _EscalationJob:
+    """A claimed request to talk whose response time has passed."""
+
+    claim: Claim
+    escalation: SupportEscalation
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.escalation.platform
+
+    @property
+    def name(self) -> str:
+        return f"support escalation {self.claim.id} ({self.platform})"
+
+
+_AnyJob = _Job | _DigestJob | _EscalationJob
+
 NOT_HERE = "skipped: not someone on this platform"
 
 
@@ -208,6 +227,7 @@ class Dispatcher:
         self.lease = lease
         self.outbox = FollowupOutbox(core.database, core.clock, self.worker_id, lease)
         self.digest_outbox = DigestOutbox(core.database, core.clock, self.worker_id, lease)
+        self.escalation_outbox = EscalationOutbox(core.database, core.clock, self.worker_id, lease)
         self.digests = Digests(core.database, core.officers)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
@@ -223,6 +243,7 @@ class Dispatcher:
         self._timezones: dict[tuple[str, str, str], str | None] = {}
         self._resources = resources_for_person(core.resources)
         self._resources_title = core.resources.title
+        self._emergency = core.resources.emergency_number
         self._quiet = self.settings.quiet_hours
         self._digest_at = self.settings.digest
         self._digest_zone = schedule.zone(self.settings.debrief_timezone)
@@ -288,11 +309,13 @@ class Dispatcher:
 
     # -- claiming and leases (the database side is bot.followups.outbox) ----------
 
-    async def _claim_jobs(self, limit: int) -> list[_Job | _DigestJob]:
-        """Follow-ups first, then digests with what is left of `limit`."""
-        jobs: list[_Job | _DigestJob] = [
-            _Job(*row) for row in await self._claim(self.outbox, limit, self.outbox.load)
+    async def _claim_jobs(self, limit: int) -> list[_AnyJob]:
+        """Requests to talk waiting too long first, then follow-ups, then digests, within `limit`."""
+        jobs: list[_AnyJob] = [
+            _EscalationJob(*row) for row in await self._claim(self.escalation_outbox, limit, self.escalation_outbox.load)
         ]
+        if len(jobs) < limit:
+            jobs += [_Job(*row) for row in await self._claim(self.outbox, limit - len(jobs), self.outbox.load)]
         if len(jobs) < limit:
             jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
                                                                    self.digest_outbox.load)]
@@ -340,7 +363,7 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for outbox in (self.outbox, self.digest_outbox):
+        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox):
             for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
                 if claim.id in self._held:
                     claim.lost = True
@@ -364,9 +387,11 @@ class Dispatcher:
 
     # -- one row ---------------------------------------------------------------
 
-    async def _run_job(self, job: _Job | _DigestJob) -> None:
+    async def _run_job(self, job: _AnyJob) -> None:
         try:
-            if isinstance(job, _DigestJob):
+            if isinstance(job, _EscalationJob):
+                await self._escalate(job)
+            elif isinstance(job, _DigestJob):
                 await self._deliver_digest(job)
             else:
                 await self._deliver(job)
@@ -427,6 +452,32 @@ class Dispatcher:
             delivery = self._delivery(job, content, title, late=decision.late, support_available=support)
         await self._send(job, lambda: messenger.send_followup(delivery), delivery.late)
 
+    async def _escalate(self, job: _EscalationJob) -> None:
+        """Nobody took the request on in time: everyone again and the on-call contact, or else the person.
+
+        `Support.escalate` tells people directly (with its own retries); the
+        row is then marked, fenced, so one claim acts on it. A process that
+        dies in between leaves the row to be claimed again when its lease
+        expires: some may then be told twice, nobody is left untold.
+        """
+        claim = job.claim
+        if not self._holds(claim):
+            return
+        claim.sending = True
+        try:
+            told = await self.core.support.escalate(job.escalation.request_id)
+        except (TimeoutError, TransientSendError, OSError) as exc:
+            await self._retry_later(job, _cause(exc), getattr(exc, "retry_after", None))
+            return
+        except PermanentSendError as exc:
+            await self._fail(job, exc.cause, permanent=True)
+            return
+        if told is None:
+            await self._finish(job, FollowupStatus.SKIPPED, "taken on or closed in time")
+            return
+        await self._write(claim, status=FollowupStatus.SENT, sent_at=self.clock.now(), lease_until=None,
+                          last_error=None if told else "nobody could be told; the person was")
+
     async def _deliver_digest(self, job: _DigestJob) -> None:
         """The week's figures from the report ending at the slot (one report per workspace and week)."""
         digest = job.digest
@@ -440,14 +491,19 @@ class Dispatcher:
             self._reports.pop(key, None)
             await self._retry_later(job, f"could not read the report: {_cause(exc)}", None)
             return
-        delivery = weekly_digest(digest, report)
+        try:
+            waiting = await self.core.support.waiting(digest.platform, digest.workspace)
+        except Exception as exc:  # noqa: BLE001 - a database hiccup: the next attempt counts again
+            await self._retry_later(job, f"could not count the waiting requests: {_cause(exc)}", None)
+            return
+        delivery = weekly_digest(digest, report, waiting)
         messenger = self.messengers[digest.platform]
         if job.claim.attempts > 1 and await self._delivered_before(job, lambda: messenger.find_digest(delivery), None):
             return
         await self._send(job, lambda: messenger.send_digest(delivery), None)
 
     async def _delivered_before(
-        self, job: _Job | _DigestJob, find: Callable[[], Awaitable[str | None]], late: bool | None
+        self, job: _AnyJob, find: Callable[[], Awaitable[str | None]], late: bool | None
     ) -> bool:
         """Before sending again after an attempt that may have reached the platform: True if the row is dealt with.
 
@@ -469,7 +525,7 @@ class Dispatcher:
             return True
         return False
 
-    async def _send(self, job: _Job | _DigestJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
+    async def _send(self, job: _AnyJob, send: Callable[[], Awaitable[str | None]], late: bool | None) -> None:
         """Send through `send` under the platform's rate-limit gate; `late` is None for a digest."""
         claim = job.claim
         gate = self._gates[job.platform]
@@ -513,7 +569,7 @@ class Dispatcher:
 
     # -- outcomes --------------------------------------------------------------
 
-    async def _sent(self, job: _Job | _DigestJob, ref: str, late: bool | None, found: bool = False) -> None:
+    async def _sent(self, job: _AnyJob, ref: str, late: bool | None, found: bool = False) -> None:
         values: dict[str, object] = dict(
             status=FollowupStatus.SENT, sent_at=self.clock.now(), message_ref=(ref or "")[:255] or None,
             lease_until=None, last_error=None,
@@ -529,21 +585,21 @@ class Dispatcher:
             log.warning("%s was delivered, but its lease had passed to another process, "
                         "which will find the delivery before sending", job.name)
 
-    async def _finish(self, job: _Job | _DigestJob, status: FollowupStatus, reason: str) -> None:
+    async def _finish(self, job: _AnyJob, status: FollowupStatus, reason: str) -> None:
         await self._write(job.claim, status=status, lease_until=None, last_error=reason[:ERROR_LENGTH])
 
-    async def _release(self, job: _Job | _DigestJob, until: datetime) -> None:
+    async def _release(self, job: _AnyJob, until: datetime) -> None:
         """Back to pending until `until`, and this claim does not count as an attempt."""
         await self._write(
             job.claim, status=FollowupStatus.PENDING, due_at=until, lease_until=None, attempts=job.claim.attempts - 1
         )
 
-    async def _fail(self, job: _Job | _DigestJob, cause: str, *, permanent: bool) -> None:
+    async def _fail(self, job: _AnyJob, cause: str, *, permanent: bool) -> None:
         text = f"permanent: {cause}" if permanent else cause
         await self._write(job.claim, status=FollowupStatus.FAILED, lease_until=None, last_error=text[:ERROR_LENGTH])
         log.error("%s failed for good: %s", job.name, text)
 
-    async def _retry_later(self, job: _Job | _DigestJob, cause: str, retry_after: float | None) -> None:
+    async def _retry_later(self, job: _AnyJob, cause: str, retry_after: float | None) -> None:
         claim = job.claim
         if claim.attempts >= self.max_attempts:
             await self._fail(job, f"gave up after {claim.attempts} attempts: {cause}", permanent=False)
@@ -591,11 +647,13 @@ class Dispatcher:
             late=late,
             message=message,
             content=content,
-            resources=self._resources,
+            resources=(resources_for_person(self.core.resources, audience=job.debrief.audience.split(","))
+                       if job.debrief.audience else self._resources),
             resources_title=self._resources_title,
             script_title=title,
             label=job.debrief.label,
             support_available=support_available,
+            emergency=self._emergency,
         )
 
     async def _timezone(self, messenger: Messenger, workspace: str, participant: Participant) -> str | None:

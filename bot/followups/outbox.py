@@ -2,8 +2,8 @@
 
 `bot.followups.dispatcher` explains the protocol and why it loses nothing
 and sends nothing twice; this module holds the SQL it rests on. Two tables
-share it: `followups` (check-ins) and `digests` (the officers' weekly
-digest). They have the same lease columns; `Outbox` is written once against
+share it: `followups` (check-ins), `digests` (the officers' weekly
+digest) and `support_escalations` (a request to talk nobody took on in time). They have the same lease columns; `Outbox` is written once against
 `self.model`, and each subclass says only how a row's platform is found and
 what is loaded with a claimed row.
 
@@ -36,7 +36,7 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database, rowcount
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant
+from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
 
 log = logging.getLogger("debrief.followups")
 
@@ -215,3 +215,18 @@ class DigestOutbox(Outbox):
         async with self.database.session() as session:
             rows = await session.execute(select(Digest).where(col(Digest.id).in_(list(by_id))))
             return [(by_id[digest.id], digest) for digest in rows.scalars()]
+
+
+class EscalationOutbox(Outbox):
+    """Requests to talk nobody took on in time (`bot.support.Support.escalate`): a row names its platform."""
+
+    model = SupportEscalation
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.where(col(SupportEscalation.platform).in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, SupportEscalation]]:
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(select(SupportEscalation).where(col(SupportEscalation.id).in_(list(by_id))))
+            return [(by_id[row.id], row) for row in rows.scalars()]

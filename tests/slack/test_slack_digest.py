@@ -32,13 +32,15 @@ async def week(fake: FakeSlack, db: Database) -> Core:
     """Three debriefs in the week to Monday 12 January 2026, 09:00 (the default slot); the clock is then there."""
     clock = FakeClock()
     core = Core.build(make_settings(fake, db.url, debrief_wellbeing_officers=OLIVE_EMAIL, debrief_digest="mon 09:00",
-                                    debrief_followups="30d", debrief_min_group=3), clock=clock, database=db)
+                                    debrief_followups="30d", debrief_min_group=3, debrief_support_response="30d"),
+                      clock=clock, database=db)
     fake.add_user(OLIVE, email=OLIVE_EMAIL)
     await core.officers.add([OLIVE_EMAIL], OLIVE, ADDED)
     for number in range(3):
         await core.debriefs.start(platform="slack", workspace=fake.team_id, team="C0WARD0001", lead=LEAD,
                                   script_id="stop5", participants=PEOPLE, label=f"Resus {number}", request_key=f"k{number}")
-    await core.support.request(platform="slack", workspace=fake.team_id, user=PEOPLE[0])
+    for person in PEOPLE[:2]:  # two people asked to talk, and nobody has taken them on
+        await core.support.request(platform="slack", workspace=fake.team_id, user=person)
     clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
     return core
 
@@ -57,7 +59,7 @@ async def test_each_officer_gets_the_digest_once_naming_nobody(fake_slack: FakeS
     assert to_olive["text"].startswith("Your weekly debrief digest") and texts(to_added["blocks"]) == shown
     assert "Debriefs held: 3" in shown and "Answers at the debriefs: 0 of 18 people invited" in shown
     assert "Events with no debrief: 0" in shown
-    assert "Requests to talk waiting: –" in shown and "/debrief requests" in shown  # one request: hidden
+    assert "Requests to talk waiting: 2" in shown and "/debrief requests" in shown  # the true count, never hidden
     assert "/debrief summary" in shown and "below 3" in shown
     assert not any(person in str(to_olive) for person in [LEAD, *PEOPLE]) and "C0WARD0001" not in str(to_olive)
     assert "Resus" not in str(to_olive)

@@ -161,7 +161,7 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
     assert refused["response_action"] == "errors" and "NHS number" in refused["errors"][TalkBlock.PREFERRED_TIME]
     sent = await slack.submit(talk, {TalkBlock.PREFERRED_TIME: "after 6pm <!here>"}, user_id=DOCTOR)
     assert sent.json()["response_action"] == "update"
-    await fake.wait_for("views.update", where=lambda args: "will be in touch" in texts(args["view"]["blocks"]))
+    await fake.wait_for("views.update", where=lambda args: "usually reply within 4 hours" in texts(args["view"]["blocks"]))
 
     # The wellbeing officer gets a DM naming the doctor, and takes it on.
     await fake.wait_for("chat.postMessage", where=lambda args: args["channel"] == OFFICER)
@@ -183,7 +183,7 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
     before = len(fake.calls_to("views.open"))
     await slack.click(later, Action.ANSWER, user_id=LEAD)
     form = await opened(fake, Callback.ANSWER, before)
-    reply = (await slack.submit(form, {question_block("self_harm"): "sometimes"}, user_id=LEAD)).json()
+    reply = (await slack.submit(form, {question_block("phq9_item9"): "several_days"}, user_id=LEAD)).json()
     assert "988" in texts(reply["view"]["blocks"]) and validate_view(reply["view"], "modal") == []
 
     # Once each, at about the right time, every one with the support resources; nothing more comes.
@@ -195,7 +195,7 @@ async def test_every_participant_gets_each_check_in_once_and_can_answer_talk_or_
         due = STAGES[stage_of(args)]
         assert due - 0.05 <= delay <= due + LATE_BY_AT_MOST, f"{user} {stage_of(args)}: after {delay:.2f}s"
         shown = texts(args["blocks"])
-        assert "988 Suicide &amp; Crisis Lifeline" in shown and "Support in the United States" in shown
+        assert "988 Suicide &amp; Crisis Lifeline" in shown and "In danger: call 911" in shown
     assert first[NURSE]["metadata"]["event_payload"]["followup_id"] != first[DOCTOR]["metadata"]["event_payload"]["followup_id"]
     assert fake.calls_to("conversations.open") == []  # DMs go to the user id; nothing was re-sent
     assert fake.violations == []

@@ -60,6 +60,7 @@ def delivery(core: Core, fake: FakeSlack, *, user: str = USER, stage: str = "24h
         "resources": resources_for_person(core.resources),
         "resources_title": core.resources.title,
         "script_title": "STOP5",
+        "emergency": core.resources.emergency_number,
         "label": "Resus 2 <!channel>",
     }
     values.update(overrides)
@@ -85,10 +86,12 @@ async def test_a_check_in_is_one_direct_message_carrying_its_follow_up_id(
     assert ref == f"{message['channel']}:{message['ts']}"
     shown = texts(message["blocks"])
     assert "thinking of you" in shown
-    assert shown.index("988") < shown.index("Physician Support Line")  # crisis lines first
-    assert "_For doctors and medical students only_" in shown
+    assert "988" in shown and "In danger: call 911" in shown  # the crisis line first, the emergency number
+    assert "Physician Support Line" not in shown  # the rest is one tap away
     assert "Resus 2 &lt;!channel&gt;" in shown  # the label is shown, and pings nobody
-    assert buttons(message) == [Action.ANSWER, Action.TALK, Action.STOP_FOLLOWUPS]
+    assert buttons(message) == [Action.ANSWER, Action.TALK, Action.RESOURCES, Action.STOP_FOLLOWUPS]
+    first_screen = next(i for i, block in enumerate(message["blocks"]) if block["type"] == "actions")
+    assert len(texts(message["blocks"][:first_screen])) <= 600  # fits a phone before the buttons
     assert fake_slack.violations == []
 
 
@@ -96,7 +99,7 @@ async def test_no_talk_button_without_anyone_to_talk_to(
     messenger: SlackMessenger, core: Core, fake_slack: FakeSlack
 ) -> None:
     await messenger.send_followup(delivery(core, fake_slack, support_available=False))
-    assert buttons(fake_slack.dms_to(USER)[-1]) == [Action.ANSWER, Action.STOP_FOLLOWUPS]
+    assert buttons(fake_slack.dms_to(USER)[-1]) == [Action.ANSWER, Action.RESOURCES, Action.STOP_FOLLOWUPS]
 
 
 async def test_find_delivered_finds_the_check_in_in_the_dm_and_nothing_else(

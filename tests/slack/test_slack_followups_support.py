@@ -72,7 +72,7 @@ async def test_officer_by_e_mail_and_peer_supporter_are_told_and_one_takes_it_on
     fake.add_user(OLIVE, email=OLIVE_EMAIL)
     debrief, message = await check_in(slack_app)
 
-    assert "will be in touch" in await ask_to_talk(slack_app, message, NURSE, "any weekday morning")
+    assert "usually reply within 4 hours" in await ask_to_talk(slack_app, message, NURSE, "any weekday morning")
     [to_olive], [to_peer] = fake.dms_to(OLIVE), fake.dms_to(PEER)
     assert "as a wellbeing officer" in texts(to_olive["blocks"]) and "as a peer supporter" in texts(to_peer["blocks"])
     assert all(f"<@{NURSE}>" in texts(m["blocks"]) and "Resus 2" in texts(m["blocks"]) for m in (to_olive, to_peer))

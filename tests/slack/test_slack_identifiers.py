@@ -66,7 +66,7 @@ async def test_asking_to_talk_keeps_their_own_number_and_e_mail_but_not_a_patien
     assert await count(slack_app, SupportRequest) == 0
 
     own = "after 6pm on 07700 900123 or jo.bloggs@nhs.net"
-    assert "will be in touch" in await ask_to_talk(slack_app, message, NURSE, own)
+    assert "usually reply within 4 hours" in await ask_to_talk(slack_app, message, NURSE, own)
     async with slack_app.core.database.session() as session:
         [stored] = (await session.execute(select(SupportRequest.preferred_time))).scalars().all()
     assert stored == own

@@ -20,10 +20,13 @@ from reports import crafted_report
 from adapters.teams.cards import followup, forms, script, summary, support
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.messaging import message
+from bot import wording
+from bot.care import Signal
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.port import FollowupDelivery
 from bot.results import QuestionResult, StageAggregate
 from bot.scripts import Library
+from bot.settings import Settings
 from bot.support import resources_for_person
 
 LIBRARY = Library.load()
@@ -87,14 +90,20 @@ def test_results_with_many_long_notes_stay_in_one_message() -> None:
     fits(script.results_card(StageAggregate(stage="debrief", responses=2, min_group=5)))
 
 
+SETTINGS = Settings.load(debrief_support_oncall="0300 123 4567")
+
+
 def test_support_summary_and_follow_up_cards() -> None:
     for region in sorted(LIBRARY.resource_sets):
         shown = resources_for_person(LIBRARY.resource_sets[region])
         fits(support.resources_dialog("Support", shown, talk={"d": uuid.uuid4()}))
         fits(support.resources_card("Support", shown, "For everyone."))
-        fits(forms.thanks_dialog(True, resources_for_person(LIBRARY.resource_sets[region], crisis_only=True)))
+        resource_set = LIBRARY.resource_sets[region]
+        for signal in Signal:
+            fits(support.screen_dialog(wording.thanks(signal, resource_set, True), {"d": uuid.uuid4()}))
+        for reached in (True, False):
+            fits(support.screen_dialog(wording.talk_sent(reached, SETTINGS, resource_set)))
     fits(support.talk_dialog({"d": uuid.uuid4()}, LONG[:200], "Looks like a phone number."))
-    fits(support.talk_sent_dialog(False))
     fits(support.support_notice_card(LONG[:80], LONG[:200], LONG[:150], "peer supporter", str(uuid.uuid4())))
     fits(summary.summary_card(crafted_report(default=0, shares={s: (0, 0) for s in ("debrief", "24h", "7d")}), 30))
     full = crafted_report(default=None)

@@ -38,7 +38,7 @@ def test_the_card_is_valid_with_hidden_figures() -> None:
         digest_id=uuid.uuid4(), platform="teams", workspace="tenant", recipient=OFFICER_AAD,
         since=datetime(2026, 1, 5, 9, tzinfo=UTC), until=datetime(2026, 1, 12, 9, tzinfo=UTC), min_group=5,
         debriefs_held=6, debriefs_skipped=None, invited=30, answers=None,
-        distress=(("0-3", 7), ("4-6", None), ("7-10", None)), support_open=None,
+        distress=(("0-3", 7), ("4-6", None), ("7-10", None)), support_open=2,
     )  # fmt: skip
     card = digest_card(digest)
     assert validate(card) == []
@@ -56,6 +56,8 @@ async def test_the_officer_gets_the_weeks_digest_in_their_personal_chat(teams_ap
     for number in range(3):
         await app.core.debriefs.start(platform="teams", workspace=TENANT_ID, team="19:ward7", lead="29:lead",
                                       script_id="stop5", participants=["29:a", "29:b"], request_key=f"k{number}")
+    for person in ("29:a", "29:b"):  # two people asked to talk, and nobody has taken them on
+        await app.core.support.request(platform="teams", workspace=TENANT_ID, user=person)
     teams_clock.set(datetime(2026, 1, 12, 9, 0, tzinfo=UTC))
 
     def digests() -> list[Any]:
@@ -65,4 +67,5 @@ async def test_the_officer_gets_the_weeks_digest_in_their_personal_chat(teams_ap
     [digest] = await connector.wait_for(digests)
     shown = card_text(digest.card)
     assert "Debriefs held: 3" in shown and "Answers at the debriefs: 0 of 9 people invited" in shown
+    assert "Requests to talk waiting: 2" in shown  # the true count: these people gave their names
     assert "29:lead" not in str(digest.activity) and "19:ward7" not in str(digest.activity)

@@ -104,7 +104,10 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     # Bo's check-in goes to the chat Bo already has; Cy's to one the bot asked Teams to open.
     bo = connector.sent_to(personal("chatted").id)[-1].card
     assert "Checking in after your debrief" in card_text(bo)
-    assert [a["title"] for a in bo["actions"]] == ["Answer anonymously", "I'd like to talk to someone", "Stop these check-ins"]
+    assert [a["title"] for a in bo["actions"]] == ["Answer anonymously", "I'd like to talk to someone",
+                                                   "All support contacts", "Stop these check-ins"]
+    first_screen = card_text({"body": bo["body"]})  # what a phone shows before the buttons
+    assert len(first_screen) <= 600 and "988" in first_screen and "In danger: call 911" in first_screen
     [opened] = connector.personal_conversations_of(in_team.id)
     assert "Checking in" in card_text(connector.sent_to(opened)[-1].card)
     assert connector.created[-1]["members"] == [{"id": in_team.id}]
@@ -129,7 +132,7 @@ async def test_check_ins_reach_everyone_who_can_be_reached(teams_app: TeamsApp, 
     # Bo stops the check-ins with one tap; the 4-second stage then reaches everyone else, and Bo not at all.
     reply = await teams.click(chatted, personal("chatted"), bo, "Stop these check-ins")
     assert reply.status == 201
-    assert "no more check-ins" in connector.sent_to(personal("chatted").id)[-1].text
+    assert "won't get any more check-ins" in connector.sent_to(personal("chatted").id)[-1].text
     before = len(connector.sent_to(personal("chatted").id))
     teams_clock.advance(timedelta(seconds=2))
     state = await settled(app, "4s")
@@ -161,7 +164,7 @@ async def test_asking_to_talk_reaches_the_officer_who_claims_it(teams_app: Teams
     sent = await teams.submit_dialog(nurse, CHANNEL, refused.card,
                                      {"support.preferred_time": "after 6pm <at>today</at>, 07700 900123"},
                                      button="Ask to talk")  # their own number is theirs to give
-    assert "Someone from the wellbeing team will be in touch" in card_text(sent.card)
+    assert "usually reply within 4 hours" in card_text(sent.card)
 
     notice = connector.sent_to(personal("officer").id)[-1].card
     text = card_text(notice)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, commands, events, fallback, followups, queue, views
+from adapters.slack.listeners import actions, commands, events, fallback, followups, notes, queue, views
 
 
 def register(app: AsyncApp) -> None:
@@ -20,4 +20,5 @@ def register(app: AsyncApp) -> None:
     events.register(app)
     followups.register(app)
     queue.register(app)
+    notes.register(app)
     fallback.register(app)

@@ -20,6 +20,7 @@ from adapters.slack.messaging import post_closing, post_results
 from adapters.slack.metadata import DebriefRef, StaleRequest
 from adapters.slack.render.forms import action_point_modal, already_answered, answer_modal
 from adapters.slack.render.support import resources_modal
+from bot import wording
 from bot.core import Core
 from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed
 from bot.models import Debrief, DebriefStatus
@@ -74,6 +75,7 @@ async def answer(ack, body, client, core: Core) -> None:
     if not member:
         raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, ref.stage)
+    intro = wording.form_intro(intro, core.settings, ref.stage)
     await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(ref, questions, intro))
 
 

@@ -1,6 +1,7 @@
-"""`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief requests`, `/debrief officers`, `/debrief help`.
+"""`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief requests`, `/debrief notes`,
+`/debrief officers`, `/debrief help`.
 
-One listener per word that needs a role (`summary`, `requests`, `officers`),
+One listener per word that needs a role (`summary`, `requests`, `notes`, `officers`),
 each declaring it (`adapters.slack.access`), then one for the rest. Opening a
 modal comes first: the trigger id lives 3 seconds and works once, so `ack()`
 and `views.open` happen before any database work.
@@ -16,15 +17,20 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.access import Requires
 from adapters.slack.errors import listener
 from adapters.slack.ids import Action
-from adapters.slack.listeners import queue
+from adapters.slack.listeners import notes, queue
 from adapters.slack.listeners.followups import NOT_A_SUPPORTER
 from adapters.slack.metadata import Origin
 from adapters.slack.officer_summary import officer_summary_blocks
+from adapters.slack.render.checkin import screen_blocks
 from adapters.slack.render.common import section, to_dicts
 from adapters.slack.render.forms import setup_modal, skip_modal
+from bot import wording
+from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
+from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
 from bot.officers import Role
+from bot.support import audience_choices
 
 COMMAND = "/debrief"
 
@@ -35,6 +41,7 @@ HELP = (
     "• `/debrief skip`: record that there was no debrief this time, and why\n"
     "• `/debrief summary`: the anonymised 30-day overview, for the wellbeing team\n"
     "• `/debrief requests`: the people who asked to talk, to take on and close, for the wellbeing team\n"
+    "• `/debrief notes`: the notes people wrote for the wellbeing team, without names, for the wellbeing team\n"
     "• `/debrief help`: this message\n"
     "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
     "Support contacts are in my *Home* tab at any time."
@@ -68,12 +75,17 @@ async def debrief_command(ack, body, client, core: Core, respond) -> None:
     word = _first_word(body)
     if word == "start":
         await ack()
-        await client.views_open(trigger_id=body["trigger_id"], view=setup_modal(core.library, _origin(body)))
+        form = setup_modal(core.library, _origin(body), audiences=audience_choices(core.resources))
+        await client.views_open(trigger_id=body["trigger_id"], view=form)
     elif word == "skip":
         await ack()
         await client.views_open(trigger_id=body["trigger_id"], view=skip_modal(_origin(body)))
     elif word == "help":
         await ack(blocks=to_dicts([section(HELP)]), text="How /debrief works", response_type="ephemeral")
+    elif asks_for_help(body.get("text"), core.library.crisis_phrases):  # "/debrief I need help": crisis lines at once
+        screen = wording.help_reply(core.resources, talk_available=False)  # a slash command has no debrief to talk about
+        blocks = [*screen_blocks(screen), section("My *Home* tab lists every support contact, any time.")]
+        await ack(blocks=to_dicts(blocks), text="Support, right now", response_type="ephemeral")
     else:
         await ack(
             blocks=to_dicts([section("I didn't recognise that.\n" + HELP)]),
@@ -132,6 +144,8 @@ def register(app: AsyncApp) -> None:
     app.command(COMMAND, matchers=[said("summary")], middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER)])(summary)
     app.command(COMMAND, matchers=[said("requests")],
                 middleware=[Requires(Role.SUPPORTER, NOT_A_SUPPORTER)])(queue.show)
+    app.command(COMMAND, matchers=[said("notes")],
+                middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)])(notes.notes_command)
     app.command(COMMAND, matchers=[said("officers")], middleware=[Requires(Role.OFFICER)])(officers)
     app.command(COMMAND, middleware=[Requires(Role.ANYONE)])(debrief_command)
     # the link is signed and expires, and only officers are shown it; the tap only needs its ack

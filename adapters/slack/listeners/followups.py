@@ -34,6 +34,7 @@ from adapters.slack.render.checkin import (
 )
 from adapters.slack.render.common import notice, to_dicts
 from adapters.slack.state import text
+from bot import wording
 from bot.core import Core
 from bot.errors import IdentifierFound, InvalidAnswer, NotFound
 from bot.identifiers import OWN_CONTACT, screen
@@ -98,7 +99,7 @@ async def talk_submitted(ack, body, client, core: Core) -> None:
             debrief_id=ref.debrief,
             preferred_time=preferred,
         )
-        result = talk_sent(requested.reached_someone, core.resources.crisis)
+        result = talk_sent(wording.talk_sent(requested.reached_someone, core.settings, core.resources))
     except Exception as error:  # noqa: BLE001 - not stored: say so kindly (a database outage, not a member)
         result = notice(TALK_TITLE, explain(error, f"view {Callback.TALK}"))
     await client.views_update(view_id=view["id"], view=result)

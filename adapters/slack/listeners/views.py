@@ -28,16 +28,18 @@ from adapters.slack.errors import cause, explain, first_input_block, form_errors
 from adapters.slack.ids import ActionPointBlock, Callback, SetupBlock, SkipBlock, question_block, question_of
 from adapters.slack.messaging import post_action_point, schedule_refresh
 from adapters.slack.metadata import DebriefRef, Origin
-from adapters.slack.render.checkin import offer_talk
+from adapters.slack.render.checkin import thanks_view
 from adapters.slack.render.common import notice
-from adapters.slack.render.forms import already_answered, setup_modal, skipped, thanks, working
+from adapters.slack.render.forms import already_answered, setup_modal, skipped, working
 from adapters.slack.setup import SetupIncomplete, SetupRequest, set_up
 from adapters.slack.state import read_action_point, read_answers, read_setup, read_skip
 from adapters.slack.text import escape
+from bot import wording
 from bot.core import Core
 from bot.debriefs import SKIP_REASON_LABELS, SkipReason
 from bot.errors import AlreadyAdded, DebriefError, IdentifierFound, InvalidAnswer
 from bot.officers import Role
+from bot.support import audience_choices
 
 log = logging.getLogger("debrief.slack")
 
@@ -106,9 +108,10 @@ async def setup_submitted(ack, body, client, context, core: Core) -> None:
             result = await set_up(core, client, request)
         except SetupIncomplete as incomplete:
             explain(incomplete.error, "view debrief.setup (after the debrief was saved)")
-            result = setup_modal(core.library, origin, choice, SetupIncomplete.message)
+            result = setup_modal(core.library, origin, choice, SetupIncomplete.message, audience_choices(core.resources))
         except Exception as error:  # noqa: BLE001 - nothing was stored: show the form again, with what to do
-            result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"))
+            result = setup_modal(core.library, origin, choice, explain(error, "view debrief.setup"),
+                                 audience_choices(core.resources))
         await client.views_update(view_id=view_id, view=result)
     finally:
         _setting_up.discard(view_id)
@@ -127,11 +130,11 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared))
 
     async def thanked(recorded: Any) -> dict:
-        shown = thanks(recorded.escalate, core.resources.crisis)
-        if recorded.escalate and await core.support.available():  # crisis lines at once, and an opt-in handoff
-            shown = offer_talk(shown, ref)
+        # Crisis lines at once when the answers call for it; the offer to talk on every thank-you, so that
+        # asking to talk never says which answer came before.
+        screen = wording.thanks(recorded.signal, core.resources, await core.support.available())
         schedule_refresh(core, client, ref.debrief, ref.stage)
-        return shown
+        return thanks_view(screen, ref)
 
     if not await _saved_in_time(write, ack):
         again = "Please tap *Answer anonymously* again to send your answer."

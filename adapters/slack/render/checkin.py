@@ -1,9 +1,10 @@
 """The check-in (a caring contact at 24 hours, 7 days...) as a direct message, and the support path around it.
 
-A check-in asks nothing of the person: the stage's warm message first, then
-two buttons (check in anonymously, talk to someone), the support resources
-(crisis lines first, profession-specific ones labelled with whom they are
-for) and, last and small, one tap to stop further check-ins.
+A check-in asks nothing of the person and fits a phone's first screen: the
+stage's warm message, the first crisis line and the emergency number, then
+buttons (check in anonymously, talk to someone, all support contacts, which
+opens the resources modal) and, last and small, one tap to stop further
+check-ins. The words are the core's (`bot.wording`); only the blocks are here.
 
 "Check in (anonymous)" is the debrief's own answer button with this stage in
 its value, so it opens the same anonymous answer modal and goes through the
@@ -12,24 +13,20 @@ same core calls (refusal of a second answer, escalation) as the debrief.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, DividerBlock, InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, InputBlock, PlainTextInputElement
 
 from adapters.slack.ids import VALUE, Action, Callback, CheckinBlock, TalkBlock
 from adapters.slack.metadata import DebriefRef, SupportRef
-from adapters.slack.render.common import Blocks, context, notice, packed, plain, section, to_dicts, view
+from adapters.slack.render.common import Blocks, context, packed, plain, section, view
 from adapters.slack.render.script import answer_button
-from adapters.slack.render.support import resource_line, resource_lines
+from adapters.slack.render.support import resource_line
 from adapters.slack.text import clip_escaped, escape, mention
+from bot import wording
 from bot.port import FollowupDelivery, ShownResource, SupportNotice
-from bot.scripts import Resource
 from bot.support import PREFERRED_TIME_LENGTH
+from bot.wording import Screen
 
-CHECK_IN = "Check in (anonymous)"
-TALK = "I'd like to talk to someone"
 STOP = "No more check-ins for this debrief"
-CONFIDENTIAL = "Using any of these is confidential. The bot does not know whether you call."
 TALK_TITLE = "Talk to someone"
 ONE_TIME = (
     "I'll let the wellbeing team know that you'd like to talk. *This is the one time your name is shared:* "
@@ -50,55 +47,55 @@ def shown_line(shown: ShownResource) -> str:
     return line
 
 
-def resources_blocks(title: str, shown: Sequence[ShownResource]) -> Blocks:
-    """Crisis lines first, then the rest (placeholders last), as in the Home tab."""
-    crisis = [item for item in shown if item.resource.crisis]
-    others = sorted((item for item in shown if not item.resource.crisis), key=lambda item: item.resource.placeholder)
-    blocks: Blocks = [section(f"*{escape(title)}*\nYou don't have to be in crisis to reach out.")]
-    if crisis:
-        blocks += packed([shown_line(item) for item in crisis], max_blocks=8, title="Right now, any time")
-    if others:
-        blocks += packed([shown_line(item) for item in others], max_blocks=16, title="Other support")
-    blocks.append(context(CONFIDENTIAL))
-    return blocks
-
-
 def _button(text: str, action: Action, value: str, style: str | None = None) -> ButtonElement:
     return ButtonElement(text=plain(text, 75), action_id=action, value=value, style=style)
 
 
 def talk_button(debrief_ref: DebriefRef) -> ButtonElement:
-    return _button(TALK, Action.TALK, debrief_ref.dump())
+    return _button(wording.TALK_BUTTON, Action.TALK, debrief_ref.dump())
+
+
+def screen_blocks(screen: Screen) -> Blocks:
+    """A care screen of `bot.wording` in Block Kit: crisis lines first, the emergency number in bold, then the offer."""
+    blocks: Blocks = [section(f"💙 *{escape(screen.heading)}*")]
+    blocks += [section(escape(line)) for line in screen.lines]
+    if screen.resources:
+        crisis = [item for item in screen.resources if item.resource.crisis]
+        others = sorted((item for item in screen.resources if not item.resource.crisis),
+                        key=lambda item: item.resource.placeholder)
+        lines = [shown_line(item) for item in crisis + others]
+        blocks += packed(lines, max_blocks=12, title=screen.resources_title)
+    if screen.danger:
+        blocks.append(section(f"*{escape(screen.danger)}*"))
+    if screen.talk:
+        blocks.append(section(escape(screen.talk)))
+    return blocks
 
 
 def checkin_blocks(delivery: FollowupDelivery) -> Blocks:
-    """The check-in message: well within Slack's 50 blocks whatever the resource file holds."""
+    """The check-in message: the first screen fits a phone; every other contact is one tap away."""
     debrief = DebriefRef(debrief=delivery.debrief_id)
-    blocks: Blocks = [section(f"💙 *Checking in after your debrief* · {escape(delivery.script_title)}")]
+    screen = wording.checkin(delivery, delivery.emergency)
+    blocks: Blocks = [section(f"💙 *{escape(screen.heading)}*")]
     if delivery.label:
         blocks.append(context(f"About: {clip_escaped(delivery.label, 150)}"))
-    blocks.append(section(escape(delivery.message)))
+    blocks += [section(escape(line)) for line in screen.lines]
+    if screen.danger:
+        blocks.append(section(f"*{escape(screen.danger)}*"))
     buttons: list[ButtonElement] = []
     if delivery.questions:
-        blocks.append(context("If you'd like to check in: a few questions, anonymous and all optional."))
-        buttons.append(answer_button(DebriefRef(debrief=delivery.debrief_id, stage=delivery.stage), CHECK_IN))
+        buttons.append(answer_button(DebriefRef(debrief=delivery.debrief_id, stage=delivery.stage),
+                                     wording.CHECK_IN_BUTTON))
     if delivery.support_available:
         buttons.append(talk_button(debrief))
-    if buttons:
-        blocks.append(ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=buttons))
-    blocks.append(DividerBlock())
-    blocks += resources_blocks(delivery.resources_title, delivery.resources)
+    buttons.append(_button(wording.SUPPORT_BUTTON, Action.RESOURCES, debrief.dump()))
+    blocks.append(ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=buttons))
     blocks.append(ActionsBlock(block_id=CheckinBlock.STOP, elements=[_button(STOP, Action.STOP_FOLLOWUPS, debrief.dump())]))
     return blocks
 
 
 def stopped_blocks() -> Blocks:
-    return [
-        section(
-            "Done: you won't get any more check-ins from this debrief. "
-            "Support is still there whenever you want it: the contacts above, or my *Home* tab, any time."
-        )
-    ]
+    return [section(wording.STOPPED + " Tap *All support contacts* above, or see my *Home* tab, any time.")]
 
 
 # --- talking to someone: the one identified path ---------------------------------------------------
@@ -128,32 +125,27 @@ def talk_modal(ref: DebriefRef, value: str | None = None) -> dict:
     )
 
 
-def offer_talk(thanks_view: dict, ref: DebriefRef) -> dict:
-    """The thank-you after answers that call for it (crisis lines shown), with an opt-in handoff to a person."""
-    blocks = list(thanks_view["blocks"]) + to_dicts([
-        section(
-            "Would you like someone from the wellbeing team to get in touch? Only if you choose it: "
-            "it shares your name with them, and nobody else. Your answers stay anonymous either way."
-        ),
-        ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))]),
-    ])
-    return {**thanks_view, "blocks": blocks}
+_thanks_views: dict[tuple[object, ...], dict] = {}
+"""The thank-you views, validated once per wording (the answer is the busiest request there is)."""
 
 
-def talk_sent(reached: bool, crisis: Sequence[Resource]) -> dict:
-    first = (
-        "💙 Done. Someone from the wellbeing team will be in touch."
-        if reached
-        else "💙 Your request is saved, and the wellbeing team will see it. "
-        "I couldn't message them just now, so it may take a little longer."
-    )
-    lines = resource_lines(crisis)
-    return notice(
-        TALK_TITLE,
-        first,
-        "If you need someone right now, these are there any time:" if lines else "",
-        "\n".join(lines),
-    )
+def thanks_view(screen: Screen, ref: DebriefRef) -> dict:
+    """The thank-you after an answer: what `bot.wording.thanks` says, and the talk button whenever it is offered."""
+    key = (screen.title, screen.heading, screen.lines, screen.resources_title,
+           tuple((id(shown.resource), shown.audience) for shown in screen.resources), screen.danger, screen.talk)
+    if key not in _thanks_views:
+        if len(_thanks_views) > 32:
+            _thanks_views.clear()
+        _thanks_views[key] = view(title=screen.title, blocks=screen_blocks(screen))
+    shown = _thanks_views[key]
+    if not screen.talk:
+        return shown
+    talk = ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))])
+    return {**shown, "blocks": [*shown["blocks"], talk.to_dict()]}
+
+
+def talk_sent(screen: Screen) -> dict:
+    return view(title=TALK_TITLE, blocks=screen_blocks(screen))
 
 
 def support_notice_text() -> str:
@@ -167,8 +159,10 @@ def support_notice_blocks(notice_: SupportNotice, claimed_by: str | None = None)
         lines.append(f"*When suits them:* {clip_escaped(notice_.preferred_time, PREFERRED_TIME_LENGTH)}")
     if notice_.debrief_label:
         lines.append(f"*After the debrief:* {clip_escaped(notice_.debrief_label, 150)}")
-    blocks: Blocks = [
-        section("🤝 *Someone asked to talk*"),
+    blocks: Blocks = [section("🤝 *Someone asked to talk*")]
+    if notice_.waiting:
+        blocks.append(section(f"⚠️ *{escape(wording.still_waiting(notice_.waiting))}*"))
+    blocks += [
         section("\n".join(lines)),
         context(
             f"You're receiving this as a {escape(notice_.recipient_role)}. They chose to share their name with "

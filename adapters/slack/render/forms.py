@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
+    StaticMultiSelectElement,
     StaticSelectElement,
     UserMultiSelectElement,
     UserSelectElement,
@@ -36,11 +37,10 @@ from adapters.slack.ids import (
 )
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.common import Blocks, context, notice, plain, section, view
-from adapters.slack.render.support import resource_lines
 from adapters.slack.text import MAX_OPTION, channel_link, escape, mention
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.identifiers import PATIENT_DETAILS_HINT
-from bot.scripts import ChoiceQuestion, Library, Question, Resource, ScaleQuestion, Script, TextQuestion
+from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.wording import clip
 
 DEFAULT_SCRIPT = "stop5"
@@ -63,6 +63,7 @@ class SetupChoice:
     label: str | None = None
     where: Where = Where.NEW_CHANNEL
     since_event: str | None = None
+    audience: list[str] = field(default_factory=list)
 
 
 def _script_option(script: Script) -> Option:
@@ -76,21 +77,28 @@ WHERE_OPTIONS = {
 }
 
 
-_blank_setup: list[tuple[Library, dict]] = []
-"""The set-up form as first shown, per library: built once, since /debrief must answer fast."""
+_blank_setup: list[tuple[Library, tuple[tuple[str, str], ...], dict]] = []
+"""The set-up form as first shown, per library and resource tags: built once, since /debrief must answer fast."""
 
 
-def setup_modal(library: Library, origin: Origin, choice: SetupChoice | None = None, problem: str | None = None) -> dict:
+def setup_modal(
+    library: Library, origin: Origin, choice: SetupChoice | None = None, problem: str | None = None,
+    audiences: Sequence[tuple[str, str]] = (),
+) -> dict:
+    """`audiences`: (value, label) of the resource file's nations and professions (`bot.support.audience_choices`)."""
+    tags = tuple(audiences)
     if choice is None and problem is None:
-        blank = next((view for known, view in _blank_setup if known is library), None)
+        blank = next((view for known, known_tags, view in _blank_setup if known is library and known_tags == tags), None)
         if blank is None:
-            blank = _build_setup(library, origin, SetupChoice(), None)
-            _blank_setup[:] = [(library, blank)]
+            blank = _build_setup(library, origin, SetupChoice(), None, tags)
+            _blank_setup[:] = [(library, tags, blank)]
         return {**blank, "private_metadata": origin.dump()}
-    return _build_setup(library, origin, choice or SetupChoice(), problem)
+    return _build_setup(library, origin, choice or SetupChoice(), problem, tags)
 
 
-def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem: str | None) -> dict:
+def _build_setup(
+    library: Library, origin: Origin, choice: SetupChoice, problem: str | None, audiences: Sequence[tuple[str, str]]
+) -> dict:
     scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
     options = [_script_option(script) for script in scripts[:100]]
     initial = next((option for option in options if option.value == choice.script_id), options[0] if options else None)
@@ -129,6 +137,7 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
                 initial_option=next((option for option in since if option.value == choice.since_event), None),
             ),
         ),
+        *([_audience_input(audiences, choice)] if audiences else []),
         InputBlock(
             block_id=SetupBlock.LABEL,
             label=plain("A short label (optional)"),
@@ -159,6 +168,22 @@ def _build_setup(library: Library, origin: Origin, choice: SetupChoice, problem:
         submit="Start",
         close="Cancel",
         private_metadata=origin.dump(),
+    )
+
+
+def _audience_input(audiences: Sequence[tuple[str, str]], choice: SetupChoice) -> InputBlock:
+    options = [_option(value, label) for value, label in audiences[:100]]
+    return InputBlock(
+        block_id=SetupBlock.AUDIENCE,
+        label=plain("Who is the team? (optional)"),
+        optional=True,
+        hint=plain("Check-ins then list the support contacts for them first."),
+        element=StaticMultiSelectElement(
+            action_id=VALUE,
+            placeholder=plain("Nation or profession"),
+            options=options,
+            initial_options=[option for option in options if option.value in choice.audience] or None,
+        ),
     )
 
 
@@ -254,37 +279,6 @@ def answer_modal(ref: DebriefRef, questions: Sequence[Question], intro: str | No
 
 def already_answered(message: str) -> dict:
     return notice("Anonymous answers", f"💙 {escape(message)}", "If you'd like support, tap *Support resources*.")
-
-
-_thanks_views: dict[tuple[bool, str], dict] = {}
-
-
-def thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
-    """The view after an answer is stored; with crisis contacts at once when it escalates (built once each)."""
-    key = (escalate, "|".join(f"{r.name}\x00{r.contact}\x00{r.hours}\x00{r.about}\x00{r.url}" for r in crisis))
-    if key not in _thanks_views:
-        if len(_thanks_views) > 32:
-            _thanks_views.clear()
-        _thanks_views[key] = _thanks(escalate, crisis)
-    return _thanks_views[key]
-
-
-def _thanks(escalate: bool, crisis: Sequence[Resource]) -> dict:
-    if not escalate:
-        return notice(
-            "Thank you",
-            "💙 Thank you. Your answers are in, with no name attached.",
-            "Look after yourself today. Support is there whenever you want it: tap *Support resources*.",
-        )
-    lines = resource_lines(crisis)
-    return notice(
-        "Thank you",
-        "💙 Thank you for telling us. Your answers are in, with no name attached.",
-        "It sounds like things are really hard right now. You don't have to carry this alone. "
-        "These people are there to listen, right now:",
-        "\n".join(lines),
-        "If you are in danger, call your local emergency number.",
-    )
 
 
 # --- action points and skipping ---------------------------------------------------------------

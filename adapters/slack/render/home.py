@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.models.views import View
 
+from adapters.slack.ids import Action
 from adapters.slack.metadata import DebriefRef
-from adapters.slack.render.common import Blocks, context, header, section
+from adapters.slack.render.common import Blocks, context, header, plain, section
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.support import resource_blocks
 from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
@@ -50,6 +52,8 @@ def home_view(
     blocks += resource_blocks(resources, max_blocks=20)
     if summary is not None:
         blocks.append(header("For the wellbeing team"))
+        notes = ButtonElement(text=plain("Read the notes for the wellbeing team"), action_id=Action.NOTES, value="notes")
+        blocks.append(ActionsBlock(block_id="home.notes", elements=[notes]))
         blocks += summary
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 

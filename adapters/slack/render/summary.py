@@ -29,10 +29,11 @@ EXPORT_LABEL = "Download the figures (CSV)"
 
 
 def summary_blocks(
-    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None
+    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None,
+    waiting: int | None = None,
 ) -> Blocks:
-    """Header figures, the charts (or why there are none), the teams, and the export button."""
-    words = overview(report, days)
+    """Header figures (with the true count of requests `waiting`), the charts, the teams, and the export button."""
+    words = overview(report, days, waiting)
     blocks: Blocks = [section(f"*{words.period}*\n" + "\n".join(f"• {fact}" for fact in words.facts))]
     if words.stages:
         blocks.append(

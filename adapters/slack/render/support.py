@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from adapters.slack.render.common import Blocks, context, notice, packed
 from adapters.slack.text import escape
 from bot.scripts import Resource, ResourceSet
+from bot.support import audience_label
 
 _SAFE_URL = re.compile(r"^https://[^\s<>|]+$")
 
@@ -25,7 +26,15 @@ def resource_line(resource: Resource) -> str:
 
 
 def resource_lines(resources: Sequence[Resource]) -> list[str]:
-    return [resource_line(resource) for resource in resources]
+    """Each resource's line, with whom it is for when its tags say (`In England, for doctors and dentists only`)."""
+    lines = []
+    for resource in resources:
+        line = resource_line(resource)
+        audience = audience_label(resource)
+        if audience and not resource.placeholder:
+            line += f"\n   _{escape(audience)}_"
+        lines.append(line)
+    return lines
 
 
 def ordered(resource_set: ResourceSet) -> list[Resource]:
@@ -43,6 +52,7 @@ def resource_blocks(resource_set: ResourceSet, *, max_blocks: int = 10) -> Block
     if others:
         blocks += packed(resource_lines(others), max_blocks=max(2, max_blocks - len(blocks) - 1), title="Other support")
     blocks.append(context("Using any of these is confidential. The bot does not know whether you call."))
+    blocks.append(context(f"If you are in danger, call {escape(resource_set.emergency_number)} now."))
     return blocks
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.teams.cards.common import Element, card, dialog_button, submit, text, user_text
-from adapters.teams.cards.support import resources_elements, talk_button
+from adapters.teams.cards.support import talk_button
 from adapters.teams.ids import Verb
+from bot import wording
 from bot.port import FollowupDelivery
 
 
@@ -15,20 +16,21 @@ def followup_fallback(delivery: FollowupDelivery) -> str:
 
 
 def followup_card(delivery: FollowupDelivery) -> dict[str, Any]:
+    """The check-in: its first screen fits a phone (the core's words, `bot.wording.checkin`); the rest one tap away."""
     ref = {"d": delivery.debrief_id, "s": delivery.stage}
-    body: list[Element] = [text(f"**Checking in after your debrief** \u00b7 {delivery.script_title}", size="Medium")]
+    screen = wording.checkin(delivery, delivery.emergency)
+    body: list[Element] = [text(f"**{screen.heading}**", size="Medium")]
     if delivery.label:
         body.append(user_text(delivery.label, limit=150, prefix="About: ", subtle=True))
-    body.append(text(delivery.message))
-    if delivery.questions:
-        body.append(text("A few questions, if you'd like to answer them. They're anonymous and all optional.",
-                         subtle=True))
-    body += resources_elements(delivery.resources_title, delivery.resources)
+    body += [text(line) for line in screen.lines]
+    if screen.danger:
+        body.append(text(screen.danger, weight="Bolder"))
     actions: list[Element] = []
     if delivery.questions:
         actions.append(dialog_button("Answer anonymously", Verb.ANSWER, style="positive", **ref))
     if delivery.support_available:
         actions.append(talk_button({"d": delivery.debrief_id}))
+    actions.append(dialog_button(wording.SUPPORT_BUTTON, Verb.RESOURCES, d=delivery.debrief_id))
     actions.append(submit("Stop these check-ins", Verb.STOP, d=delivery.debrief_id))
     return card(body, actions, fallback=followup_fallback(delivery))
 

@@ -25,7 +25,7 @@ from adapters.teams.cards.common import (
     toggle,
     warning,
 )
-from adapters.teams.cards.support import crisis_elements
+from adapters.teams.cards.support import resources_elements
 from adapters.teams.ids import (
     ActionPointInput,
     SetupInput,
@@ -36,8 +36,9 @@ from adapters.teams.ids import (
 )
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.identifiers import PATIENT_DETAILS_HINT
-from bot.port import ShownResource
-from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
+from bot.scripts import ChoiceQuestion, Library, Question, ResourceSet, ScaleQuestion, Script, TextQuestion
+from bot.support import resources_for_person
+from bot.wording import in_danger
 
 DEFAULT_SCRIPT = "stop5"
 ANONYMOUS_LINE = "\U0001f512 **Anonymous:** your answers carry no name. Nobody can see whose they are, not the lead, not IT."
@@ -74,11 +75,13 @@ HELP = [
     "**skip**: record that there was no debrief this time, and why",
     "**summary**: the anonymised 30-day overview, for the wellbeing team",
     "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
+    "**notes**: the notes people wrote for the wellbeing team, without names, for the wellbeing team",
     "**help**: this message",
 ]
 
 
-def help_card(in_channel: bool, greeting: str | None = None) -> dict[str, Any]:
+def help_card(in_channel: bool, greeting: str | None = None, resources: ResourceSet | None = None) -> dict[str, Any]:
+    """What the bot does, and (with `resources`) the support contacts, crisis lines first."""
     how = "In a channel or group chat, @mention me first, e.g. **@Debrief debrief**." if in_channel else (
         "To include your team, start it in their channel or group chat (@mention me there)."
     )
@@ -91,6 +94,8 @@ def help_card(in_channel: bool, greeting: str | None = None) -> dict[str, Any]:
             text(how, subtle=True),
             text("Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
                  "Type **help** any time; support contacts are one tap away on every debrief.", subtle=True),
+            *(resources_elements(resources.title, resources_for_person(resources)) if resources else []),
+            *([text(in_danger(resources), weight="Bolder")] if resources else []),
         ],
         fallback="How Debrief works",
     )
@@ -107,6 +112,7 @@ class SetupChoice:
     participants: list[str] = field(default_factory=list)
     label: str | None = None
     since_event: str | None = None
+    audience: list[str] = field(default_factory=list)
 
 
 def setup_dialog(
@@ -117,8 +123,13 @@ def setup_dialog(
     problems: Problems | None = None,
     roster_note: str | None = None,
     private_channel: bool = False,
+    audiences: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """The set-up form: script, people (from this conversation's roster), optional label."""
+    """The set-up form: script, people (from this conversation's roster), optional label.
+
+    `audiences`: (value, label) of the resource file's nations and professions (`bot.support.audience_choices`),
+    offered as an optional "who is the team" so that check-ins list their contacts first.
+    """
     choice = choice or SetupChoice()
     problems = problems or {}
     scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
@@ -166,6 +177,13 @@ def setup_dialog(
     )
     body.append(text("Roughly is fine. It helps the wellbeing team see how soon debriefs happen.",
                      subtle=True, spacing="Small"))
+    if audiences:
+        if problem := problems.get("audience"):
+            body.append(warning(problem))
+        body.append(choice_input(SetupInput.AUDIENCE, "Who is the team? (optional)",
+                                 [(label, value) for value, label in audiences], multi=True,
+                                 value=",".join(choice.audience) or None, placeholder="Nation or profession"))
+        body.append(text("Check-ins then list the support contacts for them first.", subtle=True, spacing="Small"))
     if problem := problems.get("label"):
         body.append(warning(problem))
     body.append(
@@ -255,20 +273,6 @@ def notice_dialog(*paragraphs: str, extra: Sequence[Element] = ()) -> dict[str, 
     """A dialog that only says something, with a button that closes it."""
     body = [text(paragraph) for paragraph in paragraphs if paragraph] + list(extra)
     return card(body, [submit("Done", Verb.DONE)])
-
-
-def thanks_dialog(escalate: bool, crisis: Sequence[ShownResource]) -> dict[str, Any]:
-    if not escalate:
-        return notice_dialog(
-            "\U0001f499 Thank you. Your answers are in, with no name attached.",
-            "Look after yourself today. Support is there whenever you want it: tap **Support resources**.",
-        )
-    return notice_dialog(
-        "\U0001f499 Thank you for telling us. Your answers are in, with no name attached.",
-        "It sounds like things are really hard right now. You don't have to carry this alone. "
-        "These people are there to listen, right now:",
-        extra=[*crisis_elements(crisis), text("If you are in danger, call your local emergency number.", weight="Bolder")],
-    )
 
 
 # --- action points, skipping, closing, results ------------------------------------------------------

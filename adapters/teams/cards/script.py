@@ -136,8 +136,7 @@ def results_elements(aggregate: StageAggregate) -> list[Element]:
                 notes += 1
                 used += min(len(note), 1500)
     if left_out:
-        body.append(text(f"{plural(left_out, 'more note')} not shown here, to keep this short; "
-                         "the wellbeing team has them all.", subtle=True))
+        body.append(text(f"{plural(left_out, 'more note')} not shown here, to keep this short.", subtle=True))
     return body
 
 

@@ -22,9 +22,10 @@ EXPORT_LABEL = "Download the figures (CSV)"
 
 
 def summary_card(
-    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None
+    report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None,
+    waiting: int | None = None,
 ) -> dict[str, Any]:
-    words = overview(report, days)
+    words = overview(report, days, waiting)
     body: list[Element] = [text(f"**{words.period}**"), bullets(words.facts)]
     if words.stages:
         body += [subheading("How people are doing"), bullets(f"**{name}:** {line}" for name, line in words.stages)]

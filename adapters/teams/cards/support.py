@@ -18,13 +18,41 @@ from adapters.teams.cards.common import (
     warning,
 )
 from adapters.teams.ids import TalkInput, Verb
+from bot import wording
 from bot.port import ShownResource
 from bot.support import PREFERRED_TIME_LENGTH
+from bot.wording import Screen
 
 _SAFE_URL = re.compile(r"^https://[^\s<>()\[\]]+$")
 SEND = "send"
 """The key in the talk form's own button: the form was filled in (else the button only opens it)."""
 CONFIDENTIAL = "Using any of these is confidential. The bot does not know whether you call."
+
+
+def screen_elements(screen: Screen) -> list[Element]:
+    """A care screen of `bot.wording` as card elements: crisis lines first, the emergency number in bold, the offer."""
+    body: list[Element] = [text(f"\U0001f499 **{screen.heading}**")]
+    body += [text(line) for line in screen.lines]
+    if screen.resources:
+        if screen.resources_title:
+            body.append(subheading(screen.resources_title))
+        crisis = [item for item in screen.resources if item.resource.crisis]
+        others = sorted((item for item in screen.resources if not item.resource.crisis),
+                        key=lambda item: item.resource.placeholder)
+        body += crisis_elements(crisis + others)
+    if screen.danger:
+        body.append(text(screen.danger, weight="Bolder"))
+    if screen.talk:
+        body.append(text(screen.talk))
+    return body
+
+
+def screen_dialog(screen: Screen, talk: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A care screen in a dialog; with `talk` (the talk button's data) when the screen offers a conversation."""
+    actions = [submit("Done", Verb.DONE)]
+    if screen.talk and talk is not None:
+        actions.insert(0, submit(wording.TALK_BUTTON, Verb.TALK, **talk))
+    return card(screen_elements(screen), actions)
 
 
 def resource_elements(shown: ShownResource) -> list[Element]:
@@ -68,7 +96,7 @@ def resources_dialog(title: str, shown: Sequence[ShownResource], *, talk: dict[s
     """The resources; with `talk` (the button's data), a way to ask to talk to someone."""
     actions = [submit("Done", Verb.DONE)]
     if talk is not None:
-        actions.insert(0, submit("I'd like to talk to someone", Verb.TALK, **talk))
+        actions.insert(0, submit(wording.TALK_BUTTON, Verb.TALK, **talk))
     return card(resources_elements(title, shown), actions)
 
 
@@ -91,24 +119,21 @@ def talk_dialog(data: dict[str, Any], value: str | None = None, problem: str | N
                        submit("Not now", Verb.DONE)])
 
 
-def talk_sent_dialog(reached: bool) -> dict[str, Any]:
-    first = ("\U0001f499 Done. Someone from the wellbeing team will be in touch." if reached else
-             "\U0001f499 Your request is saved, and the wellbeing team will see it. "
-             "I couldn't message them just now, so it may take a little longer.")
-    return card([text(first), text("If you need someone right now, the crisis lines are there any time.")],
-                [submit("Done", Verb.DONE)])
-
-
 def talk_button(data: dict[str, Any]) -> Element:
-    return dialog_button("I'd like to talk to someone", Verb.TALK, **data)
+    return dialog_button(wording.TALK_BUTTON, Verb.TALK, **data)
 
 
 def support_notice_card(
-    requester: str | None, preferred_time: str | None, debrief_label: str | None, role: str, request_id: str
+    requester: str | None, preferred_time: str | None, debrief_label: str | None, role: str, request_id: str,
+    waiting: str | None = None,
 ) -> dict[str, Any]:
-    """What a wellbeing officer or peer supporter gets: who asked (they chose to share it), and when suits them."""
+    """What a wellbeing officer or peer supporter gets: who asked (they chose to share it), and when suits them.
+
+    `waiting`: sent again because nobody took it on within that time (DEBRIEF_SUPPORT_RESPONSE).
+    """
     body: list[Element] = [
         text("**Someone asked to talk**", size="Medium"),
+        *([warning(wording.still_waiting(waiting))] if waiting else []),
         user_text(requester or "A colleague (their name isn't known to me yet)", limit=200, prefix="Who: "),
     ]
     if preferred_time:

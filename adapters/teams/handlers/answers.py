@@ -27,13 +27,14 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 
 from adapters.teams.cards.common import card, text
-from adapters.teams.cards.forms import answer_dialog, thanks_dialog
-from adapters.teams.cards.support import crisis_elements
+from adapters.teams.cards.forms import answer_dialog
+from adapters.teams.cards.support import crisis_elements, screen_dialog
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.ids import SHARED, question_input, share_input
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import Services
+from bot import wording
 from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen
 from bot.models import DebriefStatus
 from bot.scripts import DEBRIEF_STAGE, Question, TextQuestion
@@ -66,6 +67,7 @@ async def fetch(services: Services, turn_context: TurnContext, data: ButtonData,
     if not member:
         return respond.notice(TITLE, NOT_INVITED)
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
+    intro = wording.form_intro(intro, core.settings, data.stage)
     return respond.show(answer_dialog(questions, data.ref(), intro), TITLE, "large")
 
 
@@ -91,6 +93,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     user = turn_context.activity.from_property.id
     debrief = await core.debriefs.get(debrief_id)
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
+    intro = wording.form_intro(intro, core.settings, data.stage)
     answers, shared = read_answers(questions, values)
     write = asyncio.ensure_future(core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared))
     done, _ = await asyncio.wait({write}, timeout=ANSWER_WAIT_SECONDS)
@@ -111,9 +114,11 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     except Exception as error:  # noqa: BLE001 - the database is down: keep what they typed, ask to send again
         problem = explain(error, "dialog answer")
         return respond.show(answer_dialog(questions, data.ref(), intro, values, {"": problem}), TITLE, "large")
-    crisis = resources_for_person(core.resources, crisis_only=True) if recorded.escalate else ()
     services.in_background(services.messaging.refresh_counter(debrief_id, data.stage))
-    return respond.show(thanks_dialog(recorded.escalate, crisis), "Thank you", "medium")
+    # Crisis lines at once when the answers call for it; the offer to talk on every thank-you, so that
+    # asking to talk never says which answer came before.
+    screen = wording.thanks(recorded.signal, core.resources, await core.support.available())
+    return respond.show(screen_dialog(screen, {"d": debrief_id}), screen.title, "medium")
 
 
 async def _outcome_later(services: Services, write: asyncio.Future[Any], user: str, debrief_id: uuid.UUID, stage: str) -> None:

@@ -1,4 +1,5 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `officers`, `help`.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`,
+`help`; and anything else that asks for help or uses crisis words gets the crisis lines.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -17,11 +18,18 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from adapters.teams.access import Unrecognised, requires
+from adapters.teams.cards.common import card
 from adapters.teams.cards.forms import help_card, skip_start_card, start_card
+from adapters.teams.cards.notes import notes_card
 from adapters.teams.cards.summary import summary_card
+from adapters.teams.cards.support import screen_elements, talk_button
 from adapters.teams.handlers import officers, queue
 from adapters.teams.references import is_personal
-from adapters.teams.services import Services, workspace_of
+from adapters.teams.services import PLATFORM, Services, workspace_of
+from bot import wording
+from bot.care import asks_for_help
+from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
+from bot.notes import period_of
 from bot.officers import Role
 from bot.overview import officer_summary
 
@@ -30,6 +38,8 @@ NOT_AN_OFFICER = ("The summary is for the wellbeing team, so I can't show it her
                   "If you'd like support yourself, any debrief card has a Support resources button.")
 SENT_PRIVATELY = "I've sent the summary to you in our private chat."
 OPEN_A_CHAT = "The summary is private. Open a chat with me (search for Debrief in Teams' apps) and type **summary** there."
+NOTES_SENT_PRIVATELY = "I've sent the notes to you in our private chat."
+NOTES_OPEN_A_CHAT = "The notes are private. Open a chat with me (search for Debrief in Teams' apps) and type **notes** there."
 
 START_WORDS = {"debrief", "start", "start debrief", "debrief start", "new debrief", "start a debrief"}
 
@@ -67,11 +77,14 @@ async def handle(services: Services, turn_context: TurnContext) -> None:
     if words in START_WORDS or words.startswith("debrief "):
         words = words.removeprefix("debrief ").strip() if words.startswith("debrief ") else "start"
     key = "start" if words in START_WORDS else "help" if words in HELP_WORDS else words
-    if words.split()[:1] == ["officers"]:
-        key = "officers"
+    if words.split()[:1] in (["officers"], ["notes"]):  # `officers add @someone`, `notes 7d`
+        key = words.split()[0]
     handler = COMMANDS.get(key)
     try:
         if handler is None:
+            if asks_for_help(words, services.core.library.crisis_phrases):  # "I need help": crisis lines at once
+                await crisis_lines(services, turn_context, words)
+                return
             raise Unrecognised(key)
         await handler(services, turn_context, words)
     except Unrecognised:
@@ -88,17 +101,38 @@ async def skip(services: Services, turn_context: TurnContext, words: str) -> Non
 
 
 async def help_(services: Services, turn_context: TurnContext, words: str) -> None:
+    """What the bot does, and the support contacts, crisis lines first (a dead end otherwise: "type help")."""
     personal = is_personal(turn_context.activity)
-    await turn_context.send_activity(services.messaging.activity(help_card(not personal), "How Debrief works"))
+    await turn_context.send_activity(services.messaging.activity(
+        help_card(not personal, resources=services.core.resources), "How Debrief works"))
+
+
+async def crisis_lines(services: Services, turn_context: TurnContext, words: str) -> None:
+    """A message the bot did not understand that asks for help: the crisis lines, and the offer of a person."""
+    core = services.core
+    screen = wording.help_reply(core.resources, await core.support.available())
+    talk = [talk_button({})] if screen.talk else []
+    await turn_context.send_activity(services.messaging.activity(card(screen_elements(screen), talk), "Support"))
+
+
+async def notes(services: Services, turn_context: TurnContext, words: str) -> None:
+    """`notes`, `notes 7d`: the notes written for the wellbeing team, sent privately (officers only)."""
+    parts = words.split()
+    shown = await services.core.notes.view(
+        turn_context.activity.from_property.id, *await services.identities(turn_context), platform=PLATFORM,
+        workspace=workspace_of(turn_context), days=period_of(parts[1] if len(parts) > 1 else None),
+    )
+    await services.messaging.reply_privately(turn_context, notes_card(shown), "Notes for the wellbeing team",
+                                             sent=NOTES_SENT_PRIVATELY, open_a_chat=NOTES_OPEN_A_CHAT)
 
 
 async def summary(services: Services, turn_context: TurnContext, words: str) -> None:
     core = services.core
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
-    shown = await officer_summary(core, workspace_of(turn_context), base)
-    card = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url)
-    await services.messaging.reply_privately(turn_context, card, "Wellbeing summary",
+    shown = await officer_summary(core, workspace_of(turn_context), base, platform=PLATFORM)
+    overview = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)
+    await services.messaging.reply_privately(turn_context, overview, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
 
 
@@ -109,6 +143,7 @@ COMMANDS: dict[str, Command] = {
     "skip": requires(Role.ANYONE)(skip),
     "summary": requires(Role.OFFICER, NOT_AN_OFFICER)(summary),
     "requests": requires(Role.SUPPORTER, queue.NOT_A_SUPPORTER)(queue.show),
+    "notes": requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)(notes),
     "officers": requires(Role.OFFICER)(officers.handle),  # refused: an unknown word, as for anyone else
     "help": requires(Role.ANYONE)(help_),
 }

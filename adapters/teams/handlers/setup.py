@@ -33,6 +33,7 @@ from adapters.teams.metadata import ButtonData
 from adapters.teams.references import reference_of, tenant_of, with_conversation
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import IdentifierFound, InvalidAnswer
+from bot.support import audience_choices
 
 log = logging.getLogger("debrief.teams")
 
@@ -59,7 +60,8 @@ async def fetch(services: Services, turn_context: TurnContext, data: ButtonData,
     lead = turn_context.activity.from_property.id
     choices = rosters.choices(members, leave_out=lead)
     card = setup_dialog(services.core.library, choices, secrets.token_urlsafe(12), roster_note=note,
-                        private_channel=_private(services, turn_context))
+                        private_channel=_private(services, turn_context),
+                        audiences=audience_choices(services.core.resources))
     return respond.show(card, TITLE, "large")
 
 
@@ -70,6 +72,7 @@ def read_choice(values: dict[str, str]) -> SetupChoice:
         participants=list(dict.fromkeys(people)),
         label=(values.get(SetupInput.LABEL) or "").strip() or None,
         since_event=values.get(SetupInput.SINCE_EVENT) or None,
+        audience=[item.strip() for item in values.get(SetupInput.AUDIENCE, "").split(",") if item.strip()],
     )
 
 
@@ -84,7 +87,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     async def again(problems: dict[str, str]) -> InvokeResponse:
         members, note = await _roster(turn_context)
         card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems, note,
-                            _private(services, turn_context))
+                            _private(services, turn_context), audiences=audience_choices(core.resources))
         return respond.show(card, TITLE, "large")
 
     try:
@@ -117,7 +120,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
     except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "set-up: checking the people picked")
         card = setup_dialog(core.library, [], key, choice, {"": ROSTER_UNAVAILABLE_NOW},
-                            private_channel=_private(services, turn_context))
+                            private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))
         return respond.show(card, TITLE, "large")
     here = {member.id: member for member in members}
     picked = [user for user in choice.participants if user in here]
@@ -136,6 +139,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
             label=choice.label,
             since_event=choice.since_event,
             request_key=key,
+            audience=choice.audience,
         )
         await services.references.remember_conversation(space, reference, tenant)
         await services.references.remember_roster(reference, tenant, [here[user] for user in picked])
@@ -158,12 +162,12 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
     except (IdentifierFound, InvalidAnswer) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
         card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, problems,
-                            private_channel=_private(services, turn_context))
+                            private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))
         return respond.show(card, TITLE, "large")
     except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         message = explain(error, "set-up")
         card = setup_dialog(core.library, rosters.choices(members, leave_out=lead), key, choice, {"": message},
-                            private_channel=_private(services, turn_context))
+                            private_channel=_private(services, turn_context), audiences=audience_choices(core.resources))
         return respond.show(card, TITLE, "large")
     return respond.show(setup_done_dialog(left_out, channel, note), TITLE, "small")
 

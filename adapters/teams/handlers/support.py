@@ -12,12 +12,13 @@ import logging
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 
-from adapters.teams.cards.support import SEND, claimed_card, resources_dialog, talk_dialog, talk_sent_dialog
+from adapters.teams.cards.support import SEND, claimed_card, resources_dialog, screen_dialog, talk_dialog
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.ids import TalkInput
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import PLATFORM, Services, workspace_of
+from bot import wording
 from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
 from bot.support import resources_for_person
 
@@ -64,7 +65,9 @@ async def talk_submit(services: Services, turn_context: TurnContext, data: Butto
         return respond.notice(TALK_TITLE, explain(error, "dialog talk"))
     except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         return respond.show(talk_dialog(_talk_data(data), preferred, explain(error, "dialog talk")), TALK_TITLE, "medium")
-    return respond.show(talk_sent_dialog(requested.reached_someone), TALK_TITLE, "small")
+    core = services.core
+    screen = wording.talk_sent(requested.reached_someone, core.settings, core.resources)
+    return respond.show(screen_dialog(screen), TALK_TITLE, "medium")
 
 
 # --- buttons that arrive as messages (in a personal chat) ---------------------------------------------
@@ -85,5 +88,5 @@ async def stop(services: Services, turn_context: TurnContext, data: ButtonData) 
     """One tap: no more check-ins from this debrief for this person."""
     await services.core.debriefs.stop_followups(data.need_debrief(), turn_context.activity.from_property.id)
     await turn_context.send_activity(MessageFactory.text(
-        "Done: no more check-ins from this debrief. Support is still there whenever you want it: type **help**."
+        wording.STOPPED + " Type **help** for the support contacts."
     ))
