@@ -160,7 +160,9 @@ def run() -> int:
     except SettingsError as exc:
         print(f"debrief-bot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from adapters.logs import configure
+
+    configure(settings.log_level)
     app = create_app(settings)
     for line in describe(settings, app):
         log.info(line)

@@ -51,6 +51,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free space: the sealed answers
+    # `bot.pending` deletes once they are released must be gone from the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     # Under WAL, NORMAL cannot corrupt the file; a power cut (not a crash of the bot) may undo
     # the last commits before a checkpoint. SQLite is the single-machine install; PostgreSQL
     # is the durable choice at scale.
@@ -131,6 +134,24 @@ class Database:
             log.warning("SQLite checkpoint failed, will try again after the next write: %s", error)
         finally:
             self._checkpoint = None
+
+    async def erase_wal(self) -> None:
+        """SQLite: copy the write-ahead log into the file and truncate it, so old page images are gone from disk.
+
+        After a batch of answers is released (`bot.pending`), earlier WAL
+        frames still hold the pages as they were while the answers waited;
+        `secure_delete` zeroes the rows in the database file itself. A
+        reader holding an old snapshot makes TRUNCATE stop short: the next
+        release truncates it. PostgreSQL: nothing to do here (see README,
+        "Privacy in plain words", for what VACUUM does and does not erase).
+        """
+        if not self.is_sqlite:
+            return
+        try:
+            async with self.engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception as error:  # the next release tries again
+            log.warning("SQLite checkpoint after a release failed: %s", type(error).__name__)
 
     @property
     def is_sqlite(self) -> bool:

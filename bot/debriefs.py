@@ -8,6 +8,7 @@ of its rows or none, so a failure never leaves half a debrief behind.
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-from bot.anonymity import batched_count, new_debrief_key, receipt_digest
+from bot.anonymity import FormTokens, batched_count, new_debrief_key, receipt_digest
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
+from bot import pending
 from bot.identifiers import screen
 from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
@@ -39,6 +41,7 @@ from bot.models import (
     Followup,
     FollowupStatus,
     Participant,
+    PendingAnswer,
     SinceEvent,
     SkippedDebrief,
     StageTally,
@@ -46,6 +49,8 @@ from bot.models import (
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
 from bot.summary import BANDS, DISTRESS
+
+log = logging.getLogger("debrief.answers")
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
@@ -70,54 +75,59 @@ _ANSWERING = (
         Debrief.status,
         Debrief.key_expires_at,
         DebriefKey.key,
-        select(Participant.id)
-        .where(Participant.debrief_id == _answering_debrief, Participant.user == bindparam("user"))
-        .exists()
-        .label("member"),
     )
     .outerjoin(DebriefKey, DebriefKey.debrief_id == Debrief.id)
     .where(Debrief.id == _answering_debrief)
 )
-"""What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
+"""What an answer needs to know, in one read by the debrief's id (never by the person's); built once."""
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)
-_NEW_ANSWERS = insert(Answer.__table__)
+_NEW_PENDING = insert(PendingAnswer.__table__)
+_pending = PendingAnswer.__table__.c
+_WAITING = select(func.count()).select_from(PendingAnswer).where(
+    _pending.debrief_id == bindparam("debrief", type_=_pending.debrief_id.type), _pending.stage == bindparam("stage")
+)
 
 
 @functools.cache
-def _receipt_and_answers(receipt: tuple[str, ...], answer: tuple[str, ...], count: int) -> Insert:
-    """`WITH receipt AS (INSERT ..) INSERT INTO answers SELECT .. UNION ALL SELECT ..`, built once per shape.
+def _receipt_and_pending() -> Insert:
+    """`WITH receipt AS (INSERT ..) INSERT INTO pending_answers .. RETURNING (the forms waiting before it)`.
 
-    A shape is the receipt's and an answer's column names and how many
-    answers (a form's length): a handful in all. Bind parameters throughout,
-    so SQLAlchemy compiles it once; a multi-row VALUES would be compiled
-    again for every answer.
+    Bind parameters throughout, so SQLAlchemy compiles it once.
     """
-    receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})
-    columns = Answer.__table__.c
-    rows = union_all(*(
-        select(*(bindparam(f"a{n}_{name}", type_=columns[name].type).label(name) for name in answer))
-        for n in range(count)
-    ))
-    return _NEW_ANSWERS.from_select(list(answer), rows).add_cte(receipt_first.cte("receipt"))
+    receipt_first = insert(AnswerReceipt.__table__).values(
+        {name: bindparam(f"r_{name}") for name in ("id", "debrief_id", "stage", "digest")}
+    )
+    names = ("id", "debrief_id", "stage", "sealed")
+    row = select(*(bindparam(f"p_{name}", type_=_pending[name].type).label(name) for name in names))
+    waiting = select(func.count()).select_from(PendingAnswer).where(
+        _pending.debrief_id == bindparam("p_debrief_id", type_=_pending.debrief_id.type),
+        _pending.stage == bindparam("p_stage"),
+    )
+    return (
+        _NEW_PENDING.from_select(list(names), row)
+        .add_cte(receipt_first.cte("receipt"))
+        .returning(waiting.scalar_subquery())
+    )
 
 
-def _store(connection: Connection, receipt: dict[str, object], answers: list[dict[str, object]]) -> None:
-    """The receipt and the answers, all or nothing; a second receipt raises IntegrityError and stores nothing.
+def _store(connection: Connection, receipt: dict[str, object], sealed: dict[str, object]) -> int:
+    """The receipt and the sealed form, all or nothing; returns how many forms of the stage now wait.
 
-    On PostgreSQL one statement: the receipt's INSERT runs in its WITH, so
-    the statement is atomic without a transaction around it
-    (`Database.write(reads_then_one_write=True)`). SQLite has no INSERT in a
-    WITH; there the two INSERTs run in the writer's transaction.
+    A second receipt raises IntegrityError and stores nothing. On PostgreSQL
+    one statement: the receipt's INSERT runs in its WITH, so the statement
+    is atomic without a transaction around it
+    (`Database.write(reads_then_one_write=True)`); its count, read before
+    its own row, may miss a form committed at the same moment (the
+    dispatcher's `release_due` catches up). SQLite has no INSERT in a WITH;
+    there the two INSERTs and the count run in the writer's transaction.
     """
-    if connection.dialect.name == "postgresql" and answers:
+    if connection.dialect.name == "postgresql":
         params = {f"r_{name}": value for name, value in receipt.items()}
-        for n, answer in enumerate(answers):
-            params.update((f"a{n}_{name}", value) for name, value in answer.items())
-        connection.execute(_receipt_and_answers(tuple(receipt), tuple(answers[0]), len(answers)), params)
-        return
+        params.update((f"p_{name}", value) for name, value in sealed.items())
+        return int(connection.execute(_receipt_and_pending(), params).scalar_one()) + 1
     connection.execute(_NEW_RECEIPT, receipt)
-    if answers:
-        connection.execute(_NEW_ANSWERS, answers)  # one executemany
+    connection.execute(_NEW_PENDING, sealed)
+    return int(connection.execute(_WAITING, {"debrief": sealed["debrief_id"], "stage": sealed["stage"]}).scalar_one())
 
 
 def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
@@ -192,6 +202,16 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class AnswerForm:
+    """An answer form that may open: its questions, and the token its submission must carry."""
+
+    debrief: Debrief
+    questions: list[Question]
+    intro: str | None
+    token: str
+
+
+@dataclass(frozen=True)
 class Closed:
     debrief: Debrief
     action_points: list[ActionPoint]
@@ -214,6 +234,8 @@ class Debriefs:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._secret = deployment_secret or settings.receipt_secret()
+        self._sealing = pending.sealing_key(self._secret)
+        self.forms = FormTokens(self._secret)
 
     # -- starting -----------------------------------------------------------
 
@@ -416,6 +438,34 @@ class Debriefs:
 
     # -- answering ----------------------------------------------------------
 
+    async def open_form(self, debrief_id: uuid.UUID, stage: str, user: str) -> AnswerForm:
+        """Check that `user` may answer `stage` now, and hand out the form with its token.
+
+        Raises `AlreadyAnswered`, `NoLongerOpen` or `NotAllowed`. This is the
+        only place the answer path looks a person up (membership, receipt):
+        when the form opens, not when it is sent, so that nothing written
+        with the answer sits beside a query naming its author.
+        """
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            key = await session.get(DebriefKey, debrief_id)
+            if stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+                raise NoLongerOpen()
+            if key is None or self.clock.now() >= debrief.key_expires_at:
+                raise NoLongerOpen()
+            if not await _is_member(session, debrief_id, user):
+                raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
+            digest = receipt_digest(self._secret, key.key, stage, user)
+            answered = await session.execute(
+                select(AnswerReceipt.id).where(
+                    AnswerReceipt.debrief_id == debrief_id, AnswerReceipt.stage == stage, AnswerReceipt.digest == digest
+                )
+            )
+            if answered.first() is not None:
+                raise AlreadyAnswered()
+        questions, intro = self.stage_form(debrief.script_id, debrief.schedule, stage)
+        return AnswerForm(debrief, questions, intro, self.forms.issue(debrief_id, stage, user))
+
     async def record_answer(
         self,
         debrief_id: uuid.UUID,
@@ -423,24 +473,29 @@ class Debriefs:
         user: str,
         values: Mapping[str, object],
         shared: Iterable[str] = (),
+        *,
+        token: str | None,
     ) -> Recorded:
-        """Store one person's anonymous answers to one stage, once.
+        """Accept one person's anonymous answers to one stage, once; they are released later, in a batch.
 
         `values` maps question ids to answers; `shared` names the text
-        questions whose author chose "share with the team". The receipt and
-        the answers are written in one transaction, and the answer rows carry
-        nothing that leads back to `user`.
+        questions whose author chose "share with the team"; `token` is the
+        one `open_form` gave the form (it stands for the membership check).
+        One transaction stores the receipt and the sealed form
+        (`bot.pending`), nothing else; then, in a transaction of its own,
+        the stage's waiting forms are released if there are enough of them.
         """
-        # The hot path of the product (every answer, often many at once): one read
-        # that brings the debrief, its key and the person's membership together,
-        # then the receipt and the answers stored together (`_store`), as one
-        # synchronous piece of work that the database runs in a single step (see
-        # `Database.write`). The unique receipt is what refuses a second answer, so
-        # a double tap racing itself still stores exactly one.
+        # The hot path of the product (every answer, often many at once): one read by
+        # the debrief's id, then the receipt and the sealed form stored together
+        # (`_store`), as one synchronous piece of work that the database runs in a
+        # single step (see `Database.write`). The unique receipt is what refuses a
+        # second answer, so a double tap racing itself still stores exactly one.
+        if not self.forms.check(token, debrief_id, stage, user):
+            raise NotAllowed("That form is out of date. Please close it and tap Answer again.")
         shared_ids = set(shared)
 
-        def answering(connection: Connection) -> Recorded:
-            found = connection.execute(_ANSWERING, {"debrief": debrief_id, "user": user}).one_or_none()
+        def answering(connection: Connection) -> tuple[Recorded, int]:
+            found = connection.execute(_ANSWERING, {"debrief": debrief_id}).one_or_none()
             if found is None:
                 raise NotFound()
             questions, _ = self.stage_form(found.script_id, found.schedule, stage)
@@ -448,20 +503,64 @@ class Debriefs:
                 raise NoLongerOpen()
             if found.key is None or self.clock.now() >= found.key_expires_at:
                 raise NoLongerOpen()
-            if not found.member:
-                raise NotAllowed("Only the people invited to this debrief can answer it.")
             answers, escalate = self._validate(questions, values, shared_ids)
             digest = receipt_digest(self._secret, found.key, stage, user)
             receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
-            for answer in answers:
-                answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
+            sealed = pending.seal(
+                self._sealing, answers, pending.sealed_size(questions), pending.context_of(debrief_id, stage)
+            )
+            form = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "sealed": sealed}
             try:
-                _store(connection, receipt, answers)
+                waiting = _store(connection, receipt, form)
             except IntegrityError:
                 raise AlreadyAnswered() from None
-            return Recorded(escalate=escalate)
+            return Recorded(escalate=escalate), waiting
 
-        return await self.database.write(answering, reads_then_one_write=True)
+        recorded, waiting = await self.database.write(answering, reads_then_one_write=True)
+        if waiting >= self.settings.debrief_min_group:
+            await self.release(debrief_id, stage)
+        return recorded
+
+    async def release(self, debrief_id: uuid.UUID, stage: str, *, everything: bool = False) -> int:
+        """Release the stage's waiting forms as one shuffled batch: at least DEBRIEF_MIN_GROUP, or `everything`.
+
+        Returns how many forms moved. Never raises for a database hiccup:
+        what waits stays sealed and the dispatcher's `release_due` tries again.
+        """
+        at_least = 1 if everything else self.settings.debrief_min_group
+        try:
+            moved = await self.database.write(
+                lambda connection: pending.release(connection, self._sealing, debrief_id, stage, at_least)
+            )
+        except Exception as error:  # kept sealed; released by the next pass
+            log.warning("could not release a batch of answers (%s); will try again", type(error).__name__)
+            return 0
+        if moved:
+            await self.database.erase_wal()
+        return moved
+
+    async def release_due(self) -> int:
+        """Release every batch that is due: DEBRIEF_MIN_GROUP forms waiting, or the stage's window over.
+
+        A stage's window is over when the debrief's answers close
+        (`key_expires_at`), and for the debrief stage itself when it is
+        closed. The dispatcher runs this in every process; `release` makes
+        each form move once however many run it.
+        """
+        now = self.clock.now()
+        over = (Debrief.key_expires_at <= now) | (
+            (PendingAnswer.stage == DEBRIEF_STAGE) & (Debrief.status != DebriefStatus.OPEN)
+        )
+        async with self.database.session() as session:
+            due = (await session.execute(
+                select(PendingAnswer.debrief_id, PendingAnswer.stage, func.max(case((over, 1), else_=0)))
+                .join(Debrief, Debrief.id == PendingAnswer.debrief_id)
+                .group_by(PendingAnswer.debrief_id, PendingAnswer.stage)
+            )).all()
+        moved = 0
+        for debrief_id, stage, window_over in due:
+            moved += await self.release(debrief_id, stage, everything=bool(window_over))
+        return moved
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
         """What a stage asks, and the check-in's message (None at the debrief itself).
@@ -614,7 +713,9 @@ class Debriefs:
             points = await session.execute(
                 select(ActionPoint).where(ActionPoint.debrief_id == debrief_id).order_by(ActionPoint.created_at)
             )
-            return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
+            closed = Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
+        await self.release(debrief_id, DEBRIEF_STAGE, everything=True)  # its window is over: whatever waits
+        return closed
 
     async def expire_keys(self) -> int:
         """Delete every key whose last stage is over, and tally what is final; returns how many keys went.
@@ -639,7 +740,11 @@ class Debriefs:
             unfinished = select(Followup.id).where(
                 Followup.debrief_id == Debrief.id, Followup.status.in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
             )
-            final = [Debrief.key_expires_at <= now - TALLY_GRACE, Debrief.tallied.is_(False), ~unfinished.exists()]
+            waiting = select(PendingAnswer.id).where(PendingAnswer.debrief_id == Debrief.id)
+            final = [
+                Debrief.key_expires_at <= now - TALLY_GRACE, Debrief.tallied.is_(False), ~unfinished.exists(),
+                ~waiting.exists(),  # released first (`release_due`), so the tally counts every answer
+            ]
             claimed = (
                 await session.execute(update(Debrief).where(*final).values(tallied=True).returning(Debrief.id))
             ).scalars().all()

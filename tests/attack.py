@@ -406,6 +406,11 @@ def attack(
     for shot in snapshots:
         tied.update(fingerprints(shot, truth))
     findings.append(log_channel(logs, truth, names, tied))
+    digests = {str(row["digest"]) for shot in snapshots for row in shot.tables.get("answer_receipts", [])}
+    people = list(dict.fromkeys(truth.order))
+    beside = sum(1 for line in logs if any(d in line for d in digests) or (
+        any(p in line for p in people) and any(m in line for m in truth.markers)))
+    findings.append(Finding("logs: a fingerprint, or a person beside an answer", beside, len(logs), 0.0 if beside else 1.0))
     findings.append(platform_channel(platform, truth))
     return findings
 

@@ -84,7 +84,9 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     fallback = first_input_block(body) or question_block("answer")
     known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
     try:
-        recorded = await core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared)
+        recorded = await core.debriefs.record_answer(
+            ref.debrief, ref.stage, _user(body), values, shared, token=ref.token
+        )
     except (InvalidAnswer, IdentifierFound) as error:
         block_for = lambda field: question_block(field) if field in known else None  # noqa: E731
         await ack(response_action="errors", errors=form_errors(error, block_for, fallback))

@@ -11,7 +11,6 @@ conversation moves, in batches.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -22,9 +21,8 @@ from adapters.teams.handlers import respond
 from adapters.teams.ids import SHARED, question_input, share_input
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import Services
-from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen
-from bot.models import DebriefStatus
-from bot.scripts import DEBRIEF_STAGE, Question, TextQuestion
+from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed
+from bot.scripts import Question, TextQuestion
 from bot.support import resources_for_person
 
 log = logging.getLogger("debrief.teams")
@@ -34,22 +32,17 @@ NOT_INVITED = "Only the people invited to this debrief can answer it. Ask the le
 
 
 async def fetch(services: Services, turn_context: TurnContext, data: ButtonData, values: dict[str, str]) -> InvokeResponse:
-    core = services.core
-    debrief_id = data.need_debrief()
+    """The form, with the token that says this person may send it (checked here, once), or why not."""
     user = turn_context.activity.from_property.id
-    debrief, answered, member = await asyncio.gather(
-        core.debriefs.get(debrief_id),
-        core.debriefs.has_answered(debrief_id, data.stage, user),
-        core.debriefs.is_participant(debrief_id, user),
-    )
-    if answered:
+    try:
+        form = await services.core.debriefs.open_form(data.need_debrief(), data.stage, user)
+    except AlreadyAnswered:
         return respond.notice(TITLE, f"\U0001f499 {AlreadyAnswered.message}", "If you'd like support, tap **Support resources**.")
-    if data.stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+    except NoLongerOpen:
         return respond.notice(TITLE, NoLongerOpen.message)
-    if not member:
+    except NotAllowed:
         return respond.notice(TITLE, NOT_INVITED)
-    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
-    return respond.show(answer_dialog(questions, data.ref(), intro), TITLE, "large")
+    return respond.show(answer_dialog(form.questions, data.ref(form.token), form.intro), TITLE, "large")
 
 
 def read_answers(questions: list[Question], values: dict[str, str]) -> tuple[dict[str, object], set[str]]:
@@ -76,7 +69,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
     answers, shared = read_answers(questions, values)
     try:
-        recorded = await core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared)
+        recorded = await core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared, token=data.token)
     except (InvalidAnswer, IdentifierFound) as error:
         problems = dict(error.problems) if isinstance(error, InvalidAnswer) else error.by_field()
         known = {question.id for question in questions}
