@@ -16,6 +16,7 @@ from bot.core import Core
 from bot.export import FIELDS, parse_since, to_csv
 from bot.settings import Settings
 from bot.wellbeing import Wellbeing
+from answering import record
 
 PEOPLE = [f"UPERSON{n:02d}" for n in range(8)]
 LEAD = "ULEADNURSE"
@@ -29,7 +30,7 @@ async def seed(core: Core, clock: FakeClock) -> None:
             platform="slack", workspace="T1", team=team, lead=LEAD, script_id="stop5", participants=people, label=LABEL
         )
         for n, person in enumerate(people):
-            await core.debriefs.record_answer(
+            await record(core.debriefs, 
                 debrief.id, "debrief", person, {"distress": n, "team_note": SECRET_TEXT},
                 shared={"team_note"} if n % 2 else set(),
             )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.models import ActionPoint, Answer, AuditEvent, Debrief, SkippedDebrief
 from bot.retention import PURGED, purge
 from bot.wellbeing import Wellbeing
+from answering import record
 
 PEOPLE = [f"U{n}" for n in range(6)]
 
@@ -17,7 +18,7 @@ async def _debrief(core, note):
     debrief = await core.debriefs.start(platform="slack", workspace="T1", team="C1", lead="UL", script_id="stop5",
                                         participants=PEOPLE, label=f"label {note}")
     for n, person in enumerate(PEOPLE):
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": n, "team_note": note})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": n, "team_note": note})
     await core.debriefs.add_action_point(debrief.id, text=f"fix {note}", owner="UL", due_on=None, actor="UL")
     return debrief
 

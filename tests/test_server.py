@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.server import CORE, create_app
 from bot.db import Database
 from bot.settings import Settings
+from answering import record
 
 
 def _free_port() -> int:
@@ -83,7 +84,7 @@ async def test_metrics_count_debriefs_but_never_answers(client):
     debrief = await core.debriefs.start(
         platform="slack", workspace="T", team="C", lead="UL", script_id="stop5", participants=["U1"]
     )
-    await core.debriefs.record_answer(debrief.id, "debrief", "U1", {"distress": 3})
+    await record(core.debriefs, debrief.id, "debrief", "U1", {"distress": 3})
     response = await client.get("/metrics")
     text = await response.text()
     assert response.status == 200

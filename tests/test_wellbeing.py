@@ -9,6 +9,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from bot.overview import overview
 from bot.suppression import ALL, Dimension, cube, derivable, hidden_ids, suppress, suppress_table
 from bot.wellbeing import EVENT_TIME_NOTE, Wellbeing
+from answering import record
 
 MIN = 5
 
@@ -96,7 +97,7 @@ async def _debrief(core, team, distress, participants=PEOPLE):
         platform="slack", workspace="T1", team=team, lead="ULEAD", script_id="stop5", participants=participants
     )
     for person, value in zip(participants, distress):
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": value})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": value})
     return debrief
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from bot.debriefs import TALLY_GRACE
 from bot.models import Debrief, DebriefKey, Followup, FollowupStatus, StageTally
 from bot.wellbeing import Wellbeing
+from answering import record
 
 MIN = 3
 PEOPLE = [f"U{n}" for n in range(6)]
@@ -22,7 +23,7 @@ async def _debrief(core, clock, team, n, workspace="T1"):
         platform="slack", workspace=workspace, team=team, lead="ULEAD", script_id="stop5", participants=people
     )
     for k, person in enumerate(people[1:]):
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": (n + 3 * k) % 11})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": (n + 3 * k) % 11})
     async with core.database.session() as session:
         await session.execute(
             update(Followup).where(Followup.debrief_id == debrief.id, Followup.stage == "24h")
@@ -35,7 +36,7 @@ async def _debrief(core, clock, team, n, workspace="T1"):
         await session.commit()
     clock.advance(timedelta(days=1, hours=1))
     for k, person in enumerate(people[: 2 + n % 3]):
-        await core.debriefs.record_answer(debrief.id, "24h", person, {"distress": (2 * n + k) % 11})
+        await record(core.debriefs, debrief.id, "24h", person, {"distress": (2 * n + k) % 11})
     return debrief
 
 

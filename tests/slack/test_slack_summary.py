@@ -23,6 +23,7 @@ from bot.charts import DISTRESS
 from bot.clock import FakeClock
 from bot.export import FIELDS
 from bot.links import Links, Ticket
+from answering import record
 
 PNG = b"\x89PNG\r\n\x1a\n"
 PEOPLE = [LEAD, *STAFF, "USTAFF0005"]
@@ -37,7 +38,7 @@ async def seed(slack_app: SlackApp, debriefs: int = 5) -> None:
         debrief = await core.debriefs.start(platform="slack", workspace=slack_app.fake.team_id, team="CWARD00001",
                                             lead=LEAD, script_id="stop5", participants=PEOPLE, label=LABEL)
         for m, person in enumerate(PEOPLE):
-            await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": (n + m) % 11, "team_note": NOTE})
+            await record(core.debriefs, debrief.id, "debrief", person, {"distress": (n + m) % 11, "team_note": NOTE})
 
 
 def with_public_url(slack_app: SlackApp) -> None:
