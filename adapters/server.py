@@ -149,6 +149,7 @@ def describe(settings: Settings, app: web.Application) -> list[str]:
     return [
         f"debrief-bot listening on http://{settings.host}:{settings.port} (health: /healthz, metrics: /metrics)",
         f"Database: {backend} ({where})",
+        settings.secret_source(),
         *app[STATE].enabled,
     ]
 

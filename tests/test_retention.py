@@ -19,6 +19,7 @@ async def _debrief(core, note):
                                         participants=PEOPLE, label=f"label {note}")
     for n, person in enumerate(PEOPLE):
         await record(core.debriefs, debrief.id, "debrief", person, {"distress": n, "team_note": note})
+    await core.debriefs.release(debrief.id, "debrief", everything=True)  # as when the stage's window ends
     await core.debriefs.add_action_point(debrief.id, text=f"fix {note}", owner="UL", due_on=None, actor="UL")
     return debrief
 

@@ -98,6 +98,7 @@ async def _debrief(core, team, distress, participants=PEOPLE):
     )
     for person, value in zip(participants, distress):
         await record(core.debriefs, debrief.id, "debrief", person, {"distress": value})
+    await core.debriefs.release(debrief.id, "debrief", everything=True)  # as when the stage's window ends
     return debrief
 
 

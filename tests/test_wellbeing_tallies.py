@@ -51,6 +51,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
         workspace = "T2" if n % 5 == 4 else "T1"  # each workspace's report counts its own tallies only
         debriefs.append(await _debrief(core, clock, ("C-ED", "C-ICU", "C-THEATRE")[n % 3], n, workspace))
         clock.advance(timedelta(days=2))
+        await core.debriefs.release_due()  # the dispatcher's part: batches whose window is over
         assert await core.debriefs.expire_keys() >= 0
     # the last one waits for its 7d follow-up: answers closed, key gone, not tallied yet
     async with core.database.session() as session:
@@ -59,6 +60,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
         )
         await session.commit()
     clock.advance(timedelta(days=10) + TALLY_GRACE)
+    await core.debriefs.release_due()
     await core.debriefs.expire_keys()
     late = await _debrief(core, clock, "C-ED", 99)  # recent: still open
     clock.advance(timedelta(hours=1))
@@ -84,6 +86,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
 async def test_a_tally_is_written_once_by_replicas_expiring_at_once(core, clock):
     debrief = await _debrief(core, clock, "C-ED", 4)
     clock.advance(timedelta(days=10) + TALLY_GRACE)
+    await core.debriefs.release_due()  # the dispatcher's part: what waited is released before anything is tallied
     results = await asyncio.gather(*(core.debriefs.expire_keys() for _ in range(3)))
     assert sorted(results) == [0, 0, 1]
     stages = await _count(core, StageTally, StageTally.debrief_id == debrief.id)

@@ -21,6 +21,8 @@ LEAD = "ULEADNURSE"
 PEOPLE = [f"UWARD{n:05d}" for n in range(15)]
 WARD = "CWARD00001"
 MIN_GROUP = 5
+TALKING = 4
+"""People who ask to talk to someone right after answering: a named row written moments after their answer."""
 
 
 def _texts(node: object) -> str:
@@ -38,11 +40,23 @@ async def test_no_channel_links_an_answer_to_its_author(database_url: str) -> No
                 await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in _texts(args))
                 shots.append(await snapshot(app.core.database))
             shots.append(await snapshot(app.core.database))  # and a copy taken once the bot has stopped
+    assert len(shots[-1].tables["support_requests"]) == TALKING
     platform = [(_person_of(call.args), _texts(call.args)) for call in fake.calls] + replies
     findings = attack(shots, truth, {}, logs.lines, platform)
     text = report(findings, f"Slack, {'SQLite' if 'sqlite' in database_url else 'PostgreSQL'}")
     print("\n" + text)
     assert all(finding.p_value >= 1e-4 for finding in findings), text
+
+
+async def _ask_to_talk(app, fake: FakeSlack, thanks: dict, person: str) -> None:
+    pushed = len(fake.calls_to("views.push")) + len(fake.calls_to("views.open"))
+    await app.slack.click({**thanks, "id": thanks.get("id") or "VTHANKS"}, Action.TALK, user_id=person)
+    await fake.wait_for("views.push", where=lambda args: len(fake.calls_to("views.push")) + len(fake.calls_to("views.open")) > pushed)
+    form = fake.last_view()
+    assert form["callback_id"] == Callback.TALK, form
+    updated = len(fake.calls_to("views.update"))
+    await app.slack.submit(form, {}, user_id=person)
+    await fake.wait_for("views.update", updated + 1)
 
 
 def _person_of(args: dict) -> str | None:
@@ -70,6 +84,7 @@ async def _run(app, fake: FakeSlack) -> tuple[Truth, list[tuple[str | None, str]
     replies: list[tuple[str | None, str]] = []
     everyone = [LEAD, *PEOPLE]
     random.shuffle(everyone)
+    talking = set(random.sample(everyone, TALKING))
     for person in everyone:
         opened = len(fake.calls_to("views.open"))
         await slack.click(script, Action.ANSWER, user_id=person)
@@ -79,11 +94,13 @@ async def _run(app, fake: FakeSlack) -> tuple[Truth, list[tuple[str | None, str]
         marker = f"kiwi-{secrets.token_hex(3)}"
         reply = await slack.submit(
             form,
-            {question_block("distress"): str(random.randint(0, 10)), question_block("team_note"): f"I keep thinking about it {marker}"},
+            {question_block("distress"): str(9 if person in talking else random.randint(0, 6)), question_block("team_note"): f"I keep thinking about it {marker}"},
             user_id=person,
         )
         assert reply.status == 200, reply
         truth.add(person, marker)
         replies.append((person, reply.text))
+        if person in talking:  # straight from the thank-you screen: "I'd like to talk to someone"
+            await _ask_to_talk(app, fake, reply.json()["view"], person)
     assert DEBRIEF_STAGE
     return truth, replies
