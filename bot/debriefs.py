@@ -372,10 +372,6 @@ class Debriefs:
             rows = await session.execute(select(Participant).where(Participant.debrief_id == debrief_id))
             return list(rows.scalars())
 
-    async def is_participant(self, debrief_id: uuid.UUID, user: str) -> bool:
-        async with self.database.session() as session:
-            return await _is_member(session, debrief_id, user)
-
     async def open_debriefs_for(self, platform: str, workspace: str, user: str) -> list[Debrief]:
         """The open debriefs a person takes part in (for App Home and the personal chat)."""
         async with self.database.session() as session:
