@@ -6,13 +6,19 @@ from two halves that live in different places:
 * a per-debrief random key in the `debrief_keys` table, deleted when the
   debrief's last follow-up stage is over, after which no receipt can ever
   be tested against a person again, by anyone;
-* the deployment secret (DEBRIEF_SECRET, or `.debrief-secret` on a single
-  SQLite install), which never enters the database, so that a database
-  administrator holding a copy of the tables cannot test receipts even while
-  a debrief is still open.
+* the deployment secret (DEBRIEF_SECRET, or on a single SQLite install a
+  generated one in DEBRIEF_SECRET_FILE, outside the database's directory),
+  which never enters the database, so that a database administrator
+  holding a copy of the tables cannot test receipts even while a debrief is
+  still open.
 
 The stage is part of the HMAC input so that one person's receipts for the
 24-hour and 7-day check-ins cannot be linked to each other.
+
+A receipt is written in the same transaction as its person's sealed,
+waiting answer (`bot.pending`), never with the answer itself: answers move
+later, in shuffled batches. The form carries a `FormTokens` token from the
+moment it opens, so the submission needs no look-up of the person.
 
 Minimum-group rules live here too: below `min_group` nothing is counted out
 loud, and live counters move only in whole batches so that nobody watching

@@ -81,32 +81,39 @@ _ANSWERING = (
 )
 """What an answer needs to know, in one read by the debrief's id (never by the person's); built once."""
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)
-_NEW_PENDING = insert(PendingAnswer.__table__)
 _pending = PendingAnswer.__table__.c
-_WAITING = select(func.count()).select_from(PendingAnswer).where(
-    _pending.debrief_id == bindparam("debrief", type_=_pending.debrief_id.type), _pending.stage == bindparam("stage")
-)
+_PENDING_COLUMNS = ("id", "debrief_id", "stage", "sealed")
+
+
+def _waiting() -> Any:
+    """How many forms of the debrief and stage wait: `RETURNING`'s scalar subquery, on the sealed row's own values."""
+    return select(func.count()).select_from(PendingAnswer).where(
+        _pending.debrief_id == bindparam("p_debrief_id", type_=_pending.debrief_id.type),
+        _pending.stage == bindparam("p_stage"),
+    ).scalar_subquery()
 
 
 @functools.cache
-def _receipt_and_pending() -> Insert:
-    """`WITH receipt AS (INSERT ..) INSERT INTO pending_answers .. RETURNING (the forms waiting before it)`.
+def _receipt_and_pending(postgresql: bool) -> Insert:
+    """The sealed form's INSERT, `RETURNING` how many forms of its stage wait; built once.
 
-    Bind parameters throughout, so SQLAlchemy compiles it once.
+    PostgreSQL: `WITH receipt AS (INSERT ..) INSERT INTO pending_answers ..`,
+    one statement, whose count is read before its own row. SQLite (no
+    INSERT in a WITH): the sealed row alone, after the receipt's INSERT; its
+    count sees its own row. Bind parameters throughout, so SQLAlchemy
+    compiles each once.
     """
+    row = {name: bindparam(f"p_{name}", type_=_pending[name].type) for name in _PENDING_COLUMNS}
+    if not postgresql:
+        return insert(PendingAnswer.__table__).values(row).returning(_waiting())
     receipt_first = insert(AnswerReceipt.__table__).values(
         {name: bindparam(f"r_{name}") for name in ("id", "debrief_id", "stage", "digest")}
     )
-    names = ("id", "debrief_id", "stage", "sealed")
-    row = select(*(bindparam(f"p_{name}", type_=_pending[name].type).label(name) for name in names))
-    waiting = select(func.count()).select_from(PendingAnswer).where(
-        _pending.debrief_id == bindparam("p_debrief_id", type_=_pending.debrief_id.type),
-        _pending.stage == bindparam("p_stage"),
-    )
+    values = select(*(parameter.label(name) for name, parameter in row.items()))
     return (
-        _NEW_PENDING.from_select(list(names), row)
+        insert(PendingAnswer.__table__).from_select(list(_PENDING_COLUMNS), values)
         .add_cte(receipt_first.cte("receipt"))
-        .returning(waiting.scalar_subquery())
+        .returning(_waiting())
     )
 
 
@@ -114,20 +121,17 @@ def _store(connection: Connection, receipt: dict[str, object], sealed: dict[str,
     """The receipt and the sealed form, all or nothing; returns how many forms of the stage now wait.
 
     A second receipt raises IntegrityError and stores nothing. On PostgreSQL
-    one statement: the receipt's INSERT runs in its WITH, so the statement
-    is atomic without a transaction around it
-    (`Database.write(reads_then_one_write=True)`); its count, read before
-    its own row, may miss a form committed at the same moment (the
-    dispatcher's `release_due` catches up). SQLite has no INSERT in a WITH;
-    there the two INSERTs and the count run in the writer's transaction.
+    one statement, atomic without a transaction around it
+    (`Database.write(reads_then_one_write=True)`); its count may miss a form
+    committed at the same moment (the dispatcher's `release_due` catches
+    up). On SQLite the two INSERTs run in the writer's transaction.
     """
+    params = {f"p_{name}": value for name, value in sealed.items()}
     if connection.dialect.name == "postgresql":
-        params = {f"r_{name}": value for name, value in receipt.items()}
-        params.update((f"p_{name}", value) for name, value in sealed.items())
-        return int(connection.execute(_receipt_and_pending(), params).scalar_one()) + 1
+        params.update((f"r_{name}", value) for name, value in receipt.items())
+        return int(connection.execute(_receipt_and_pending(True), params).scalar_one()) + 1
     connection.execute(_NEW_RECEIPT, receipt)
-    connection.execute(_NEW_PENDING, sealed)
-    return int(connection.execute(_WAITING, {"debrief": sealed["debrief_id"], "stage": sealed["stage"]}).scalar_one())
+    return int(connection.execute(_receipt_and_pending(False), params).scalar_one())
 
 
 def _tally(debriefs: Sequence[uuid.UUID]) -> Insert:
@@ -528,11 +532,13 @@ class Debriefs:
             moved = await self.database.write(
                 lambda connection: pending.release(connection, self._sealing, debrief_id, stage, at_least)
             )
+        except pending.TooFew:  # another process took some of them: what is left waits for more
+            return 0
         except Exception as error:  # kept sealed; released by the next pass
             log.warning("could not release a batch of answers (%s); will try again", type(error).__name__)
             return 0
         if moved:
-            await self.database.erase_wal()
+            self.database.erase_wal_soon()
         return moved
 
     async def release_due(self) -> int:

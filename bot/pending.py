@@ -13,7 +13,7 @@ once at least DEBRIEF_MIN_GROUP of them wait, or whatever waits once the
 stage's window is over: in one transaction, in random order, with new
 random ids, deleting the sealed rows in the same transaction. On SQLite
 `secure_delete` zeroes the deleted rows in the file and the write-ahead log
-is then checkpointed and truncated (`Database.erase_wal`). Several
+is then checkpointed and truncated within a second (`Database.erase_wal_soon`). Several
 processes may release at once: the rows are locked (`FOR UPDATE SKIP
 LOCKED` on PostgreSQL; SQLite's single writer) and deleted by the release
 that moved them, so an answer is released exactly once.
@@ -76,26 +76,31 @@ def context_of(debrief_id: uuid.UUID, stage: str) -> bytes:
     return f"{debrief_id}\x00{stage}".encode()
 
 
-def release(connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int) -> int:
-    """Move the pending answers of one debrief and stage into `answers`, shuffled, if at least `at_least` wait.
+class TooFew(Exception):
+    """Fewer forms than asked for were free to release: the transaction is rolled back, they wait."""
 
-    Returns how many forms moved (0: fewer than `at_least` waited, or
-    another process holds them). Runs inside the caller's transaction.
+
+def release(connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int) -> int:
+    """Move the waiting forms of one debrief and stage into `answers`, shuffled; raises `TooFew` below `at_least`.
+
+    Returns how many forms moved. Runs inside the caller's transaction: the
+    DELETE .. RETURNING takes the rows (on PostgreSQL only those no other
+    release holds: `FOR UPDATE SKIP LOCKED`), and the answers go in with it
+    or not at all.
     """
-    pick = select(PendingAnswer.id, PendingAnswer.sealed).where(
-        PendingAnswer.debrief_id == debrief_id, PendingAnswer.stage == stage
-    )
+    free = select(PendingAnswer.id).where(PendingAnswer.debrief_id == debrief_id, PendingAnswer.stage == stage)
     if connection.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    waiting = connection.execute(pick).all()
-    if not waiting or len(waiting) < at_least:
-        return 0
+        free = free.with_for_update(skip_locked=True)
+    taken = connection.execute(
+        delete(PendingAnswer).where(PendingAnswer.id.in_(free)).returning(PendingAnswer.sealed)
+    ).scalars().all()
+    if len(taken) < max(at_least, 1):
+        raise TooFew()
     context = context_of(debrief_id, stage)
-    rows = [row for held in waiting for row in unseal(key, held.sealed, context)]
+    rows = [row for sealed in taken for row in unseal(key, sealed, context)]
     _shuffle(rows)
     for row in rows:
         row.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
-    connection.execute(delete(PendingAnswer).where(PendingAnswer.id.in_([held.id for held in waiting])))
     if rows:
         connection.execute(insert(Answer.__table__), rows)
-    return len(waiting)
+    return len(taken)
