@@ -240,6 +240,8 @@ class Debriefs:
         self._secret = deployment_secret or settings.receipt_secret()
         self._sealing = pending.sealing_key(self._secret)
         self.forms = FormTokens(self._secret)
+        self._releasing: dict[tuple[uuid.UUID, str], bool] = {}
+        """Stages being released by this process, and whether more answers came meanwhile."""
 
     # -- starting -----------------------------------------------------------
 
@@ -518,8 +520,27 @@ class Debriefs:
 
         recorded, waiting = await self.database.write(answering, reads_then_one_write=True)
         if waiting >= self.settings.debrief_min_group:
-            await self.release(debrief_id, stage)
+            await self._release_batches(debrief_id, stage)
         return recorded
+
+    async def _release_batches(self, debrief_id: uuid.UUID, stage: str) -> None:
+        """Release whole batches until fewer than DEBRIEF_MIN_GROUP wait; one such loop per stage in this process.
+
+        An answer that completes a batch while another release of its stage
+        is running leaves the batch to that one, which goes round once more:
+        under a burst of answers the batches grow instead of queueing up one
+        release per DEBRIEF_MIN_GROUP answers.
+        """
+        key = (debrief_id, stage)
+        if key in self._releasing:
+            self._releasing[key] = True
+            return
+        self._releasing[key] = False
+        try:
+            while await self.release(debrief_id, stage) and self._releasing[key]:
+                self._releasing[key] = False
+        finally:
+            del self._releasing[key]
 
     async def release(self, debrief_id: uuid.UUID, stage: str, *, everything: bool = False) -> int:
         """Release the stage's waiting forms as one shuffled batch: at least DEBRIEF_MIN_GROUP, or `everything`.
