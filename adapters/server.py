@@ -214,6 +214,7 @@ def describe(settings: Settings, app: web.Application) -> list[str]:
     return [
         f"debrief-bot listening on http://{settings.host}:{settings.port} (health: /healthz, {metrics})",
         f"Database: {backend} ({where})",
+        settings.secret_source(),
         *app[STATE].enabled,
     ]
 
@@ -228,7 +229,9 @@ def run(settings: Settings) -> int:
     Every failure to start is one line on stderr and exit status 2 (3 for a
     database written by a newer release); the traceback only at LOG_LEVEL=DEBUG.
     """
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from adapters.logs import configure
+
+    configure(settings.log_level)
     try:
         asyncio.run(_serve(settings))
     except SchemaTooNew as exc:

@@ -8,8 +8,10 @@ the end of the HTTP answer:
 
 - ack: `/debrief` (slash command). Ours acks and opens the set-up modal.
 - answer: the submission of the anonymous-answer modal. Ours stores the
-  answer and its receipt (one transaction) before it acks; each request is a
-  different participant, so every one of them is a real first answer.
+  receipt and the sealed answer (one transaction; `bot.pending`) before it
+  acks, and every DEBRIEF_MIN_GROUP-th answer of a debrief also releases a
+  shuffled batch; each request is a different participant carrying the
+  token their form opened with, so every one of them is a real first answer.
 
 The bare app is a Bolt AsyncApp on aiohttp whose command and view listeners
 only `ack()`: the floor that Bolt, signing and aiohttp set. Each path's
@@ -72,7 +74,8 @@ def answer_view(core: Any, debrief: Any) -> dict[str, Any]:
     """The anonymous-answer modal exactly as the Slack adapter renders it for `debrief`.
 
     Its callback_id, block ids and private_metadata are the adapter's; the
-    bench fills it in with `harness.state_values` like a person would.
+    bench fills it in with `harness.state_values` like a person would, and
+    `signed_for` gives each person the copy carrying their form's token.
     """
     from adapters.slack.metadata import DebriefRef
     from adapters.slack.render.forms import answer_modal
@@ -94,6 +97,19 @@ def fill_in(view: dict[str, Any]) -> dict[str, Any]:
         elif element["type"] == "plain_text_input":
             answers[block["block_id"]] = "Handover went well; the team pulled together."
     return answers
+
+
+def signed_for(core: Any, debrief: Any, user: str, filled: dict[str, Any]) -> dict[str, Any]:
+    """`user`'s own copy of the filled-in modal: its private_metadata carries the token the form opened with.
+
+    The token is what `Debriefs.open_form` hands out when the form opens
+    (membership checked then, not on the answer path being measured).
+    """
+    from adapters.slack.metadata import DebriefRef
+    from bot.scripts import DEBRIEF_STAGE
+
+    token = core.debriefs.forms.issue(debrief.id, DEBRIEF_STAGE, user)
+    return {**filled, "private_metadata": DebriefRef(debrief=debrief.id, stage=DEBRIEF_STAGE, token=token).dump()}
 
 
 # -- the apps, each in its own process ------------------------------------------------------------------
@@ -322,7 +338,7 @@ async def prepare_answers(database_url: str, fake: FakeSlack, count: int) -> Ans
             await core.debriefs.set_space(debrief.id, channel, script["ts"])
             view = answer_view(core, debrief)
             filled = {**view, "id": f"VBENCH{number:05d}", "state": {"values": state_values(view, fill_in(view))}}
-            answers.people.extend((user, filled) for user in users)
+            answers.people.extend((user, signed_for(core, debrief, user, filled)) for user in users)
             answers.debriefs.append(debrief.id)
     finally:
         await core.database.dispose()

@@ -6,13 +6,19 @@ from two halves that live in different places:
 * a per-debrief random key in the `debrief_keys` table, deleted when the
   debrief's last follow-up stage is over, after which no receipt can ever
   be tested against a person again, by anyone;
-* the deployment secret (DEBRIEF_SECRET, or `.debrief-secret` on a single
-  SQLite install), which never enters the database, so that a database
-  administrator holding a copy of the tables cannot test receipts even while
-  a debrief is still open.
+* the deployment secret (DEBRIEF_SECRET, or on a single SQLite install a
+  generated one in DEBRIEF_SECRET_FILE, outside the database's directory),
+  which never enters the database, so that a database administrator
+  holding a copy of the tables cannot test receipts even while a debrief is
+  still open.
 
 The stage is part of the HMAC input so that one person's receipts for the
 24-hour and 7-day check-ins cannot be linked to each other.
+
+A receipt is written in the same transaction as its person's sealed,
+waiting answer (`bot.pending`), never with the answer itself: answers move
+later, in shuffled batches. The form carries a `FormTokens` token from the
+moment it opens, so the submission needs no look-up of the person.
 
 Minimum-group rules live here too: below `min_group` nothing is counted out
 loud, and live counters move only in whole batches so that nobody watching
@@ -53,3 +59,43 @@ def describe_count(count: int, min_group: int) -> str:
     if shown is None:
         return f"fewer than {min_group} anonymous answers so far"
     return f"{shown} or more anonymous answers so far"
+
+
+FORM_TOKEN_AGE = 6 * 3600
+"""How long an answer form stays good for after it opened, in seconds (a long note, an interrupted shift)."""
+
+
+class FormTokens:
+    """The signed, expiring token an answer form carries from opening to submission.
+
+    When a form opens, the core checks that the person belongs to the
+    debrief and has not answered yet, and signs (debrief, stage) with a key
+    derived from DEBRIEF_SECRET, bound to the person (the user id is part
+    of the signature's salt, not of the token, so the token names no one).
+    The submission then checks the token instead of looking the person up:
+    nothing on the answer path queries anything by user id.
+    """
+
+    def __init__(self, deployment_secret: bytes) -> None:
+        from itsdangerous import URLSafeTimedSerializer
+
+        self._serializer = URLSafeTimedSerializer(deployment_secret, salt="debrief-bot answer form")
+
+    def issue(self, debrief_id: object, stage: str, user: str) -> str:
+        return self._serializer.dumps({"d": str(debrief_id), "s": stage}, salt=f"answer form\x00{user}")
+
+    def check(self, token: str | None, debrief_id: object, stage: str, user: str) -> bool:
+        """Whether `token` was issued to `user` for this debrief and stage; raises `FormExpired` when too old."""
+        from itsdangerous import BadSignature, SignatureExpired
+
+        from bot.errors import FormExpired
+
+        if not token:
+            return False
+        try:
+            found = self._serializer.loads(token, max_age=FORM_TOKEN_AGE, salt=f"answer form\x00{user}")
+        except SignatureExpired:
+            raise FormExpired() from None
+        except BadSignature:
+            return False
+        return found == {"d": str(debrief_id), "s": stage}

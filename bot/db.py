@@ -27,6 +27,8 @@ log = logging.getLogger("debrief.db")
 
 CHECKPOINT_SECONDS = 1.0
 """How soon after an answer SQLite's write-ahead log is copied into the database file, at most once per this."""
+ERASE_TRIES = 10
+"""How many times in a row a TRUNCATE checkpoint is tried again (a second apart) while readers hold old snapshots."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -51,6 +53,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # the driv
     cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free space: the sealed answers
+    # `bot.pending` deletes once they are released must be gone from the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     # Under WAL, NORMAL cannot corrupt the file; a power cut (not a crash of the bot) may undo
     # the last commits before a checkpoint. SQLite is the single-machine install; PostgreSQL
     # is the durable choice at scale.
@@ -92,6 +97,8 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._sqlite_writer = SQLiteWriter(url) if url.startswith("sqlite") else None
         self._checkpoint: asyncio.Task[None] | None = None
+        self._eraser: asyncio.Task[None] | None = None
+        self._erase_again = False
 
     async def write(self, work: Callable[[Connection], T], *, reads_then_one_write: bool = False) -> T:
         """Run `work` as one short transaction: its result once committed, or its exception after a rollback.
@@ -141,6 +148,43 @@ class Database:
         finally:
             self._checkpoint = None
 
+    def erase_wal_soon(self) -> None:
+        """SQLite: make the next checkpoint (within `CHECKPOINT_SECONDS`) a TRUNCATE, so old page images leave the disk.
+
+        After a batch of answers is released (`bot.pending`), earlier WAL
+        frames still hold the pages as they were while the answers waited
+        (sealed); `secure_delete` zeroes the rows in the database file
+        itself. A TRUNCATE checkpoint copies the log into the file, syncs
+        it and empties the log; one a second at most, after the answer's
+        response, because it waits for the disk and holds writers back
+        meanwhile. If a reader holds an old snapshot it stops short, and
+        the next checkpoint tries again. PostgreSQL: nothing to do here
+        (README, "Privacy in plain words", says what VACUUM does and does not erase).
+        """
+        if not self.is_sqlite:
+            return
+        if self._eraser is None:
+            self._eraser = asyncio.create_task(self._erase_later())
+        else:
+            self._erase_again = True
+
+    async def _erase_later(self, tries: int = ERASE_TRIES) -> None:
+        again = False
+        try:
+            await asyncio.sleep(CHECKPOINT_SECONDS if tries == ERASE_TRIES else max(CHECKPOINT_SECONDS, 0.05))
+            if self._checkpoint is not None:  # two checkpoints at once: the second is refused (busy)
+                await asyncio.shield(self._checkpoint)
+            self._erase_again = False
+            async with self.engine.connect() as connection:
+                busy = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
+            again = self._erase_again or (bool(busy) and tries > 1)  # a release meanwhile, or a reader in the way
+        except Exception as error:  # noqa: BLE001 - the next release tries again
+            log.warning("SQLite checkpoint after a release failed: %s", type(error).__name__)
+        finally:
+            self._eraser = None
+        if again:
+            self._eraser = asyncio.create_task(self._erase_later(tries - 1 if not self._erase_again else ERASE_TRIES))
+
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
@@ -152,9 +196,10 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
-        if self._checkpoint is not None:
-            self._checkpoint.cancel()
-            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        for task in (self._checkpoint, self._eraser):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._sqlite_writer is not None:
             await self._sqlite_writer.dispose()
         await self.engine.dispose()

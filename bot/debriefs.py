@@ -8,19 +8,22 @@ of its rows or none, so a failure never leaves half a debrief behind.
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, func, insert, select, union_all, update
+from sqlalchemy import Insert, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.anonymity import batched_count, new_debrief_key, receipt_digest
+from bot import pending
+from bot.anonymity import FormTokens, batched_count, new_debrief_key, receipt_digest
 from bot.care import Signal, signal
 from bot.clock import Clock, SystemClock
 from bot.db import Database, rowcount
@@ -29,7 +32,6 @@ from bot.identifiers import screen
 from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
     ActionPoint,
-    Answer,
     AnswerReceipt,
     AuditEvent,
     Debrief,
@@ -38,12 +40,15 @@ from bot.models import (
     Followup,
     FollowupStatus,
     Participant,
+    PendingAnswer,
     SinceEvent,
     SkippedDebrief,
 )
 from bot.scripts import DEBRIEF_STAGE, ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
 from bot.settings import Settings, schedule_stages
 from bot.support import AUDIENCE_TAG
+
+log = logging.getLogger("debrief.answers")
 
 MAX_PARTICIPANTS = 100
 LABEL_LENGTH = 150
@@ -60,54 +65,64 @@ _ANSWERING = (
         col(Debrief.status),
         col(Debrief.key_expires_at),
         col(DebriefKey.key),
-        select(col(Participant.id))
-        .where(col(Participant.debrief_id) == _answering_debrief, col(Participant.user) == bindparam("user"))
-        .exists()
-        .label("member"),
     )
     .outerjoin(DebriefKey, col(DebriefKey.debrief_id) == Debrief.id)
     .where(col(Debrief.id) == _answering_debrief)
 )
-"""What an answer needs to know, in one read; built once (an answer then only fills in the two values)."""
+"""What an answer needs to know, in one read by the debrief's id (never by the person's); built once."""
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
-_NEW_ANSWERS = insert(Answer.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+_pending = PendingAnswer.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+_PENDING_COLUMNS = ("id", "debrief_id", "stage", "sealed")
+
+
+def _waiting() -> Any:
+    """How many forms of the debrief and stage wait: `RETURNING`'s scalar subquery, on the sealed row's own values."""
+    return select(func.count()).select_from(PendingAnswer).where(
+        _pending.debrief_id == bindparam("p_debrief_id", type_=_pending.debrief_id.type),
+        _pending.stage == bindparam("p_stage"),
+    ).scalar_subquery()
 
 
 @functools.cache
-def _receipt_and_answers(receipt: tuple[str, ...], answer: tuple[str, ...], count: int) -> Insert:
-    """`WITH receipt AS (INSERT ..) INSERT INTO answers SELECT .. UNION ALL SELECT ..`, built once per shape.
+def _receipt_and_pending(postgresql: bool) -> Insert:
+    """The sealed form's INSERT, `RETURNING` how many forms of its stage wait; built once.
 
-    A shape is the receipt's and an answer's column names and how many
-    answers (a form's length): a handful in all. Bind parameters throughout,
-    so SQLAlchemy compiles it once; a multi-row VALUES would be compiled
-    again for every answer.
+    PostgreSQL: `WITH receipt AS (INSERT ..) INSERT INTO pending_answers ..`,
+    one statement, whose count is read before its own row. SQLite (no
+    INSERT in a WITH): the sealed row alone, after the receipt's INSERT; its
+    count sees its own row. Bind parameters throughout, so SQLAlchemy
+    compiles each once.
     """
-    receipt_first = insert(AnswerReceipt.__table__).values({name: bindparam(f"r_{name}") for name in receipt})  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
-    columns = Answer.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
-    rows = union_all(*(
-        select(*(bindparam(f"a{n}_{name}", type_=columns[name].type).label(name) for name in answer))
-        for n in range(count)
-    ))
-    return _NEW_ANSWERS.from_select(list(answer), rows).add_cte(receipt_first.cte("receipt"))
+    row = {name: bindparam(f"p_{name}", type_=_pending[name].type) for name in _PENDING_COLUMNS}
+    if not postgresql:
+        return insert(PendingAnswer.__table__).values(row).returning(_waiting())  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+    receipt_first = insert(AnswerReceipt.__table__).values(  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+        {name: bindparam(f"r_{name}") for name in ("id", "debrief_id", "stage", "digest")}
+    )
+    values = select(*(parameter.label(name) for name, parameter in row.items()))
+    return (
+        insert(PendingAnswer.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+        .from_select(list(_PENDING_COLUMNS), values)
+        .add_cte(receipt_first.cte("receipt"))
+        .returning(_waiting())
+    )
 
 
-def _store(connection: Connection, receipt: dict[str, object], answers: list[dict[str, object]]) -> None:
-    """The receipt and the answers, all or nothing; a second receipt raises IntegrityError and stores nothing.
+def _store(connection: Connection, receipt: dict[str, object], sealed: dict[str, object]) -> int:
+    """The receipt and the sealed form, all or nothing; returns how many forms of the stage now wait.
 
-    On PostgreSQL one statement: the receipt's INSERT runs in its WITH, so
-    the statement is atomic without a transaction around it
-    (`Database.write(reads_then_one_write=True)`). SQLite has no INSERT in a
-    WITH; there the two INSERTs run in the writer's transaction.
+    A second receipt raises IntegrityError and stores nothing. On PostgreSQL
+    one statement, atomic without a transaction around it
+    (`Database.write(reads_then_one_write=True)`); its count may miss a form
+    committed at the same moment (the dispatcher's `release_due` catches
+    up). On SQLite the two INSERTs run in the writer's transaction.
     """
-    if connection.dialect.name == "postgresql" and answers:
-        params = {f"r_{name}": value for name, value in receipt.items()}
-        for n, answer in enumerate(answers):
-            params.update((f"a{n}_{name}", value) for name, value in answer.items())
-        connection.execute(_receipt_and_answers(tuple(receipt), tuple(answers[0]), len(answers)), params)
-        return
+    params = {f"p_{name}": value for name, value in sealed.items()}
+    if connection.dialect.name == "postgresql":
+        params.update((f"r_{name}", value) for name, value in receipt.items())
+        return int(connection.execute(_receipt_and_pending(True), params).scalar_one()) + 1
     connection.execute(_NEW_RECEIPT, receipt)
-    if answers:
-        connection.execute(_NEW_ANSWERS, answers)  # one executemany
+    return int(connection.execute(_receipt_and_pending(False), params).scalar_one())
 
 
 class SkipReason(StrEnum):
@@ -157,6 +172,16 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class AnswerForm:
+    """An answer form that may open: its questions, and the token its submission must carry."""
+
+    debrief: Debrief
+    questions: list[Question]
+    intro: str | None
+    token: str
+
+
+@dataclass(frozen=True)
 class Closed:
     debrief: Debrief
     action_points: list[ActionPoint]
@@ -179,6 +204,10 @@ class Debriefs:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._secret = deployment_secret or settings.receipt_secret()
+        self._sealing = pending.sealing_key(self._secret)
+        self.forms = FormTokens(self._secret)
+        self._releasing: dict[tuple[uuid.UUID, str], bool] = {}
+        """Stages being released by this process, and whether more answers came meanwhile."""
 
     # -- starting -----------------------------------------------------------
 
@@ -305,10 +334,6 @@ class Debriefs:
             rows = await session.execute(select(Participant).where(col(Participant.debrief_id) == debrief_id))
             return list(rows.scalars())
 
-    async def is_participant(self, debrief_id: uuid.UUID, user: str) -> bool:
-        async with self.database.session() as session:
-            return await _is_member(session, debrief_id, user)
-
     async def open_debriefs_for(self, platform: str, workspace: str, user: str) -> list[Debrief]:
         """The open debriefs a person takes part in (for App Home and the personal chat)."""
         async with self.database.session() as session:
@@ -371,6 +396,35 @@ class Debriefs:
 
     # -- answering ----------------------------------------------------------
 
+    async def open_form(self, debrief_id: uuid.UUID, stage: str, user: str) -> AnswerForm:
+        """Check that `user` may answer `stage` now, and hand out the form with its token.
+
+        Raises `AlreadyAnswered`, `NoLongerOpen` or `NotAllowed`. This is the
+        only place the answer path looks a person up (membership, receipt):
+        when the form opens, not when it is sent, so that nothing written
+        with the answer sits beside a query naming its author.
+        """
+        async with self.database.session() as session:
+            debrief = await _get(session, debrief_id)
+            key = await session.get(DebriefKey, debrief_id)
+            if stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+                raise NoLongerOpen()
+            if key is None or self.clock.now() >= debrief.key_expires_at:
+                raise NoLongerOpen()
+            if not await _is_member(session, debrief_id, user):
+                raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
+            digest = receipt_digest(self._secret, key.key, stage, user)
+            answered = await session.execute(
+                select(col(AnswerReceipt.id)).where(
+                    col(AnswerReceipt.debrief_id) == debrief_id, col(AnswerReceipt.stage) == stage,
+                    col(AnswerReceipt.digest) == digest,
+                )
+            )
+            if answered.first() is not None:
+                raise AlreadyAnswered()
+        questions, intro = self.stage_form(debrief.script_id, debrief.schedule, stage)
+        return AnswerForm(debrief, questions, intro, self.forms.issue(debrief_id, stage, user))
+
     async def record_answer(
         self,
         debrief_id: uuid.UUID,
@@ -378,24 +432,29 @@ class Debriefs:
         user: str,
         values: Mapping[str, object],
         shared: Iterable[str] = (),
+        *,
+        token: str | None,
     ) -> Recorded:
-        """Store one person's anonymous answers to one stage, once.
+        """Accept one person's anonymous answers to one stage, once; they are released later, in a batch.
 
         `values` maps question ids to answers; `shared` names the text
-        questions whose author chose "share with the team". The receipt and
-        the answers are written in one transaction, and the answer rows carry
-        nothing that leads back to `user`.
+        questions whose author chose "share with the team"; `token` is the
+        one `open_form` gave the form (it stands for the membership check).
+        One transaction stores the receipt and the sealed form
+        (`bot.pending`), nothing else; then, in a transaction of its own,
+        the stage's waiting forms are released if there are enough of them.
         """
-        # The hot path of the product (every answer, often many at once): one read
-        # that brings the debrief, its key and the person's membership together,
-        # then the receipt and the answers stored together (`_store`), as one
-        # synchronous piece of work that the database runs in a single step (see
-        # `Database.write`). The unique receipt is what refuses a second answer, so
-        # a double tap racing itself still stores exactly one.
+        # The hot path of the product (every answer, often many at once): one read by
+        # the debrief's id, then the receipt and the sealed form stored together
+        # (`_store`), as one synchronous piece of work that the database runs in a
+        # single step (see `Database.write`). The unique receipt is what refuses a
+        # second answer, so a double tap racing itself still stores exactly one.
+        if not self.forms.check(token, debrief_id, stage, user):
+            raise NotAllowed("That form is out of date. Please close it and tap Answer again.")
         shared_ids = set(shared)
 
-        def answering(connection: Connection) -> Recorded:
-            found = connection.execute(_ANSWERING, {"debrief": debrief_id, "user": user}).one_or_none()
+        def answering(connection: Connection) -> tuple[Recorded, int]:
+            found = connection.execute(_ANSWERING, {"debrief": debrief_id}).one_or_none()
             if found is None:
                 raise NotFound()
             questions, _ = self.stage_form(found.script_id, found.schedule, stage)
@@ -403,21 +462,86 @@ class Debriefs:
                 raise NoLongerOpen()
             if found.key is None or self.clock.now() >= found.key_expires_at:
                 raise NoLongerOpen()
-            if not found.member:
-                raise NotAllowed("Only the people invited to this debrief can answer it.")
             answers = self._validate(questions, values, shared_ids)
             told = signal(questions, values, self.settings.debrief_distress_threshold, self.library.crisis_phrases)
             digest = receipt_digest(self._secret, found.key, stage, user)
             receipt = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "digest": digest}
-            for answer in answers:
-                answer.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
+            sealed = pending.seal(
+                self._sealing, answers, pending.sealed_size(questions), pending.context_of(debrief_id, stage)
+            )
+            form = {"id": uuid.uuid4(), "debrief_id": debrief_id, "stage": stage, "sealed": sealed}
             try:
-                _store(connection, receipt, answers)
+                waiting = _store(connection, receipt, form)
             except IntegrityError:
                 raise AlreadyAnswered() from None
-            return Recorded(told)
+            return Recorded(told), waiting
 
-        return await self.database.write(answering, reads_then_one_write=True)
+        recorded, waiting = await self.database.write(answering, reads_then_one_write=True)
+        if waiting >= self.settings.debrief_min_group:
+            await self._release_batches(debrief_id, stage)
+        return recorded
+
+    async def _release_batches(self, debrief_id: uuid.UUID, stage: str) -> None:
+        """Release whole batches until fewer than DEBRIEF_MIN_GROUP wait; one such loop per stage in this process.
+
+        An answer that completes a batch while another release of its stage
+        is running leaves the batch to that one, which goes round once more:
+        under a burst of answers the batches grow instead of queueing up one
+        release per DEBRIEF_MIN_GROUP answers.
+        """
+        key = (debrief_id, stage)
+        if key in self._releasing:
+            self._releasing[key] = True
+            return
+        self._releasing[key] = False
+        try:
+            while await self.release(debrief_id, stage) and self._releasing[key]:
+                self._releasing[key] = False
+        finally:
+            del self._releasing[key]
+
+    async def release(self, debrief_id: uuid.UUID, stage: str, *, everything: bool = False) -> int:
+        """Release the stage's waiting forms as one shuffled batch: at least DEBRIEF_MIN_GROUP, or `everything`.
+
+        Returns how many forms moved. Never raises for a database hiccup:
+        what waits stays sealed and the dispatcher's `release_due` tries again.
+        """
+        at_least = 1 if everything else self.settings.debrief_min_group
+        try:
+            moved = await self.database.write(
+                lambda connection: pending.release(connection, self._sealing, debrief_id, stage, at_least)
+            )
+        except pending.TooFew:  # another process took some of them: what is left waits for more
+            return 0
+        except Exception as error:  # noqa: BLE001 - kept sealed; released by the next pass
+            log.warning("could not release a batch of answers (%s); will try again", type(error).__name__)
+            return 0
+        if moved:
+            self.database.erase_wal_soon()
+        return moved
+
+    async def release_due(self) -> int:
+        """Release every batch that is due: DEBRIEF_MIN_GROUP forms waiting, or the stage's window over.
+
+        A stage's window is over when the debrief's answers close
+        (`key_expires_at`), and for the debrief stage itself when it is
+        closed. The dispatcher runs this in every process; `release` makes
+        each form move once however many run it.
+        """
+        now = self.clock.now()
+        over = (col(Debrief.key_expires_at) <= now) | (
+            (col(PendingAnswer.stage) == DEBRIEF_STAGE) & (col(Debrief.status) != DebriefStatus.OPEN)
+        )
+        async with self.database.session() as session:
+            due = (await session.execute(
+                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), func.max(case((over, 1), else_=0)))
+                .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
+                .group_by(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
+            )).all()
+        moved = 0
+        for debrief_id, stage, window_over in due:
+            moved += await self.release(debrief_id, stage, everything=bool(window_over))
+        return moved
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:
         """What a stage asks, and the check-in's message (None at the debrief itself).
@@ -554,7 +678,9 @@ class Debriefs:
             points = await session.execute(
                 select(ActionPoint).where(col(ActionPoint.debrief_id) == debrief_id).order_by(col(ActionPoint.created_at))
             )
-            return Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
+            closed = Closed(debrief=debrief, action_points=list(points.scalars()), newly_closed=newly_closed)
+        await self.release(debrief_id, DEBRIEF_STAGE, everything=True)  # its window is over: whatever waits
+        return closed
 
     async def skip(
         self,

@@ -43,6 +43,10 @@ class AlreadyClaimed(DebriefError):
     message = "Someone else on the wellbeing team has already taken this request on."
 
 
+class FormExpired(DebriefError):
+    message = "This form was open for a long time, so nothing was saved. Please open it again; it takes a moment."
+
+
 class NoLongerOpen(DebriefError):
     message = "This debrief has closed, so it can't take answers any more. Support is still there for you."
 

@@ -4,11 +4,18 @@ The anonymity model of DESIGN.md is a property of these tables:
 
 * `Answer` rows hold no user id, no time and no sequence number, and have a
   random UUID primary key. Nothing in them points at a participant.
+* They are written only in shuffled batches (`bot.pending`): an accepted
+  answer waits, sealed with a key derived from DEBRIEF_SECRET, in
+  `PendingAnswer`, and moves into `answers` with at least DEBRIEF_MIN_GROUP
+  others of its debrief and stage, in random order, in one transaction (or
+  with whatever waits when the stage's window ends). Physical order (SQLite
+  cell offsets: each new cell goes below the last one in its page, with or
+  without ROWID), `xmin`/`ctid` and commit times therefore say at most which
+  batch an answer was in. `tests/*/test_*_anonymity_attack.py` attacks this.
 * `AnswerReceipt` rows say "somebody answered this stage" as
-  HMAC(debrief key, user id). Once `DebriefKey` is deleted nobody, the
-  database administrator included, can test a person against them.
-* Both are `WITHOUT ROWID` tables on SQLite, so their physical order is the
-  random key, not the order in which people answered.
+  HMAC(HMAC(DEBRIEF_SECRET, debrief key), stage || user). Once `DebriefKey`
+  is deleted nobody, the database administrator included, can test a person
+  against them; before, only with DEBRIEF_SECRET, which is not in the database.
 
 Everything else (participants, action points, support requests, the audit
 trail) may name people, because none of it says what anyone answered.
@@ -195,6 +202,23 @@ class AnswerReceipt(SQLModel, table=True):
     debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
     stage: str = Field(max_length=16)
     digest: str = Field(max_length=64)
+
+
+class PendingAnswer(SQLModel, table=True):
+    """One accepted form, sealed, until its batch is released (`bot.pending`); then deleted.
+
+    `sealed` is nonce || AES-GCM of the form's answer rows, padded to one size
+    per form: unreadable without DEBRIEF_SECRET, and its length says nothing.
+    No user, no time, no order; the receipt written beside it names no one either.
+    """
+
+    __tablename__ = "pending_answers"
+    __table_args__ = (Index("ix_pending_answers_debrief_stage", "debrief_id", "stage"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), nullable=False))
+    stage: str = Field(max_length=16)
+    sealed: bytes = Field(sa_type=LargeBinary)
 
 
 class FollowupStatus(StrEnum):

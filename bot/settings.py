@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_scripts_dir: Path | None = None
     debrief_secret: SecretStr | None = None
+    debrief_secret_file: Path | None = None
+    """Where a single SQLite install keeps its generated secret; default `$XDG_CONFIG_HOME/debrief-bot/secret`."""
     debrief_quiet_hours: str = "21:00-08:00"
     debrief_timezone: str = "UTC"
     """The organisation's time zone, for quiet hours of people whose own zone is unknown."""
@@ -402,20 +404,40 @@ class Settings(BaseSettings):
         """Whether /api/messages is mounted at all."""
         return self.teams_authenticated or self.teams_local
 
-    def receipt_secret(self, workdir: Path | None = None) -> bytes:
-        """The pepper mixed into every receipt key (see `bot.anonymity`).
+    def secret_path(self) -> Path:
+        """DEBRIEF_SECRET_FILE, else `$XDG_CONFIG_HOME/debrief-bot/secret` (`~/.config/debrief-bot/secret`)."""
+        if self.debrief_secret_file:
+            return self.debrief_secret_file.expanduser()
+        config = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        return (Path(config) if config else Path.home() / ".config") / "debrief-bot" / "secret"
+
+    def secret_source(self) -> str:
+        """Where the receipt secret comes from, for the first lines `serve` prints."""
+        if self.debrief_secret:
+            return "Receipt secret: DEBRIEF_SECRET (from the environment)"
+        return (f"Receipt secret: {self.secret_path()} (back it up apart from the database; "
+                "without it the receipts and waiting answers cannot be read)")
+
+    def receipt_secret(self, legacy_dir: Path | None = None) -> bytes:
+        """The pepper mixed into every receipt key and the key of waiting answers (see `bot.anonymity`, `bot.pending`).
 
         It lives outside the database so that a database administrator alone
-        cannot test a person against the receipts. On SQLite with no
-        DEBRIEF_SECRET a random one is kept in `.debrief-secret` beside the
-        working directory, readable by the bot's user only.
+        cannot test a person against the receipts or read answers that wait
+        for their batch. With no DEBRIEF_SECRET (SQLite only) a random one is
+        made once in `secret_path()`, readable by the bot's user only, in the
+        user's config directory: not beside the database, so a copy of the
+        database's directory does not carry it. A `.debrief-secret` left in
+        `legacy_dir` (the working directory) by an older version is moved
+        there, with a warning.
         """
         if self.debrief_secret:
             return self.debrief_secret.get_secret_value().encode()
-        path = (workdir or Path.cwd()) / ".debrief-secret"
+        path = self.secret_path()
+        legacy = (legacy_dir or Path.cwd()) / ".debrief-secret"
+        if not path.exists() and legacy.exists():
+            _move_secret(legacy, path)
         if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(32))
+            _write_private(path, secrets.token_urlsafe(32))
         return path.read_text().strip().encode()
 
 
@@ -447,6 +469,26 @@ def is_loopback_host(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1, as a dual-stack socket reports an IPv4 peer
     return (mapped or address).is_loopback
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` with mode 0600 (its directory 0700); refuses to overwrite an existing file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+
+
+def _move_secret(legacy: Path, path: Path) -> None:
+    """Move an older version's `.debrief-secret` into the config directory, so it no longer sits by the data."""
+    import logging
+
+    _write_private(path, legacy.read_text().strip())
+    legacy.unlink()
+    logging.getLogger("debrief.settings").warning(
+        "moved the receipt secret from %s to %s: keep it out of the database's backups, and back it up on its own",
+        legacy, path,
+    )
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

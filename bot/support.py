@@ -29,7 +29,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlmodel import col
@@ -58,6 +58,20 @@ ONLY_THE_TEAM = "Only the wellbeing team can see support requests."
 """The refusal of a request's buttons (take it on, done) to anyone else."""
 
 PREFERRED_TIME_LENGTH = 200
+STORED_TIME_STEP = timedelta(hours=1)
+"""A request's stored time (and its audit row's) is the start of its hour, never the minute it was made."""
+
+
+def stored_time(now: datetime) -> datetime:
+    """`now` rounded down to `STORED_TIME_STEP`.
+
+    A request made from the thank-you screen comes moments after its
+    author's answer; an exact time beside the other times in the database
+    (or a commit time) would help place it, and its author, among the answers.
+    Its transaction is its own, never the answer's (DESIGN.md, "Anonymity model").
+    """
+    step = int(STORED_TIME_STEP.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // step * step, tz=UTC)
 NOTIFY_TRIES = 3
 NOTIFY_TIMEOUT = 10.0
 
@@ -297,7 +311,7 @@ class Support:
         if preferred_time and len(preferred_time) > PREFERRED_TIME_LENGTH:
             raise InvalidAnswer({"preferred_time": f"Please keep this under {PREFERRED_TIME_LENGTH} characters."})
         screen({"preferred_time": preferred_time}, allow=OWN_CONTACT)  # their own number or e-mail is fine
-        now = self.clock.now()
+        now = stored_time(self.clock.now())
         label = None
         async with self.database.session() as session:
             if debrief_id is not None:

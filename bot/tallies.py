@@ -18,7 +18,17 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database, rowcount
-from bot.models import Answer, AnswerReceipt, Debrief, DebriefKey, Followup, FollowupStatus, Participant, StageTally
+from bot.models import (
+    Answer,
+    AnswerReceipt,
+    Debrief,
+    DebriefKey,
+    Followup,
+    FollowupStatus,
+    Participant,
+    PendingAnswer,
+    StageTally,
+)
 from bot.results import BANDS, DISTRESS
 from bot.scripts import DEBRIEF_STAGE
 
@@ -95,7 +105,11 @@ class Tallies:
             unfinished = select(col(Followup.id)).where(
                 col(Followup.debrief_id) == col(Debrief.id), col(Followup.status).in_([FollowupStatus.PENDING, FollowupStatus.SENDING])
             )
-            final = [col(Debrief.key_expires_at) <= now - TALLY_GRACE, col(Debrief.tallied).is_(False), ~unfinished.exists()]
+            waiting = select(col(PendingAnswer.id)).where(col(PendingAnswer.debrief_id) == col(Debrief.id))
+            final = [
+                col(Debrief.key_expires_at) <= now - TALLY_GRACE, col(Debrief.tallied).is_(False), ~unfinished.exists(),
+                ~waiting.exists(),  # released first (`release_due`), so the tally counts every answer
+            ]
             claimed = (
                 await session.execute(update(Debrief).where(*final).values(tallied=True).returning(col(Debrief.id)))
             ).scalars().all()

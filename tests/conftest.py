@@ -204,6 +204,12 @@ async def db(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
         await database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test never writes a generated secret into the real user's config directory."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     """Monday 5 January 2026, 14:00 UTC, moved only by the test."""

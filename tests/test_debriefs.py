@@ -6,6 +6,7 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
+from answering import record
 from sqlalchemy import func, select
 
 from bot.core import Core
@@ -87,32 +88,32 @@ async def test_an_unknown_script_is_a_kind_not_found(core):
 async def test_only_participants_may_answer(core):
     debrief = await start(core)
     with pytest.raises(NotAllowed):
-        await core.debriefs.record_answer(debrief.id, "debrief", "USTRANGER", {"distress": 3})
+        await record(core.debriefs, debrief.id, "debrief", "USTRANGER", {"distress": 3})
 
 
 async def test_answers_are_checked_against_the_script(core):
     debrief = await start(core)
     with pytest.raises(InvalidAnswer) as caught:
-        await core.debriefs.record_answer(
+        await record(core.debriefs,
             debrief.id, "debrief", ALEX, {"distress": 11, "sfa_colour": "purple", "team_note": "x" * 5000, "bogus": 1}
         )
     assert set(caught.value.problems) == {"distress", "sfa_colour", "team_note", "bogus"}
     with pytest.raises(IdentifierFound):
-        await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"team_note": "call me on 07700 900123"})
+        await record(core.debriefs, debrief.id, "debrief", ALEX, {"team_note": "call me on 07700 900123"})
     assert await core.debriefs.answer_count(debrief.id) == 0
     assert not await core.debriefs.has_answered(debrief.id, "debrief", ALEX)
 
 
 async def test_high_distress_asks_for_crisis_resources(core):
     debrief = await start(core)
-    assert (await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 8})).escalate
-    assert not (await core.debriefs.record_answer(debrief.id, "debrief", SAM, {"distress": 6})).escalate
+    assert (await record(core.debriefs, debrief.id, "debrief", ALEX, {"distress": 8})).escalate
+    assert not (await record(core.debriefs, debrief.id, "debrief", SAM, {"distress": 6})).escalate
 
 
 async def test_a_self_harm_answer_escalates_whatever_the_rating(core, clock):
     debrief = await start(core)
     clock.advance(timedelta(days=7))
-    recorded = await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 1, "phq9_item9": "several_days"})
+    recorded = await record(core.debriefs, debrief.id, "7d", ALEX, {"distress": 1, "phq9_item9": "several_days"})
     assert recorded.escalate
     calm = await core.debriefs.record_answer(debrief.id, "7d", SAM, {"distress": 1, "phq9_item9": "not_at_all"})
     assert not calm.escalate and not calm.support
@@ -186,17 +187,17 @@ async def test_closing_keeps_the_key_until_the_last_follow_up_stage_is_over(core
     assert closed.newly_closed and [p.text for p in closed.action_points] == ["Restock the airway bag"]
     assert not (await core.debriefs.close(debrief.id, LEAD)).newly_closed
     with pytest.raises(NoLongerOpen):
-        await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 2})
+        await record(core.debriefs, debrief.id, "debrief", ALEX, {"distress": 2})
     with pytest.raises(NoLongerOpen):
         await core.debriefs.add_action_point(debrief.id, text="late", owner=ALEX, due_on=None, actor=LEAD)
 
     clock.advance(timedelta(days=7, hours=1))
-    await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 2})
+    await record(core.debriefs, debrief.id, "7d", ALEX, {"distress": 2})
     assert await core.tallies.expire_keys() == 0
     clock.advance(timedelta(days=3))
     assert await core.tallies.expire_keys() == 1
     with pytest.raises(NoLongerOpen):
-        await core.debriefs.record_answer(debrief.id, "7d", SAM, {"distress": 2})
+        await record(core.debriefs, debrief.id, "7d", SAM, {"distress": 2})
 
 
 async def test_a_forgotten_debrief_loses_its_key_too(core, clock):
@@ -227,7 +228,7 @@ async def test_one_tap_stops_a_persons_follow_ups_only(core):
 
 async def test_the_audit_trail_says_who_did_what_but_never_who_answered(core):
     debrief = await start(core)
-    await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": 5})
+    await record(core.debriefs, debrief.id, "debrief", ALEX, {"distress": 5})
     await core.debriefs.add_action_point(debrief.id, text="Debrief checklist on the wall", owner=SAM, due_on=None, actor=LEAD)
     await core.debriefs.close(debrief.id, LEAD)
     async with core.database.session() as session:

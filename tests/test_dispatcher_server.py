@@ -10,6 +10,7 @@ import asyncio
 import time
 
 from aiohttp.test_utils import TestServer
+from answering import record
 from test_dispatcher import FakeMessenger
 
 from adapters.server import CORE, create_app, register_messenger
@@ -72,7 +73,7 @@ async def test_a_check_in_of_a_test_schedule_can_be_answered(db):
     debrief = await core.debriefs.start(
         platform="loopback", workspace="T1", team="C1", lead=PEOPLE[0], script_id="stop5", participants=PEOPLE[1:]
     )
-    recorded = await core.debriefs.record_answer(debrief.id, "2s", "UALEX", {"distress": 8, "sfa_colour": "ready"})
+    recorded = await record(core.debriefs, debrief.id, "2s", "UALEX", {"distress": 8, "sfa_colour": "ready"})
     assert recorded.escalate  # the 2s stage asks what the 24-hour one asks
-    recorded = await core.debriefs.record_answer(debrief.id, "4s", "UALEX", {"distress": 1, "phq9_item9": "nearly_every_day"})
+    recorded = await record(core.debriefs, debrief.id, "4s", "UALEX", {"distress": 1, "phq9_item9": "nearly_every_day"})
     assert recorded.escalate and await core.debriefs.has_answered(debrief.id, "4s", "UALEX")

@@ -9,6 +9,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from answering import record
 from test_schema import _cli, _cli_env
 
 from bot.clock import FakeClock
@@ -29,7 +30,7 @@ async def seed(core: Core, clock: FakeClock) -> None:
             platform="slack", workspace="T1", team=team, lead=LEAD, script_id="stop5", participants=people, label=LABEL
         )
         for n, person in enumerate(people):
-            await core.debriefs.record_answer(
+            await record(core.debriefs,
                 debrief.id, "debrief", person, {"distress": n, "team_note": SECRET_TEXT},
                 shared={"team_note"} if n % 2 else set(),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from answering import record
 from sqlalchemy import select
 
 from bot.models import ActionPoint, Answer, AuditEvent, Debrief, SkippedDebrief
@@ -17,7 +18,8 @@ async def _debrief(core, note):
     debrief = await core.debriefs.start(platform="slack", workspace="T1", team="C1", lead="UL", script_id="stop5",
                                         participants=PEOPLE, label=f"label {note}")
     for n, person in enumerate(PEOPLE):
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": n, "team_note": note})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": n, "team_note": note})
+    await core.debriefs.release(debrief.id, "debrief", everything=True)  # as when the stage's window ends
     await core.debriefs.add_action_point(debrief.id, text=f"fix {note}", owner="UL", due_on=None, actor="UL")
     return debrief
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from answering import record
 
 from adapters.server import CORE, STATE, create_app
 from bot.db import Database
@@ -131,7 +132,7 @@ async def test_metrics_count_debriefs_but_never_answers(client):
     debrief = await core.debriefs.start(
         platform="slack", workspace="T", team="C", lead="UL", script_id="stop5", participants=["U1"]
     )
-    await core.debriefs.record_answer(debrief.id, "debrief", "U1", {"distress": 3})
+    await record(core.debriefs, debrief.id, "debrief", "U1", {"distress": 3})
     response = await client.get("/metrics")
     text = await response.text()
     assert response.status == 200

@@ -123,11 +123,34 @@ def test_durations(text, expected):
     assert parse_schedule(f"{text},90d")[0] == expected
 
 
-def test_the_local_receipt_secret_is_made_once_and_kept_private(tmp_path):
-    settings = Settings.load()
-    first = settings.receipt_secret(tmp_path)
-    assert first == settings.receipt_secret(tmp_path) and len(first) >= 32
-    assert (tmp_path / ".debrief-secret").stat().st_mode & 0o077 == 0
+def test_the_local_receipt_secret_is_made_once_outside_the_database_directory_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = Settings.load(database_url=f"sqlite:///{data / 'debrief.db'}")
+    first = settings.receipt_secret(data)
+    assert first == settings.receipt_secret(data) and len(first) >= 32
+    path = tmp_path / "config" / "debrief-bot" / "secret"
+    assert settings.secret_path() == path and path.read_text().encode() == first
+    assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
+    assert list(data.iterdir()) == []  # a copy of the database's directory does not carry it
+    assert str(path) in settings.secret_source()
+
+
+def test_debrief_secret_file_says_where_and_an_old_secret_beside_the_database_is_moved_there(tmp_path, caplog):
+    (tmp_path / ".debrief-secret").write_text("the-old-secret-made-by-an-older-version\n")
+    settings = Settings.load(debrief_secret_file=str(tmp_path / "elsewhere" / "secret"))
+    assert settings.receipt_secret(tmp_path) == b"the-old-secret-made-by-an-older-version"
+    assert not (tmp_path / ".debrief-secret").exists()
+    assert (tmp_path / "elsewhere" / "secret").stat().st_mode & 0o077 == 0
+    assert "moved the receipt secret" in caplog.text
+    assert settings.receipt_secret(tmp_path) == b"the-old-secret-made-by-an-older-version"  # receipts still test
+
+
+def test_debrief_secret_from_the_environment_writes_no_file(tmp_path):
+    settings = Settings.load(debrief_secret="from-the-vault", debrief_secret_file=str(tmp_path / "secret"))
+    assert settings.receipt_secret(tmp_path) == b"from-the-vault" and not (tmp_path / "secret").exists()
+    assert "DEBRIEF_SECRET" in settings.secret_source()
 
 
 def test_secrets_stay_out_of_reprs_and_log_lines(monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from answering import record
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -98,7 +99,8 @@ async def _debrief(core, team, distress, participants=PEOPLE):
         platform="slack", workspace="T1", team=team, lead="ULEAD", script_id="stop5", participants=participants
     )
     for person, value in zip(participants, distress, strict=False):  # fewer answers than people
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": value})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": value})
+    await core.debriefs.release(debrief.id, "debrief", everything=True)  # as when the stage's window ends
     return debrief
 
 

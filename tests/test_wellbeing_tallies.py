@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from answering import record
 from sqlalchemy import delete, func, select, update
 
 from bot.models import Debrief, DebriefKey, Followup, FollowupStatus, StageTally
@@ -22,7 +23,7 @@ async def _debrief(core, clock, team, n, workspace="T1"):
         platform="slack", workspace=workspace, team=team, lead="ULEAD", script_id="stop5", participants=people
     )
     for k, person in enumerate(people[1:]):
-        await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": (n + 3 * k) % 11})
+        await record(core.debriefs, debrief.id, "debrief", person, {"distress": (n + 3 * k) % 11})
     async with core.database.session() as session:
         await session.execute(
             update(Followup).where(Followup.debrief_id == debrief.id, Followup.stage == "24h")
@@ -35,7 +36,7 @@ async def _debrief(core, clock, team, n, workspace="T1"):
         await session.commit()
     clock.advance(timedelta(days=1, hours=1))
     for k, person in enumerate(people[: 2 + n % 3]):
-        await core.debriefs.record_answer(debrief.id, "24h", person, {"distress": (2 * n + k) % 11})
+        await record(core.debriefs, debrief.id, "24h", person, {"distress": (2 * n + k) % 11})
     return debrief
 
 
@@ -50,6 +51,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
         workspace = "T2" if n % 5 == 4 else "T1"  # each workspace's report counts its own tallies only
         debriefs.append(await _debrief(core, clock, ("C-ED", "C-ICU", "C-THEATRE")[n % 3], n, workspace))
         clock.advance(timedelta(days=2))
+        await core.debriefs.release_due()  # the dispatcher's part: batches whose window is over
         assert await core.tallies.expire_keys() >= 0
     # the last one waits for its 7d follow-up: answers closed, key gone, not tallied yet
     async with core.database.session() as session:
@@ -58,6 +60,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
         )
         await session.commit()
     clock.advance(timedelta(days=10) + TALLY_GRACE)
+    await core.debriefs.release_due()
     await core.tallies.expire_keys()
     late = await _debrief(core, clock, "C-ED", 99)  # recent: still open
     clock.advance(timedelta(hours=1))
@@ -83,6 +86,7 @@ async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
 async def test_a_tally_is_written_once_by_replicas_expiring_at_once(core, clock):
     debrief = await _debrief(core, clock, "C-ED", 4)
     clock.advance(timedelta(days=10) + TALLY_GRACE)
+    await core.debriefs.release_due()  # the dispatcher's part: what waited is released before anything is tallied
     results = await asyncio.gather(*(core.tallies.expire_keys() for _ in range(3)))
     assert sorted(results) == [0, 0, 1]
     stages = await _count(core, StageTally, StageTally.debrief_id == debrief.id)

@@ -59,15 +59,16 @@ def build_client(settings: Settings, token: str | None = None) -> AsyncWebClient
 
 
 def _api_logger(settings: Settings) -> logging.Logger:
-    """The Web API client's logger, with LOG_LEVEL set on it, not only on the root.
+    """The Web API client's logger, at WARNING whatever LOG_LEVEL says (see `adapters.logs`).
 
-    slack_sdk decides whether to format its debug line (the whole request and
-    response) from this logger's own level; left unset (NOTSET) it formats
-    one for every call even when nothing would print it: half a millisecond
-    of CPU per call on the ack path.
+    At DEBUG slack_sdk writes every request and response whole (whom a
+    message went to, and what it said). The level is set on the logger
+    itself: left unset (NOTSET) slack_sdk formats its debug line for every
+    call even when nothing would print it, half a millisecond of CPU per call.
     """
     logger = logging.getLogger("debrief.slack.api")
-    logger.setLevel(settings.log_level.upper())
+    level = logging.getLevelName(settings.log_level.upper())
+    logger.setLevel(max(logging.WARNING, level if isinstance(level, int) else logging.WARNING))
     return logger
 
 

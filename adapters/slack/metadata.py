@@ -49,6 +49,8 @@ class DebriefRef(_Compact):
 
     debrief: uuid.UUID = Field(alias="d")
     stage: str = Field(default=DEBRIEF_STAGE, alias="s", max_length=16)
+    token: str | None = Field(default=None, alias="t", max_length=512)
+    """An answer form's: the core's signed proof that its person may answer (`Debriefs.open_form`)."""
 
 
 class Origin(_Compact):

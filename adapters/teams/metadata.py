@@ -34,6 +34,8 @@ class ButtonData(BaseModel):
     stage: str = Field(default=DEBRIEF_STAGE, alias="s", max_length=16)
     key: str | None = Field(default=None, alias="k", max_length=64)
     request: uuid.UUID | None = Field(default=None, alias="r")
+    token: str | None = Field(default=None, alias="t", max_length=512)
+    """An answer form's: the core's signed proof that its person may answer (`Debriefs.open_form`)."""
 
     @classmethod
     def read(cls, data: object) -> ButtonData:
@@ -49,11 +51,13 @@ class ButtonData(BaseModel):
             raise StaleRequest("no debrief in the data")
         return self.debrief
 
-    def ref(self) -> dict[str, Any]:
-        """The data to put in the next button about the same debrief and stage."""
+    def ref(self, token: str | None = None) -> dict[str, Any]:
+        """The data to put in the next button about the same debrief and stage (an answer form's: with its token)."""
         values: dict[str, Any] = {"d": self.debrief}
         if self.stage != DEBRIEF_STAGE:
             values["s"] = self.stage
+        if token or self.token:
+            values["t"] = token or self.token
         return values
 
 
@@ -61,5 +65,5 @@ def inputs(data: object) -> dict[str, str]:
     """The dialog's input values (strings), without the button's own keys."""
     if not isinstance(data, Mapping):
         return {}
-    own = {VERB, "d", "s", "k", "r", "o", "msteams"}
+    own = {VERB, "d", "s", "k", "r", "o", "t", "msteams"}
     return {str(key): str(value) for key, value in data.items() if key not in own and value is not None}

@@ -48,8 +48,16 @@ class Services:
         return any("@" in person for person in [*settings.debrief_wellbeing_officers, *settings.debrief_peer_supporters])
 
     async def remember(self, turn_context: TurnContext) -> None:
-        """Store the sender's reference; the first time, with their e-mail when supporters are listed by e-mail."""
+        """Store the sender's reference; the first time, with their e-mail when supporters are listed by e-mail.
+
+        Never on the answer path (opening or sending an answer form): a
+        person-naming write there would sit next to their answer in the
+        database's write order. Their reference is stored when they are
+        picked for the debrief and refreshed on any other turn.
+        """
         activity = turn_context.activity
+        if on_answer_path(activity):
+            return
         sender = activity.from_property
         email = None
         if sender is not None and sender.id and self.emails_matter and not self.references.knows(sender.id) \
@@ -64,6 +72,16 @@ class Services:
         if await self.core.support.lists_emails():
             ids.append(roster.email_of(await roster.member(turn_context, sender.id)) or "")
         return [identity for identity in ids if identity]
+
+
+def on_answer_path(activity: object) -> bool:
+    """An answer form opening or being sent: a dialog invoke, or (local mode) a card's button, of the answer verb."""
+    from adapters.teams.ids import VERB, Verb
+
+    value = getattr(activity, "value", None)
+    if isinstance(value, dict) and isinstance(value.get("data"), dict):
+        value = value["data"]
+    return isinstance(value, dict) and value.get(VERB) == Verb.ANSWER.value
 
 
 def workspace_of(turn_context: TurnContext) -> str:

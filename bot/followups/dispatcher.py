@@ -249,6 +249,7 @@ class Dispatcher:
         self._digest_zone = schedule.zone(self.settings.debrief_timezone)
         self._digest_enqueued: datetime | None = None
         self._reports: dict[tuple[str, datetime], asyncio.Future[Report]] = {}
+        self._next_release = 0.0
 
     # -- running -------------------------------------------------------------
 
@@ -282,6 +283,7 @@ class Dispatcher:
                 claimed = 0
                 if free >= max(1, min(self.batch, self.concurrency) // 2) or not running:
                     try:
+                        await self._release_answers()
                         await self._enqueue_digests()
                         jobs = await self._claim_jobs(min(free, self.batch))
                         failing = False
@@ -306,6 +308,22 @@ class Dispatcher:
                 task.cancel()
             await asyncio.gather(heartbeat, *running, return_exceptions=True)
             await asyncio.shield(self._release_unsent())
+
+    async def _release_answers(self) -> None:
+        """At most once a poll interval: the batches of anonymous answers now due (`Debriefs.release_due`).
+
+        Here because this loop runs in every process and already keeps time:
+        a stage whose window ends while nobody answers still has its waiting
+        answers released. Each form moves once however many processes run
+        this (its rows are locked and deleted by the release that moves them).
+        """
+        now = asyncio.get_running_loop().time()
+        if now < self._next_release:
+            return
+        self._next_release = now + self.poll_interval
+        moved = await self.core.debriefs.release_due()
+        if moved:
+            log.info("released %d anonymous answer forms in shuffled batches", moved)
 
     # -- claiming and leases (the database side is bot.followups.outbox) ----------
 

@@ -23,7 +23,7 @@ from adapters.slack.errors import OUTAGE
 from adapters.slack.ids import Action, Callback, SetupBlock, Where, question_block
 from bot.core import Core
 from bot.db import Database
-from bot.models import Answer, AnswerReceipt, Debrief, SkippedDebrief
+from bot.models import Answer, AnswerReceipt, Debrief, PendingAnswer, SkippedDebrief
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -330,4 +330,4 @@ async def test_two_forms_open_at_once_count_one_answer(slack_app: SlackApp) -> N
     ] == "update"
     again = (await slack_app.slack.submit(second, {question_block("distress"): "8"}, user_id=STAFF[1])).json()
     assert again["response_action"] == "update" and "already answered" in texts(again["view"]["blocks"])
-    assert await count(slack_app.core, AnswerReceipt) == 1 and await count(slack_app.core, Answer) == 1
+    assert await count(slack_app.core, AnswerReceipt) == 1 and await count(slack_app.core, PendingAnswer) == 1

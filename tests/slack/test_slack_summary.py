@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from answering import record
 from harness import OFFICER, SlackApp
 from test_slack_flow import LEAD, STAFF, texts
 
@@ -37,7 +38,7 @@ async def seed(slack_app: SlackApp, debriefs: int = 5) -> None:
         debrief = await core.debriefs.start(platform="slack", workspace=slack_app.fake.team_id, team="CWARD00001",
                                             lead=LEAD, script_id="stop5", participants=PEOPLE, label=LABEL)
         for m, person in enumerate(PEOPLE):
-            await core.debriefs.record_answer(debrief.id, "debrief", person, {"distress": (n + m) % 11, "team_note": NOTE})
+            await record(core.debriefs, debrief.id, "debrief", person, {"distress": (n + m) % 11, "team_note": NOTE})
 
 
 def with_public_url(slack_app: SlackApp) -> None:

@@ -23,14 +23,14 @@ from adapters.slack.render.support import resources_modal
 from bot import wording
 from bot.core import Core
 from bot.errors import AlreadyAnswered, NoLongerOpen, NotAllowed
-from bot.models import Debrief, DebriefStatus
+from bot.models import Debrief
 from bot.officers import Role
-from bot.scripts import DEBRIEF_STAGE
 
 log = logging.getLogger("debrief.slack")
 
 CHECK_SECONDS = 1.5
-"""How long the "already answered?" check may take before the form opens anyway (the trigger id lives 3 s)."""
+"""How long the check before an answer form may take (the trigger id lives 3 s)."""
+SLOW = "Sorry, that took too long. Please tap Answer again in a moment."
 
 
 def ref_of(body: dict[str, Any]) -> DebriefRef:
@@ -50,33 +50,21 @@ async def load(core: Core, body: dict[str, Any]) -> tuple[DebriefRef, Debrief]:
 
 @listener
 async def answer(ack, body, client, core: Core) -> None:
+    """Open the answer form, with the token that says this person may send it (checked here, once)."""
     await ack()
     ref = ref_of(body)
-    user = body["user"]["id"]
     try:
-        debrief, answered, member = await asyncio.wait_for(
-            asyncio.gather(
-                core.debriefs.get(ref.debrief),
-                core.debriefs.has_answered(ref.debrief, ref.stage, user),
-                core.debriefs.is_participant(ref.debrief, user),
-            ),
-            CHECK_SECONDS,
-        )
+        form = await asyncio.wait_for(core.debriefs.open_form(ref.debrief, ref.stage, body["user"]["id"]), CHECK_SECONDS)
+    except (AlreadyAnswered, NoLongerOpen) as refused:
+        await client.views_open(trigger_id=body["trigger_id"], view=already_answered(refused.message))
+        return
     except TimeoutError:
-        log.warning("action %s: the answered-check was slow; opening the form without it", Action.ANSWER)
-        debrief = await core.debriefs.get(ref.debrief)
-        answered, member = False, True
-    if answered:
-        await client.views_open(trigger_id=body["trigger_id"], view=already_answered(AlreadyAnswered.message))
+        log.warning("action %s: the check before the form took too long; asked to tap again", Action.ANSWER)
+        await client.views_open(trigger_id=body["trigger_id"], view=already_answered(SLOW))
         return
-    if ref.stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
-        await client.views_open(trigger_id=body["trigger_id"], view=already_answered(NoLongerOpen.message))
-        return
-    if not member:
-        raise NotAllowed("Only the people invited to this debrief can answer it. Ask the lead if you were there.")
-    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, ref.stage)
-    intro = wording.form_intro(intro, core.settings, ref.stage)
-    await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(ref, questions, intro))
+    signed = ref.model_copy(update={"token": form.token})
+    intro = wording.form_intro(form.intro, core.settings, ref.stage)
+    await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(signed, form.questions, intro))
 
 
 @listener

@@ -127,7 +127,7 @@ async def answer_submitted(ack, body, client, core: Core) -> None:
     values, shared = read_answers(view)
     fallback = first_input_block(body) or question_block("answer")
     known = {parsed[1] for block in (view.get("state") or {}).get("values") or {} if (parsed := question_of(block))}
-    write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared))
+    write = asyncio.ensure_future(core.debriefs.record_answer(ref.debrief, ref.stage, _user(body), values, shared, token=ref.token))
 
     async def thanked(recorded: Any) -> dict:
         # Crisis lines at once when the answers call for it; the offer to talk on every thank-you, so that

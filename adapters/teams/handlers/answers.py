@@ -35,9 +35,8 @@ from adapters.teams.ids import SHARED, question_input, share_input
 from adapters.teams.metadata import ButtonData
 from adapters.teams.services import Services
 from bot import wording
-from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen
-from bot.models import DebriefStatus
-from bot.scripts import DEBRIEF_STAGE, Question, TextQuestion
+from bot.errors import AlreadyAnswered, DebriefError, IdentifierFound, InvalidAnswer, NoLongerOpen, NotAllowed
+from bot.scripts import Question, TextQuestion
 from bot.support import resources_for_person
 
 log = logging.getLogger("debrief.teams")
@@ -52,23 +51,18 @@ NOT_INVITED = "Only the people invited to this debrief can answer it. Ask the le
 
 
 async def fetch(services: Services, turn_context: TurnContext, data: ButtonData, values: dict[str, str]) -> InvokeResponse:
-    core = services.core
-    debrief_id = data.need_debrief()
+    """The form, with the token that says this person may send it (checked here, once), or why not."""
     user = turn_context.activity.from_property.id
-    debrief, answered, member = await asyncio.gather(
-        core.debriefs.get(debrief_id),
-        core.debriefs.has_answered(debrief_id, data.stage, user),
-        core.debriefs.is_participant(debrief_id, user),
-    )
-    if answered:
+    try:
+        form = await services.core.debriefs.open_form(data.need_debrief(), data.stage, user)
+    except AlreadyAnswered:
         return respond.notice(TITLE, f"\U0001f499 {AlreadyAnswered.message}", "If you'd like support, tap **Support resources**.")
-    if data.stage == DEBRIEF_STAGE and debrief.status != DebriefStatus.OPEN:
+    except NoLongerOpen:
         return respond.notice(TITLE, NoLongerOpen.message)
-    if not member:
+    except NotAllowed:
         return respond.notice(TITLE, NOT_INVITED)
-    questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
-    intro = wording.form_intro(intro, core.settings, data.stage)
-    return respond.show(answer_dialog(questions, data.ref(), intro), TITLE, "large")
+    intro = wording.form_intro(form.intro, services.core.settings, data.stage)
+    return respond.show(answer_dialog(form.questions, data.ref(form.token), intro), TITLE, "large")
 
 
 def read_answers(questions: list[Question], values: dict[str, str]) -> tuple[dict[str, object], set[str]]:
@@ -95,7 +89,7 @@ async def submit(services: Services, turn_context: TurnContext, data: ButtonData
     questions, intro = core.debriefs.stage_form(debrief.script_id, debrief.schedule, data.stage)
     intro = wording.form_intro(intro, core.settings, data.stage)
     answers, shared = read_answers(questions, values)
-    write = asyncio.ensure_future(core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared))
+    write = asyncio.ensure_future(core.debriefs.record_answer(debrief_id, data.stage, user, answers, shared, token=data.token))
     done, _ = await asyncio.wait({write}, timeout=ANSWER_WAIT_SECONDS)
     if not done:
         services.in_background(_outcome_later(services, write, user, debrief_id, data.stage))

@@ -1,0 +1,106 @@
+"""The anonymity attack on Slack: 16 people answer in random order through the real server; nothing links.
+
+See `tests/attack.py` for the channels and what "chance level" means. The
+report of every channel is printed (`pytest -s`) and is the failure message.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+
+from attack import LogCapture, Truth, attack, report, snapshot
+from fake_slack import FakeSlack
+from harness import make_settings, running_app
+
+from adapters.slack.ids import Action, Callback, SetupBlock, Where, question_block
+from bot.scripts import DEBRIEF_STAGE
+
+LEAD = "ULEADNURSE"
+PEOPLE = [f"UWARD{n:05d}" for n in range(15)]
+WARD = "CWARD00001"
+MIN_GROUP = 5
+TALKING = 4
+"""People who ask to talk to someone right after answering: a named row written moments after their answer."""
+
+
+def _texts(node: object) -> str:
+    return json.dumps(node)
+
+
+async def test_no_channel_links_an_answer_to_its_author(database_url: str) -> None:
+    async with FakeSlack() as fake:
+        settings = make_settings(fake, database_url, debrief_min_group=MIN_GROUP, log_level="DEBUG")
+        with LogCapture() as logs:
+            async with running_app(settings, fake) as app:
+                truth, replies = await _run(app, fake)
+                shots = [await snapshot(app.core.database)]
+                await app.slack.click(_script(fake), Action.CLOSE, user_id=LEAD)
+                await fake.wait_for("chat.postMessage", where=lambda args: "Debrief closed" in _texts(args))
+                shots.append(await snapshot(app.core.database))
+            shots.append(await snapshot(app.core.database))  # and a copy taken once the bot has stopped
+    assert len(shots[-1].tables["support_requests"]) == TALKING
+    platform = [(_person_of(call.args), _texts(call.args)) for call in fake.calls] + replies
+    findings = attack(shots, truth, {}, logs.lines, platform)
+    text = report(findings, f"Slack, {'SQLite' if 'sqlite' in database_url else 'PostgreSQL'}")
+    print("\n" + text)
+    assert all(finding.p_value >= 1e-4 for finding in findings), text
+
+
+async def _ask_to_talk(app, fake: FakeSlack, thanks: dict, person: str) -> None:
+    pushed = len(fake.calls_to("views.push")) + len(fake.calls_to("views.open"))
+    await app.slack.click({**thanks, "id": thanks.get("id") or "VTHANKS"}, Action.TALK, user_id=person)
+    await fake.wait_for("views.push", where=lambda args: len(fake.calls_to("views.push")) + len(fake.calls_to("views.open")) > pushed)
+    form = fake.last_view()
+    assert form["callback_id"] == Callback.TALK, form
+    updated = len(fake.calls_to("views.update"))
+    await app.slack.submit(form, {}, user_id=person)
+    await fake.wait_for("views.update", updated + 1)
+
+
+def _person_of(args: dict) -> str | None:
+    channel = str(args.get("channel") or args.get("user") or "")
+    return channel if channel.startswith("U") else None
+
+
+def _script(fake: FakeSlack) -> dict:
+    posted = next(call.args for call in reversed(fake.calls) if call.method == "chat.update" and "ts" in call.args)
+    return fake.message(posted["channel"], posted["ts"])
+
+
+async def _run(app, fake: FakeSlack) -> tuple[Truth, list[tuple[str | None, str]]]:
+    slack = app.slack
+    await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD)
+    await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.SETUP)
+    await slack.submit(
+        fake.last_view(Callback.SETUP),
+        {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: PEOPLE, SetupBlock.WHERE: Where.NEW_CHANNEL},
+        user_id=LEAD,
+    )
+    await fake.wait_for("views.update", where=lambda args: "Done" in _texts(args["view"]))
+    script = _script(fake)
+    truth = Truth(min_group=MIN_GROUP)
+    replies: list[tuple[str | None, str]] = []
+    everyone = [LEAD, *PEOPLE]
+    random.shuffle(everyone)
+    talking = set(random.sample(everyone, TALKING))
+    for person in everyone:
+        opened = len(fake.calls_to("views.open"))
+        await slack.click(script, Action.ANSWER, user_id=person)
+        await fake.wait_for("views.open", opened + 1)
+        form = fake.last_view()
+        assert form["callback_id"] == Callback.ANSWER, form
+        marker = f"kiwi-{secrets.token_hex(3)}"
+        reply = await slack.submit(
+            form,
+            {question_block("distress"): str(9 if person in talking else random.randint(0, 6)), question_block("team_note"): f"I keep thinking about it {marker}"},
+            user_id=person,
+        )
+        assert reply.status == 200, reply
+        truth.add(person, marker)
+        replies.append((person, reply.text))
+        if person in talking:  # straight from the thank-you screen: "I'd like to talk to someone"
+            await _ask_to_talk(app, fake, reply.json()["view"], person)
+    assert DEBRIEF_STAGE
+    return truth, replies
