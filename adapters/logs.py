@@ -18,7 +18,7 @@ import logging
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 QUIET = (
-    "aiosqlite", "sqlalchemy", "asyncpg", "alembic", "aiohttp", "asyncio", "slack_bolt", "slack_sdk",
+    "aiosqlite", "sqlalchemy", "asyncpg", "aiohttp", "asyncio", "slack_bolt", "slack_sdk",
     "debrief.slack.api", "botbuilder", "botframework", "msrest", "msal", "azure", "urllib3", "jwt",
     "matplotlib", "PIL",
 )

@@ -95,9 +95,7 @@ def secret_file(settings: Settings) -> Path | None:
 
     The same place `Settings.receipt_secret` uses.
     """
-    if settings.debrief_secret:
-        return None
-    return Path.cwd() / ".debrief-secret"
+    return None if settings.debrief_secret else settings.secret_path()
 
 
 def current_secret(settings: Settings) -> bytes | None:

@@ -33,7 +33,7 @@ from bot.care import has_crisis_language
 from bot.clock import Clock
 from bot.db import Database
 from bot.errors import NotAllowed
-from bot.models import Answer, AnswerReceipt, AuditEvent, Debrief, DebriefStatus
+from bot.models import Answer, AnswerReceipt, AuditEvent, Debrief, DebriefStatus, PendingAnswer
 from bot.officers import Officers
 from bot.scripts import DEBRIEF_STAGE, Library
 from bot.settings import Settings
@@ -71,7 +71,7 @@ class NotesView:
     min_group: int
     teams: list[TeamNotes] = field(default_factory=list)
     held_back: int = 0
-    """Debrief stages with notes not shown yet: fewer than `min_group` answered and still open."""
+    """Debrief stages with notes not shown yet: answers still waiting for their batch, or fewer than `min_group`."""
     more: int = 0
     """Notes beyond MAX_NOTES, left out of this view."""
 
@@ -123,8 +123,18 @@ class Notes:
             .outerjoin(answered, (answered.c.debrief_id == col(Answer.debrief_id)) & (answered.c.stage == col(Answer.stage)))
             .where(*in_scope, col(Answer.text).is_not(None), col(Answer.text) != "", col(Answer.shared_with_team).is_(False))
         )
+        waiting = (  # stages whose forms still wait for their batch (`bot.pending`): their notes come later
+            select(func.count()).select_from(
+                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
+                .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
+                .where(*in_scope)
+                .distinct()
+                .subquery()
+            )
+        )
         async with self.database.session() as session:
             found = (await session.execute(rows)).all()
+            stages_waiting = (await session.execute(waiting)).scalar_one()
             session.add(AuditEvent(at=now, actor=actor, action="notes.read", detail=f"{workspace} {days}d"))
         shown = NotesView(days=days, min_group=minimum)
         by_team: dict[str, TeamNotes] = {}
@@ -136,7 +146,7 @@ class Notes:
                 continue
             note = Note(text=text, crisis=has_crisis_language(text, self.library.crisis_phrases))
             by_team.setdefault(team, TeamNotes(team)).notes.append(note)
-        shown.held_back = len(held)
+        shown.held_back = len(held) + stages_waiting
         budget = MAX_NOTES
         for team in sorted(by_team.values(), key=lambda group: (-sum(n.crisis for n in group.notes), group.team)):
             self.rng.shuffle(team.notes)

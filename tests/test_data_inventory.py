@@ -81,9 +81,9 @@ def test_the_data_inventory_lists_every_table_and_column_and_nothing_else() -> N
 
 
 def test_a_new_table_or_column_fails_with_the_lines_to_add() -> None:
-    grown = {**stored(), "pending_answers": ["id", "sealed"]}
+    grown = {**stored(), "imagined_table": ["id", "sealed"]}
     grown["support_requests"] = [*grown["support_requests"], "escalated_at"]
     found = "\n".join(problems(grown, INVENTORY.read_text(encoding="utf-8")))
-    assert "## `pending_answers`" in found and "| `sealed` | WHAT IT HOLDS | WHO CAN SEE IT | WHEN IT IS DELETED |" in found
+    assert "## `imagined_table`" in found and "| `sealed` | WHAT IT HOLDS | WHO CAN SEE IT | WHEN IT IS DELETED |" in found
     assert "section ## `support_requests`: add rows" in found and "| `escalated_at` |" in found
     assert "debriefs" not in found

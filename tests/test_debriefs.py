@@ -115,7 +115,7 @@ async def test_a_self_harm_answer_escalates_whatever_the_rating(core, clock):
     clock.advance(timedelta(days=7))
     recorded = await record(core.debriefs, debrief.id, "7d", ALEX, {"distress": 1, "phq9_item9": "several_days"})
     assert recorded.escalate
-    calm = await core.debriefs.record_answer(debrief.id, "7d", SAM, {"distress": 1, "phq9_item9": "not_at_all"})
+    calm = await record(core.debriefs, debrief.id, "7d", SAM, {"distress": 1, "phq9_item9": "not_at_all"})
     assert not calm.escalate and not calm.support
 
 
@@ -123,8 +123,8 @@ async def test_the_distress_threshold_is_inclusive(core):
     """Exactly at DEBRIEF_DISTRESS_THRESHOLD (7) shows the crisis lines; one below does not."""
     threshold = core.settings.debrief_distress_threshold
     debrief = await start(core)
-    assert (await core.debriefs.record_answer(debrief.id, "debrief", ALEX, {"distress": threshold})).escalate
-    assert not (await core.debriefs.record_answer(debrief.id, "debrief", SAM, {"distress": threshold - 1})).escalate
+    assert (await record(core.debriefs, debrief.id, "debrief", ALEX, {"distress": threshold})).escalate
+    assert not (await record(core.debriefs, debrief.id, "debrief", SAM, {"distress": threshold - 1})).escalate
 
 
 @pytest.mark.parametrize(
@@ -138,16 +138,16 @@ async def test_the_distress_threshold_is_inclusive(core):
 async def test_a_positive_phq2_or_gad2_offers_support(core, clock, answers, support):
     debrief = await start(core)
     clock.advance(timedelta(days=7))
-    recorded = await core.debriefs.record_answer(debrief.id, "7d", ALEX, {"distress": 1, **answers})
+    recorded = await record(core.debriefs, debrief.id, "7d", ALEX, {"distress": 1, **answers})
     assert recorded.support is support and not recorded.escalate
 
 
 async def test_crisis_words_in_a_note_show_the_crisis_lines(core):
     debrief = await start(core)
     note = {"distress": 1, "team_note": "Honestly I can\u2019t go on like this"}
-    assert (await core.debriefs.record_answer(debrief.id, "debrief", ALEX, note)).escalate
+    assert (await record(core.debriefs, debrief.id, "debrief", ALEX, note)).escalate
     about_a_patient = {"distress": 1, "team_note": "The patient had attempted suicide and took an overdose"}
-    assert not (await core.debriefs.record_answer(debrief.id, "debrief", SAM, about_a_patient)).escalate
+    assert not (await record(core.debriefs, debrief.id, "debrief", SAM, about_a_patient)).escalate
 
 
 async def test_action_points_need_text_an_owner_and_a_future_date(core, clock):

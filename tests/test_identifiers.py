@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from answering import record
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from identifier_scores import CLEAN, IDENTIFIERS, Score, load, score, split_heldout, total
@@ -472,7 +473,7 @@ async def test_an_answer_with_a_patients_details_is_refused_by_question_and_neve
     )
     note = "pt Helen Marsh, SW1A 1AA"
     with pytest.raises(IdentifierFound) as caught:
-        await core.debriefs.record_answer(debrief.id, "debrief", "UALEX", {"team_note": note})
+        await record(core.debriefs, debrief.id, "debrief", "UALEX", {"team_note": note})
     label = next(q.label for q in core.library.scripts["stop5"].questions if q.id == "team_note")
     assert caught.value.message.startswith(f"This looks like it contains in '{label}', a patient's name and a postcode.")
     assert caught.value.by_field() == {"team_note": "Looks like a patient's name and a postcode. Please remove patient details."}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from answering import record
 
 from bot.clock import FakeClock
 from bot.core import Core
@@ -29,7 +30,7 @@ async def debrief(core: Core, workspace: str = "T1", team: str = "CWARD"):  # ty
 
 
 async def note(core: Core, debrief_id, user: str, text: str, share: bool = False) -> None:  # type: ignore[no-untyped-def]
-    await core.debriefs.record_answer(debrief_id, "debrief", user, {"distress": 2, "team_note": text},
+    await record(core.debriefs, debrief_id, "debrief", user, {"distress": 2, "team_note": text},
                                       shared={"team_note"} if share else ())
 
 
@@ -59,6 +60,7 @@ async def test_notes_are_per_workspace_within_retention_crisis_first_and_shuffle
     for number, person in enumerate(PEOPLE[:3]):
         await note(core, ward.id, person, f"note {number}")
     await note(core, ward.id, PEOPLE[3], "I can't go on like this")
+    await core.debriefs.close(ward.id, LEAD)  # its window is over: whatever waited for a batch is released
     elsewhere = await debrief(core, workspace="T2")
     for person in PEOPLE:
         await note(core, elsewhere.id, person, "another hospital")

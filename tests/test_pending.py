@@ -21,10 +21,10 @@ from bot import pending
 from bot.anonymity import FORM_TOKEN_AGE
 from bot.clock import FakeClock
 from bot.core import Core
-from bot.debriefs import TALLY_GRACE
 from bot.errors import FormExpired, NotAllowed
 from bot.models import Answer, Debrief, Followup, FollowupStatus, PendingAnswer, StageTally
 from bot.settings import Settings
+from bot.tallies import TALLY_GRACE
 
 PEOPLE = [f"UNURSE{n:02d}" for n in range(8)]
 
