@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.actions import Actions
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.debriefs import Debriefs
@@ -42,6 +43,11 @@ class Core:
             results=Results(database, library, settings.debrief_min_group, settings.debrief_team_distress),
             clock=clock,
         )
+
+    @cached_property
+    def actions(self) -> Actions:
+        """Action points to closure (`bot.actions`): done, dropped, handed on, reminded."""
+        return Actions(self.database, self.settings, self.clock)
 
     @cached_property
     def support(self) -> Support:

@@ -36,7 +36,16 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database, rowcount
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
+from bot.models import (
+    ActionMessage,
+    ActionPoint,
+    Debrief,
+    Digest,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SupportEscalation,
+)
 
 log = logging.getLogger("debrief.followups")
 
@@ -230,3 +239,24 @@ class EscalationOutbox(Outbox):
         async with self.database.session() as session:
             rows = await session.execute(select(SupportEscalation).where(col(SupportEscalation.id).in_(list(by_id))))
             return [(by_id[row.id], row) for row in rows.scalars()]
+
+
+class ActionOutbox(Outbox):
+    """Action points' reminders and "you said, we did" notes (`bot.actions`): a row names its platform."""
+
+    model = ActionMessage
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.where(col(ActionMessage.platform).in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, ActionMessage, ActionPoint, Debrief]]:
+        """Each claimed row with its point and debrief (rows deleted meanwhile are left out)."""
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(ActionMessage, ActionPoint, Debrief)
+                .join(ActionPoint, col(ActionPoint.id) == col(ActionMessage.action_point_id))
+                .join(Debrief, col(Debrief.id) == col(ActionPoint.debrief_id))
+                .where(col(ActionMessage.id).in_(list(by_id)))
+            )
+            return [(by_id[message.id], message, point, debrief) for message, point, debrief in rows]

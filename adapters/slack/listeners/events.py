@@ -26,6 +26,7 @@ async def home_opened(body, client, core: Core) -> None:
     workspace = body.get("team_id") or ""
     try:
         debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
+        points = await core.actions.mine("slack", workspace, user)
     except Exception as error:  # noqa: BLE001 - the database is down: support is still worth showing, and it needs none
         explain(error, "event app_home_opened")  # the operator's one line
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))
@@ -36,7 +37,7 @@ async def home_opened(body, client, core: Core) -> None:
             summary = await officer_summary_blocks(core, workspace)
         except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
-    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary))
+    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary, points))
 
 
 def register(app: AsyncApp) -> None:
