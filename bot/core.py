@@ -14,7 +14,7 @@ from bot.notes import Notes
 from bot.officers import Officers
 from bot.results import Results
 from bot.scripts import Library, ResourceSet
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, parse_schedule
 from bot.support import Support
 from bot.tallies import Tallies
 from bot.wellbeing import Wellbeing
@@ -79,7 +79,8 @@ class Core:
     @cached_property
     def wellbeing(self) -> Wellbeing:
         """The officers' report: 7, 30 and 90 days, per team, suppressed."""
-        return Wellbeing(self.database, self.settings.debrief_min_group)
+        reminders = parse_schedule(self.settings.debrief_action_reminders)
+        return Wellbeing(self.database, self.settings.debrief_min_group, reminders[-1] if reminders else None)
 
     @cached_property
     def links(self) -> Links:
