@@ -15,6 +15,7 @@ from adapters.teams.cards.common import (
     action_set,
     card,
     choice_input,
+    container,
     dialog_button,
     heading,
     submit,
@@ -89,9 +90,8 @@ def list_card(points: Sequence[Point], names: dict[str, str]) -> dict[str, Any]:
         return card(body, fallback="Action points")
     shown, more = words.listed(points)
     for found in shown:
-        body.append(text(" ", separator=True, spacing="Small"))
-        body += point_lines(found.point, names.get(found.point.owner))
-        body.append(action_set(point_buttons(found.point)))
+        lines = point_lines(found.point, names.get(found.point.owner))
+        body.append(container([*lines, action_set(point_buttons(found.point))], separator=True, spacing="Medium"))
     if more:
         body.append(text(f"\u2026and {more} more action points.", subtle=True))
     return card(body, fallback="Action points")
