@@ -290,3 +290,16 @@ async def test_a_small_closure_count_is_hidden_in_the_report_and_marked_in_the_e
     rows = [line.split(",") for line in to_csv(report, 30).splitlines() if ",action points,30d,CTHEATRE,dropped," in line]
     assert rows and rows[0][5:] == ["", "yes"]
     assert "–" in action_point_words(report, 30, "CTHEATRE")
+
+
+async def test_a_point_handed_on_is_reminded_to_its_new_owner(db, clock) -> None:
+    core = make_core(db, clock)
+    messenger = Messenger()
+    send = dispatcher(core, messenger)
+    _, point = await debrief_with_point(core)
+    clock.advance(7 * DAY)
+    assert await send.run_once() == 1
+    await core.actions.hand_on(point.id, ALEX, SAM)
+    clock.advance(7 * DAY)
+    assert await send.run_once() == 1
+    assert [(d.stage, d.point.owner) for d in messenger.reminders] == [("7d", ALEX), ("14d", SAM)]

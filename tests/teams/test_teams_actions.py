@@ -187,3 +187,31 @@ async def test_the_note_goes_where_the_debrief_was_started_when_its_channel_refu
     await connector.wait_for(lambda: notes(app))
     assert len(notes(app)) == 1 and connector.sent_to(private) == []
     assert "We did it" in card_text(notes(app)[0])
+
+
+async def test_in_local_mode_the_forms_come_as_cards_and_close_the_point_once(local_app: TeamsApp) -> None:
+    """The Agents Playground has no dialogs: Done opens its form as a card, and its button closes the point."""
+    app, teams, connector = local_app, local_app.teams, local_app.connector
+    lead = app.person("lead", "Alex Lead", [CHANNEL])
+    nurse = app.person("nurse", "Bo Nurse", [CHANNEL])
+    await teams.say(lead, "<at>Debrief</at> debrief", CHANNEL)
+    await teams.click(lead, CHANNEL, connector.sent_to(CHANNEL.id)[-1].card, "Set up the debrief")
+    await teams.submit_card(lead, CHANNEL, connector.sent_to(CHANNEL.id)[-1].card, {"setup.participants": [nurse.id]})
+    script = next(p.card for p in connector.sent_to(CHANNEL.id) if "Add an action point" in str(p.card))
+    await teams.click(lead, CHANNEL, script, "Add an action point")
+    form = connector.sent_to(CHANNEL.id)[-1].card
+    owners = {c["title"]: c["value"] for c in inputs_of(form)["action_point.owner"]["choices"]}
+    await teams.submit_card(lead, CHANNEL, form, {"action_point.text": "Label the spare suction unit",
+                                                  "action_point.owner": owners["Bo Nurse"]})
+    point = next(p.card for p in connector.sent_to(CHANNEL.id) if "New action point" in card_text(p.card))
+    await teams.click(nurse, CHANNEL, point, "Done")
+    done_form = connector.sent_to(CHANNEL.id)[-1].card
+    assert "What changed?" in card_text(done_form)
+    for _ in range(2):  # a double tap on the form's button
+        await teams.submit_card(nurse, CHANNEL, done_form, {"point.outcome": "Labelled and on the checklist"})
+    await connector.wait_for(lambda: notes(app))
+    await asyncio.sleep(1.2)
+    assert len(notes(app)) == 1 and "Labelled and on the checklist" in card_text(notes(app)[0])
+    replies = [card_text(p.card) for p in connector.sent_to(CHANNEL.id) if "Marked done" in card_text(p.card)
+               or "already closed" in card_text(p.card)]
+    assert len(replies) == 2 and "already closed" in replies[1]
