@@ -12,6 +12,12 @@ is the organisation's choice); its `find_delivered` is the messenger's
 `find_digest` (Slack reads the officer's DM back; Teams cannot, so there a
 digest whose send timed out may, rarely, arrive twice). One is never lost.
 
+Action points' messages (`bot.actions`, table `action_messages`) go the
+same way: an owner's reminder is stopped if its point closed meanwhile,
+skipped if the next reminder is already due, and waits out the owner's
+quiet hours; the "you said, we did" note has no quiet hours (a post in the
+team's conversation). `find_action_message` is asked before a second attempt.
+
 How one follow-up moves
 -----------------------
 1. **Claim** (one transaction). PostgreSQL: `SELECT id ... FOR UPDATE SKIP

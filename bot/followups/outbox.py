@@ -3,7 +3,8 @@
 `bot.followups.dispatcher` explains the protocol and why it loses nothing
 and sends nothing twice; this module holds the SQL it rests on. Two tables
 share it: `followups` (check-ins), `digests` (the officers' weekly
-digest) and `support_escalations` (a request to talk nobody took on in time). They have the same lease columns; `Outbox` is written once against
+digest), `support_escalations` (a request to talk nobody took on in time)
+and `action_messages` (action points' reminders and "you said, we did" notes). They have the same lease columns; `Outbox` is written once against
 `self.model`, and each subclass says only how a row's platform is found and
 what is loaded with a claimed row.
 

@@ -154,7 +154,7 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(slack_a
 
     # The lead drops the doctor's point from App Home, which lists it.
     await slack.event({"type": "app_home_opened", "user": LEAD, "tab": "home"})
-    await fake.wait_for("views.publish")
+    await fake.wait_for("views.publish", where=lambda args: args["user_id"] == LEAD)
     home = fake.home_tabs[LEAD]
     assert "Action points" in texts(home["blocks"]) and "second adrenaline box" in texts(home["blocks"])
     assert "Check the defib pads" not in texts(home["blocks"])  # closed: no longer listed
@@ -165,6 +165,9 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(slack_a
     assert "told the team why" in texts((await slack.submit(form, {PointBlock.OUTCOME: "Pharmacy stocks it now"},
                                                             user_id=LEAD)).json()["view"]["blocks"])
     await fake.wait_for("chat.postMessage", where=lambda args: "dropped" in texts(args.get("blocks") or []))
+    await fake.wait_for("views.publish", 2, where=lambda args: args["user_id"] == LEAD)  # Home, drawn again
+    assert "second adrenaline box" not in texts(fake.home_tabs[LEAD]["blocks"])
+    assert "No open action points for you" in texts(fake.home_tabs[LEAD]["blocks"])
 
     # Once each, at about the right time; nothing more comes.
     await asyncio.sleep(1.2)

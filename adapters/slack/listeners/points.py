@@ -16,8 +16,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.access import Requires
-from adapters.slack.errors import explain, form_errors, listener
+from adapters.slack.errors import cause, explain, form_errors, listener, log
 from adapters.slack.ids import Action, Callback, PointBlock
+from adapters.slack.listeners.events import publish_home
 from adapters.slack.listeners.views import _outcome_after_saving, _saved_in_time
 from adapters.slack.metadata import PointRef, StaleRequest
 from adapters.slack.render.actions import close_modal, hand_on_modal, said
@@ -90,6 +91,16 @@ async def close_submitted(ack, body, client, core: Core) -> None:
         await ack(response_action="update", view=said(explain(error, "view point.close")))
         return
     await ack(response_action="update", view=await shown(closing))
+    await _redraw_home(core, client, body)
+
+
+async def _redraw_home(core: Core, client: Any, body: dict[str, Any]) -> None:
+    """The person's Home tab lists their open points: draw it again without the one just changed. Never raises."""
+    try:
+        workspace = str((body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "")
+        await publish_home(core, client, workspace, str(body["user"]["id"]))
+    except Exception as error:  # noqa: BLE001 - best effort: the point is changed; Home is fresh on its next opening
+        log.warning("App Home: could not redraw it after an action point changed: %s", cause(error))
 
 
 @listener
@@ -106,6 +117,7 @@ async def hand_on_submitted(ack, body, client, core: Core) -> None:
         await ack(response_action="update", view=said(explain(error, "view point.hand_on")))
         return
     await ack(response_action="update", view=said("\u2705 Handed on. Its reminders go to them from now on."))
+    await _redraw_home(core, client, body)
 
 
 def register(app: AsyncApp) -> None:
