@@ -323,12 +323,16 @@ class SlackMessenger:
         raise PermanentSendError("the debrief has no channel to post in")
 
     async def find_action_message(self, delivery: ActionDelivery) -> str | None:
-        """A reminder in the owner's DM, a note in either channel, by its metadata, from the debrief's start."""
+        """A reminder in the owner's DM (from the debrief's start), a note in either channel (from when the
+        point closed: one page of history each, as Slack limits it), by its metadata."""
         client = await self._client(delivery.workspace)
-        oldest = await self._oldest(delivery.debrief.id)
         metadata = action_metadata(delivery)
         if delivery.kind != "closed":
+            oldest = await self._oldest(delivery.debrief.id)
             return await self._find_in_dm(client, delivery.workspace, delivery.point.owner, oldest, metadata)
+        closed = delivery.point.closed_at or delivery.debrief.started_at  # the note is posted after it closed
+        closed = closed if closed.tzinfo else closed.replace(tzinfo=UTC)
+        oldest = f"{(closed - HISTORY_MARGIN).timestamp():.6f}"
         for channel in dict.fromkeys(place for place in (delivery.debrief.space, delivery.debrief.team) if place):
             try:
                 page = await client.conversations_history(channel=channel, include_all_metadata=True, oldest=oldest,
