@@ -30,7 +30,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +41,7 @@ from bot.errors import InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.identifiers import screen
 from bot.models import ActionMessage, ActionPoint, ActionStatus, AuditEvent, Debrief, FollowupStatus
 from bot.settings import Settings, schedule_stages
-from bot.wording import clip, day
+from bot.wording import day
 
 REMINDER = "reminder"
 """`ActionMessage.kind` of an owner's reminder; its `stage` is the delay (`7d`)."""
@@ -92,11 +91,6 @@ def may_change(point: ActionPoint, debrief: Debrief, actor: str) -> None:
         raise NotAllowed(ONLY_OWNER_OR_LEAD)
 
 
-def overdue(point: ActionPoint, today: date) -> bool:
-    """Still open past its due date."""
-    return point.status == ActionStatus.OPEN and point.due_on is not None and point.due_on < today
-
-
 class Actions:
     """The action-point services, bound to one database and clock."""
 
@@ -122,7 +116,8 @@ class Actions:
         return found
 
     async def mine(self, platform: str, workspace: str, user: str) -> list[Point]:
-        """The open points a person owns, and those of the debriefs they led, newest debrief first."""
+        """The open points a person owns, and those of the debriefs they led, newest debrief first (all of
+        them: `listed` says how many are shown)."""
         async with self.database.session() as session:
             rows = await session.execute(
                 select(ActionPoint, Debrief)
@@ -134,7 +129,6 @@ class Actions:
                     or_(col(ActionPoint.owner) == user, col(Debrief.lead) == user),
                 )
                 .order_by(col(Debrief.started_at).desc(), col(ActionPoint.created_at))
-                .limit(MAX_LISTED + 1)
             )
             return [Point(point, debrief) for point, debrief in rows]
 
@@ -213,11 +207,6 @@ class Actions:
 # --- words both platforms show -------------------------------------------------------------------
 
 
-def point_words(point: ActionPoint, limit: int = 300) -> str:
-    """The point's own text, clipped (the adapter escapes it)."""
-    return clip(point.text, limit)
-
-
 def due_words(point: ActionPoint) -> str:
     return f"due {day(point.due_on)}" if point.due_on else "no due date"
 
@@ -226,8 +215,8 @@ def reminder_heading() -> str:
     return "A reminder about your action point"
 
 
-def reminder_intro(debrief: Debrief, started: datetime | None = None) -> str:
-    when = day((started or debrief.started_at).date())
+def reminder_intro(debrief: Debrief) -> str:
+    when = day(debrief.started_at.date())
     return (f"At the debrief on {when} the team agreed a change and you took it on. "
             "When it's done, or no longer needed, one tap below lets the team know. Thank you for following it up.")
 
@@ -251,6 +240,7 @@ OUTCOME_DONE_LABEL = "What changed? (optional, one line)"
 OUTCOME_DROP_LABEL = "Why is it being dropped?"
 OUTCOME_HINT = "The team sees this. No patient details, please."
 HAND_ON_OWNER_LABEL = "Who takes it on?"
+HANDED_ON = "\u2705 Handed on. Its reminders go to them from now on."
 NONE_OPEN = "No open action points for you. Points you own, and those of debriefs you led, appear here."
 
 

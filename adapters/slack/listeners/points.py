@@ -116,7 +116,7 @@ async def hand_on_submitted(ack, body, client, core: Core) -> None:
     except DebriefError as error:
         await ack(response_action="update", view=said(explain(error, "view point.hand_on")))
         return
-    await ack(response_action="update", view=said("\u2705 Handed on. Its reminders go to them from now on."))
+    await ack(response_action="update", view=said(words.HANDED_ON))
     await _redraw_home(core, client, body)
 
 

@@ -85,7 +85,7 @@ async def hand_on_submit(services: Services, turn_context: TurnContext, data: Bu
         return respond.show(hand_on_dialog(found.point, people, " ".join(error.problems.values())), TITLE, "medium")
     except DebriefError as error:
         return respond.notice(TITLE, explain(error, "dialog submit point.hand_on"))
-    return respond.notice(TITLE, "\u2705 Handed on. Its reminders go to them from now on.")
+    return respond.notice(TITLE, words.HANDED_ON)
 
 
 async def actions_command(services: Services, turn_context: TurnContext, words_typed: str) -> None:
