@@ -115,6 +115,16 @@ class Actions:
             raise NoLongerOpen(ALREADY_CLOSED)
         return found
 
+    async def remember_message(self, point_id: uuid.UUID, ref: str | None) -> None:
+        """Where the point was posted, so that its message can be redrawn without buttons once it closes."""
+        if not ref:
+            return
+        async with self.database.session() as session:
+            await session.execute(
+                update(ActionPoint).where(col(ActionPoint.id) == point_id).values(message_ref=ref[:255]),
+                execution_options={"synchronize_session": False},
+            )
+
     async def mine(self, platform: str, workspace: str, user: str) -> list[Point]:
         """The open points a person owns, and those of the debriefs they led, newest debrief first (all of
         them: `listed` says how many are shown)."""
@@ -219,6 +229,11 @@ def reminder_intro(debrief: Debrief) -> str:
     when = day(debrief.started_at.date())
     return (f"At the debrief on {when} the team agreed a change and you took it on. "
             "When it's done, or no longer needed, one tap below lets the team know. Thank you for following it up.")
+
+
+def closed_label(status: ActionStatus) -> str:
+    """What a closed point's own message says instead of its buttons."""
+    return "\u2705 Done" if status == ActionStatus.DONE else "Dropped"
 
 
 def closed_heading(status: ActionStatus) -> str:

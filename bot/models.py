@@ -290,6 +290,9 @@ class ActionPoint(SQLModel, table=True):
     outcome: str | None = Field(
         default=None, max_length=200, description="done: what changed (optional); dropped: why (screened)"
     )
+    message_ref: str | None = Field(
+        default=None, max_length=255, description="platform id of its message in the debrief's conversation"
+    )
 
 
 class ActionMessage(Leased, table=True):

@@ -65,7 +65,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.ids import ACTION_EVENT, DIGEST_EVENT, FOLLOWUP_EVENT
-from adapters.slack.render.actions import note_blocks, reminder_blocks
+from adapters.slack.render.actions import closed_point_blocks, note_blocks, reminder_blocks
 from adapters.slack.render.checkin import (
     checkin_blocks,
     checkin_text,
@@ -76,7 +76,7 @@ from adapters.slack.render.checkin import (
 from adapters.slack.render.common import Blocks, to_dicts
 from adapters.slack.render.digest import digest_blocks
 from bot import failures, wording
-from bot.actions import closed_heading, reminder_heading
+from bot.actions import closed_heading, closed_label, reminder_heading
 from bot.core import Core
 from bot.models import ActionStatus
 from bot.port import (
@@ -319,8 +319,21 @@ class SlackMessenger:
                 raise self._failed(delivery.workspace, error) from None
             except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
                 raise self._failed(delivery.workspace, error) from None
+            await self._redraw_point(client, delivery)
             return _ref(str(response.get("channel") or channel), str(response.get("ts") or ""))
         raise PermanentSendError("the debrief has no channel to post in")
+
+    async def _redraw_point(self, client: AsyncWebClient, delivery: ActionDelivery) -> None:
+        """The point's own message, without its buttons now that it is closed. Never raises: the note is what counts."""
+        channel, _, ts = (delivery.point.message_ref or "").partition(":")
+        if not (channel and ts):
+            return
+        try:
+            label = f"Action point: {closed_label(ActionStatus(delivery.point.status))}"
+            await client.chat_update(channel=channel, ts=ts, text=label,
+                                     blocks=to_dicts(closed_point_blocks(delivery.point)))
+        except Exception as error:  # noqa: BLE001 - an archived channel, a deleted message: it keeps its buttons, which say "already closed"
+            log.info("could not redraw a closed action point's message: %s", classify(error).cause)
 
     async def find_action_message(self, delivery: ActionDelivery) -> str | None:
         """A reminder in the owner's DM (from the debrief's start), a note in either channel (from when the

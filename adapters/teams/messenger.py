@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from adapters.teams.cards.actions import note_card, reminder_card
+from adapters.teams.cards.actions import closed_point_card, note_card, reminder_card
 from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
@@ -164,6 +164,7 @@ class TeamsMessenger:
             log.info("the debrief's conversation refused the action point's note (%s); "
                      "posting it where the debrief was started", failed.cause)
         if posted is not None:
+            await self._redraw_point(delivery)
             return posted
         row = await references.started_in(debrief.team) if debrief.team != debrief.space else None
         if row is None or not row.reference:
@@ -172,6 +173,19 @@ class TeamsMessenger:
             return await messaging.post(load(row.reference), note, heading)
         except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
+
+    async def _redraw_point(self, delivery: ActionDelivery) -> None:
+        """The point's own card, without its buttons now that it is closed. Never raises: the note is what counts."""
+        messaging, point = self.services.messaging, delivery.point
+        try:
+            reference = await messaging.space_reference(delivery.debrief)
+            if reference is None or not point.message_ref:
+                return
+            names = await self.services.references.names([point.owner])
+            label = closed_heading(ActionStatus(point.status))
+            await messaging.update(reference, point.message_ref, closed_point_card(point, names.get(point.owner)), label)
+        except Exception as error:  # noqa: BLE001 - a deleted message or channel: it keeps its buttons, which say "already closed"
+            log.info("could not redraw a closed action point's card: %s", type(error).__name__)
 
     async def find_action_message(self, delivery: ActionDelivery) -> str | None:
         return None  # a bot cannot read a Teams chat back: a message whose send timed out may arrive twice

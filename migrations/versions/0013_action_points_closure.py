@@ -4,8 +4,10 @@ Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-03
 
-`action_points` gains who closed a point, when, and its one line (what
-changed, or why it was dropped; screened for patient identifiers). Its
+`action_points` gains who closed a point, when, its one line (what
+changed, or why it was dropped; screened for patient identifiers), and the
+id of its message in the debrief's conversation (redrawn without its
+buttons once the point is closed). Its
 status column is a plain VARCHAR, so "dropped" needs no change there.
 
 `action_messages` is the action points' outbox, claimed by the dispatcher
@@ -35,6 +37,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("closed_by", sa.String(255), nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("message_ref", sa.String(255), nullable=True))
     op.create_table(
         "action_messages",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -61,6 +64,7 @@ def downgrade() -> None:
     op.drop_index("ix_action_messages_action_point_id", table_name="action_messages")
     op.drop_table("action_messages")
     with op.batch_alter_table("action_points") as batch:
+        batch.drop_column("message_ref")
         batch.drop_column("outcome")
         batch.drop_column("closed_by")
         batch.drop_column("closed_at")

@@ -145,6 +145,10 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(slack_a
     assert note["channel"] == channel
     said = texts(note["blocks"])
     assert "Check the defib pads every shift" in said and "Pads are checked at every handover &lt;!channel&gt;" in said
+    # ...and the point's own message is redrawn without its buttons.
+    await fake.wait_for("chat.update", where=lambda args: args.get("ts") == posted[0]["ts"])
+    redrawn = fake.message(channel, posted[0]["ts"])
+    assert "Action point: ✅ Done" in texts(redrawn["blocks"]) and all(b["type"] != "actions" for b in redrawn["blocks"])
 
     # 4 seconds: the doctor's second reminder; none for the nurse's closed point.
     state = await settled(slack_app, 5)  # 2 at 2s, the note, the stopped 4s one and the doctor's 4s one

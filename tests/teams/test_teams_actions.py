@@ -132,6 +132,10 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(teams_a
     [note] = notes(app)
     assert "Check the defib pads every shift" in card_text(note)
     assert "Pads are checked at every handover \u2039at>everyone\u2039/at>" in card_text(note)
+    # ...and the point's own card is redrawn without its buttons.
+    pads_post = next(p for p in connector.sent_to(CHANNEL.id) if p.cards and p.card is pads)
+    redrawn = await connector.wait_for(lambda: connector.updates_of(pads_post.activity_id))
+    assert "Action point: \u2705 Done" in card_text(redrawn[-1].card) and not redrawn[-1].card.get("actions")
 
     # 4 seconds: the doctor's second reminder, none for the nurse.
     teams_clock.advance(timedelta(seconds=2))

@@ -33,6 +33,11 @@ def point_line(point: ActionPoint) -> str:
     return f"• {clip_escaped(point.text, 600)}: {mention(point.owner)}, {words.due_words(point)}"
 
 
+def closed_point_blocks(point: ActionPoint) -> Blocks:
+    """The point's own message once it is closed: what it was, and done or dropped, without buttons."""
+    return [section(f"*Action point: {escape(words.closed_label(ActionStatus(point.status)))}*\n{point_line(point)}")]
+
+
 def reminder_blocks(point: ActionPoint, debrief: Debrief) -> Blocks:
     return [
         header(words.reminder_heading()),

@@ -18,6 +18,7 @@ from adapters.teams.cards.common import (
     container,
     dialog_button,
     heading,
+    subheading,
     submit,
     text,
     text_input,
@@ -45,6 +46,12 @@ def point_lines(point: ActionPoint, owner_name: str | None) -> list[Element]:
         user_text(owner_name or "the person chosen", limit=100, prefix="Owner: ", subtle=True),
         text(words.due_words(point).capitalize(), subtle=True, spacing="None", size="Small"),
     ]
+
+
+def closed_point_card(point: ActionPoint, owner_name: str | None) -> dict[str, Any]:
+    """The point's own card once it is closed: what it was, and done or dropped, without buttons."""
+    label = f"Action point: {words.closed_label(ActionStatus(point.status))}"
+    return card([subheading(label), *point_lines(point, owner_name)], fallback=label)
 
 
 def reminder_card(point: ActionPoint, debrief: Debrief) -> dict[str, Any]:
