@@ -49,6 +49,11 @@ SLACK = sorted([
     ("adapters.slack.listeners.followups.claim", SUPPORTER),
     ("adapters.slack.listeners.queue.take", SUPPORTER),
     ("adapters.slack.listeners.queue.done", SUPPORTER),
+    # cold debriefs: the core lets only the hot debrief's lead book or cancel
+    ("adapters.slack.listeners.cold.book_tapped", ANYONE),
+    ("adapters.slack.listeners.cold.book_submitted", ANYONE),
+    ("adapters.slack.listeners.cold.cancel_tapped", ANYONE),
+    ("adapters.slack.listeners.cold.cancel_submitted", ANYONE),
     # what no other listener claimed: acknowledged and logged
     ("adapters.slack.listeners.fallback.unknown_action", ANYONE),
     ("adapters.slack.listeners.fallback.unknown_view", ANYONE),

@@ -64,6 +64,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.cold import SlackColdMessages
 from adapters.slack.ids import DIGEST_EVENT, FOLLOWUP_EVENT
 from adapters.slack.render.checkin import (
     checkin_blocks,
@@ -166,7 +167,7 @@ def _ref(channel: str, ts: str) -> str:
     return f"{channel}:{ts}"
 
 
-class SlackMessenger:
+class SlackMessenger(SlackColdMessages):
     """Check-ins and support notices on Slack, for the follow-up dispatcher and `bot.support`."""
 
     platform = PLATFORM
