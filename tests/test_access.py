@@ -80,6 +80,8 @@ TEAMS = sorted([
         "debrief.setup", "debrief.answer", "debrief.action_point", "debrief.results", "debrief.close",
         "support.talk", "debrief.skip",
     )),
+    # cold debriefs: the core lets only the hot debrief's lead book or cancel
+    *((f"dialog {kind} {verb}", ANYONE) for kind in ("fetch", "submit") for verb in ("cold.book", "cold.cancel")),
 ])
 
 

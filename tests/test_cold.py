@@ -20,7 +20,7 @@ from bot.core import Core
 from bot.errors import InvalidAnswer, NoLongerOpen, NotAllowed
 from bot.followups import Dispatcher
 from bot.followups.schedule import Action, zone
-from bot.models import AuditEvent, ColdMessage, Debrief, DebriefStatus, FollowupStatus, SkippedDebrief
+from bot.models import AuditEvent, ColdMessage, Debrief, DebriefStatus, SkippedDebrief
 from bot.scripts import DEBRIEF_STAGE
 from bot.settings import Settings, SettingsError
 

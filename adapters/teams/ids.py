@@ -28,6 +28,10 @@ class Verb(StrEnum):
     CLOSE_REQUEST = "support.close"
     """"Done" on a request in the wellbeing team's queue."""
     STOP = "followup.stop"
+    COLD_BOOK = "cold.book"
+    """A hot debrief's closing card: book a cold debrief (`bot.cold`)."""
+    COLD_CANCEL = "cold.cancel"
+    """A cold debrief's invitation: cancel it, with a reason."""
     DONE = "dialog.done"
     """Closes a dialog that only says something."""
 
