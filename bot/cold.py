@@ -214,6 +214,14 @@ def decide_reminder(
 
 
 @dataclass(frozen=True)
+class Booked:
+    """A booking, and whether this request made it (False: the same form sent again; post nothing twice)."""
+
+    debrief: Debrief
+    new: bool
+
+
+@dataclass(frozen=True)
 class Cancelled:
     hot: Debrief
     starts_at: datetime
@@ -266,12 +274,13 @@ class ColdDebriefs:
 
     async def book(
         self, hot_id: uuid.UUID, *, lead: str, starts_at: datetime, script_id: str, request_key: str | None = None,
-    ) -> Debrief:
+    ) -> Booked:
         """Book a cold debrief for `hot_id`: its row, key, participants, reminders and post, in one transaction.
 
         Only the hot debrief's lead may book; one booking at a time per hot
         debrief (`AlreadyBooked`); idempotent on `request_key` (the same form
-        sent twice books once).
+        sent twice books once, and the second is told `new=False`, so the
+        invitation is posted once).
         """
         script = self.script(script_id)
         starts_at = self.check_time(starts_at)
@@ -281,7 +290,7 @@ class ColdDebriefs:
                     select(Debrief).where(col(Debrief.request_key) == request_key)
                 )).scalar_one_or_none()
             if found is not None:
-                return found
+                return Booked(found, new=False)
         now = self.clock.now()
         try:
             async with self.database.session() as session:
@@ -328,9 +337,9 @@ class ColdDebriefs:
                         select(Debrief).where(col(Debrief.request_key) == request_key)
                     )).scalar_one_or_none()
                 if found is not None:
-                    return found
+                    return Booked(found, new=False)
             raise
-        return cold
+        return Booked(cold, new=True)
 
     async def cancel(
         self, cold_id: uuid.UUID, *, actor: str, reason: SkipReason | str, detail: str | None = None,

@@ -88,10 +88,11 @@ def reminded(fake: ColdFake) -> list[tuple[str, timedelta]]:
 async def test_booked_reminded_once_each_then_posted_on_time_and_answered_anonymously(core, clock) -> None:
     first = await hot(core)
     starts = clock.now() + 8 * DAY
-    cold = await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review", request_key="k1")
-    assert cold.status == DebriefStatus.BOOKED and cold.cold_of == first.id and cold.space == "CSPACE"
+    booking = await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review", request_key="k1")
+    cold = booking.debrief
+    assert booking.new and cold.status == DebriefStatus.BOOKED and cold.cold_of == first.id and cold.space == "CSPACE"
     again = await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review", request_key="k1")
-    assert again.id == cold.id  # the same form twice books once
+    assert again.debrief.id == cold.id and not again.new  # the same form twice books once
     with pytest.raises(AlreadyBooked):
         await core.cold.book(first.id, lead=LEAD, starts_at=starts + DAY, script_id="cold-review")
     people = {p.user for p in await core.debriefs.participants(cold.id)}
@@ -154,14 +155,14 @@ async def test_only_the_lead_books_a_cold_script_in_the_future(core, clock) -> N
         await core.debriefs.start(platform="slack", workspace="T1", team="C1", lead=LEAD, script_id="cold-review",
                                   participants=[ALEX])
     # Booked two hours ahead: the day-before reminder is already past, so it is not written.
-    cold = await core.cold.book(first.id, lead=LEAD, starts_at=clock.now() + 2 * HOUR, script_id="cold-review")
+    cold = (await core.cold.book(first.id, lead=LEAD, starts_at=clock.now() + 2 * HOUR, script_id="cold-review")).debrief
     assert sorted(m.stage for m in await core.cold.messages(cold.id)) == ["1h"] * 3 + [POST]
 
 
 async def test_cancelling_records_the_reason_and_stops_the_reminders(core, clock, db) -> None:
     first = await hot(core)
     starts = clock.now() + 3 * DAY
-    cold = await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review")
+    cold = (await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review")).debrief
     fake = ColdFake()
     dispatcher = send(core, fake)
     clock.set(starts - DAY)
@@ -189,12 +190,12 @@ async def test_cancelling_records_the_reason_and_stops_the_reminders(core, clock
         assert "cold.booked" in actions and "cold.cancelled" in actions
     assert await core.cold.booked_for(first.id) is None
     again = await core.cold.book(first.id, lead=LEAD, starts_at=starts + DAY, script_id="cold-review")
-    assert again.status == DebriefStatus.BOOKED  # a new time can be booked after cancelling
+    assert again.new and again.debrief.status == DebriefStatus.BOOKED  # a new time can be booked after cancelling
 
 
 async def test_a_cold_debrief_cannot_be_cancelled_once_posted(core, clock) -> None:
     first = await hot(core)
-    cold = await core.cold.book(first.id, lead=LEAD, starts_at=clock.now() + HOUR, script_id="cold-review")
+    cold = (await core.cold.book(first.id, lead=LEAD, starts_at=clock.now() + HOUR, script_id="cold-review")).debrief
     clock.advance(HOUR)
     await until_idle(send(core, ColdFake()))
     with pytest.raises(NoLongerOpen):

@@ -75,15 +75,16 @@ async def book_submitted(ack, body, client, core: Core) -> None:
         return
     await ack(response_action="update", view=working("Booking the cold debrief…"))
     try:
-        booked = await core.cold.book(ref.debrief, lead=str(body["user"]["id"]), starts_at=starts_at,
-                                      script_id=script_id, request_key=f"slack:{modal['id']}")
+        booking = await core.cold.book(ref.debrief, lead=str(body["user"]["id"]), starts_at=starts_at,
+                                       script_id=script_id, request_key=f"slack:{modal['id']}")
     except Exception as error:  # noqa: BLE001 - nothing was booked: say why, in the modal
         shown = done(escape(explain(error, "view cold.book")))
         await client.views_update(view_id=str(modal["id"]), view=shown)
         return
+    booked = booking.debrief
     people = len(await core.debriefs.participants(booked.id))
     outcome = "✅ Booked. The invitation is in the debrief's channel, and everyone gets a reminder before."
-    if booked.space:
+    if booked.space and booking.new:  # the same modal sent twice: invited the first time
         try:
             script = core.debriefs.script(booked.script_id)
             await post(client, booked.space, invitation(booked, script, core.settings.cold_reminders, people),

@@ -69,7 +69,7 @@ async def book_submit(services: Services, turn_context: TurnContext, data: Butto
     key = data.key or secrets.token_urlsafe(12)
     try:
         starts_at = core.cold.check_time(_read_time(values, zone_name))
-        booked = await core.cold.book(hot_id, lead=turn_context.activity.from_property.id, starts_at=starts_at,
+        booking = await core.cold.book(hot_id, lead=turn_context.activity.from_property.id, starts_at=starts_at,
                                       script_id=values.get(ColdInput.SCRIPT) or "", request_key=f"teams:{key}")
     except InvalidAnswer as error:
         hot = await core.debriefs.get(hot_id)
@@ -78,6 +78,9 @@ async def book_submit(services: Services, turn_context: TurnContext, data: Butto
         return respond.show(dialog, BOOK_TITLE, "medium")
     except DebriefError as error:
         return respond.notice(BOOK_TITLE, explain(error, "dialog cold book"))
+    booked = booking.debrief
+    if not booking.new:  # the same dialog sent twice: invited the first time
+        return respond.notice(BOOK_TITLE, "\u2705 Booked. The invitation is in the conversation.")
     people = len(await core.debriefs.participants(booked.id))
     try:
         script = core.debriefs.script(booked.script_id)
