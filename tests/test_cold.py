@@ -20,7 +20,7 @@ from bot.core import Core
 from bot.errors import InvalidAnswer, NoLongerOpen, NotAllowed
 from bot.followups import Dispatcher
 from bot.followups.schedule import Action, zone
-from bot.models import AuditEvent, ColdMessage, Debrief, DebriefStatus, SkippedDebrief
+from bot.models import AuditEvent, ColdMessage, Debrief, DebriefStatus, FollowupStatus, SkippedDebrief
 from bot.scripts import DEBRIEF_STAGE
 from bot.settings import Settings, SettingsError
 
@@ -236,3 +236,43 @@ def test_reminder_setting_is_read_earliest_first() -> None:
     settings = Settings.load(debrief_cold_reminders="1h,2d", debrief_secret="s")
     assert settings.cold_reminders == [("2d", 2 * DAY), ("1h", HOUR)]
     assert Settings.load(debrief_cold_reminders="off", debrief_secret="s").cold_reminders == []
+
+
+async def test_a_reminder_whose_sender_died_after_sending_is_found_not_sent_again(core, clock) -> None:
+    """A process claims the reminders, sends them and dies before marking them: the next claim finds them."""
+    first = await hot(core)
+    starts = clock.now() + 2 * HOUR
+    cold = (await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review")).debrief
+    fake = ColdFake()
+    dead = send(core, fake)
+    clock.set(starts - HOUR)
+    claims = await dead.cold_outbox.claim(10, ["slack"])
+    assert len(claims) == 3  # the three hour-before reminders (the day-before ones were past at booking)
+    for _, message, participant, debrief in await dead.cold_outbox.load(claims):
+        assert participant is not None
+        await fake.send_cold_reminder(core.cold.reminder(message, participant, debrief))  # then the process dies
+    clock.advance(timedelta(seconds=20))  # its leases (15 s) expire
+    await until_idle(send(core, fake))
+    assert len(fake.reminders) == 3  # found in the platform's history, marked sent, not sent again
+    statuses = {m.stage: m.status for m in await core.cold.messages(cold.id) if m.stage != POST}
+    assert statuses == {"1h": FollowupStatus.SENT}
+
+
+async def test_quiet_hours_hold_the_day_before_reminder_but_not_the_last(core, clock) -> None:
+    """A night team's 22:00 cold debrief (UTC here): the day-before one waits until 08:00; the hour-before goes at 21:00."""
+    first = await hot(core)
+    starts = datetime(2026, 1, 8, 22, 0, tzinfo=UTC)
+    cold = (await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review")).debrief
+    fake = ColdFake()
+    dispatcher = send(core, fake)
+    clock.set(starts - DAY)  # 22:00 the day before: quiet hours
+    await until_idle(dispatcher)
+    assert fake.reminders == []
+    waiting = {m.due_at.replace(tzinfo=UTC) for m in await core.cold.messages(cold.id) if m.stage == "1d"}
+    assert waiting == {datetime(2026, 1, 8, 8, 0, tzinfo=UTC)}
+    clock.set(datetime(2026, 1, 8, 8, 0, tzinfo=UTC))
+    await until_idle(dispatcher)
+    assert reminded(fake) == sorted((user, DAY) for user in (LEAD, ALEX, SAM))
+    clock.set(starts - HOUR)  # 21:00: quiet hours, but the last reminder is not held
+    await until_idle(dispatcher)
+    assert len(fake.reminders) == 6
