@@ -39,7 +39,6 @@ next one (or the meeting) is due, so nobody gets two at once or one too late.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,8 +71,6 @@ from bot.scripts import Library, Script
 from bot.settings import Settings, parse_duration
 from bot.support import humanise_duration
 
-log = logging.getLogger("debrief.cold")
-
 POST = "post"
 """The `cold_messages.stage` of the script posted in the space at the booked time."""
 MAX_AHEAD = timedelta(days=60)
@@ -100,6 +97,11 @@ BOOK_OFFER = ("If this case needs more time, book a longer, facilitated cold deb
 WHEN_LABEL = "When"
 SCRIPT_LABEL = "Script"
 ONLY_LEAD = "Only the person who led this debrief can book or cancel its cold debrief."
+STARTED = "This cold debrief has already started, so it can't be cancelled. Close it instead."
+
+
+def already_booked_text(when: str) -> str:
+    return f"A cold debrief is already booked for {when}. To change the time, cancel it from its invitation first."
 
 
 def offset_words(offset: timedelta) -> str:
@@ -370,7 +372,7 @@ class ColdDebriefs:
             if actor != cold.lead:
                 raise NotAllowed(ONLY_LEAD)
             if cold.status != DebriefStatus.BOOKED:
-                raise NoLongerOpen("This cold debrief has already started, so it can't be cancelled. Close it instead.")
+                raise NoLongerOpen(STARTED)
             hot = await session.get(Debrief, cold.cold_of)
             assert hot is not None  # cold_of cascades: the hot one outlives its cold ones
             gone = await session.execute(

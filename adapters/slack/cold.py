@@ -160,6 +160,10 @@ def escape_but_date(text: str) -> str:
     return out
 
 
+def already_booked(booked: Debrief) -> str:
+    return escape_but_date(cold.already_booked_text(when(cold.aware(booked.started_at))))
+
+
 def done(text: str) -> dict:
     return notice("Cold debrief", text)
 

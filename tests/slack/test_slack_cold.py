@@ -95,7 +95,10 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     assert "Book a cold debrief" in texts(summary["blocks"])
 
     # Someone other than the lead is told kindly that only the lead books; a past time is refused on its field.
-    assert "Only the person who led" in texts((await book(slack_app, summary, int(time.time()) + 60, NURSE))["blocks"])
+    before = len(fake.calls_to("views.open"))
+    await slack.click(summary, ColdAction.BOOK, user_id=NURSE)
+    await fake.wait_for("views.open", before + 1)
+    assert "Only the person who led" in texts(fake.last_view()["blocks"])
     before = len(fake.calls_to("views.open"))
     await slack.click(summary, ColdAction.BOOK, user_id=LEAD)
     form = await modal(fake, ColdCallback.BOOK, before)
@@ -114,6 +117,10 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     async with core.database.session() as session:
         [cold] = (await session.execute(select(Debrief).where(Debrief.cold_of == hot.id))).scalars().all()
     assert cold.status == DebriefStatus.BOOKED and cold.space == hot.space
+    before = len(fake.calls_to("views.open"))
+    await slack.click(summary, ColdAction.BOOK, user_id=LEAD)  # one booking at a time
+    await fake.wait_for("views.open", before + 1)
+    assert "already booked" in texts(fake.last_view()["blocks"])
 
     # Each reminder once to each person, then the script in the channel at the booked time, once.
     await fake.wait_for("chat.postMessage", timeout=AHEAD + 10,

@@ -104,6 +104,8 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     async with core.database.session() as session:
         [cold] = (await session.execute(select(Debrief).where(Debrief.cold_of == hot.id))).scalars().all()
     assert cold.status == DebriefStatus.BOOKED
+    again = await teams.open_dialog(lead, CHANNEL, closing, "Book a cold debrief")  # one booking at a time
+    assert "already booked" in card_text(again.card)
 
     # The clock moves: each reminder once to each person; the script at the booked time, once.
     await asyncio.sleep(1.2)  # a dispatcher poll: nothing is due yet

@@ -20,6 +20,7 @@ from adapters.slack.cold import (
     ColdAction,
     ColdBlock,
     ColdCallback,
+    already_booked,
     book_modal,
     cancel_modal,
     cancelled,
@@ -36,6 +37,7 @@ from adapters.slack.text import escape
 from bot import cold
 from bot.core import Core
 from bot.errors import DebriefError, InvalidAnswer
+from bot.models import DebriefStatus
 from bot.officers import Role
 
 log = logging.getLogger("debrief.slack")
@@ -53,6 +55,12 @@ async def book_tapped(ack, body, client, core: Core) -> None:
     """Open the booking modal first (the trigger id lives 3 s), then nothing slow."""
     await ack()
     _, hot = await load(core, body)
+    if str(body["user"]["id"]) != hot.lead:
+        await client.views_open(trigger_id=body["trigger_id"], view=done(escape(cold.ONLY_LEAD)))
+        return
+    if (booked := await core.cold.booked_for(hot.id)) is not None:
+        await client.views_open(trigger_id=body["trigger_id"], view=done(already_booked(booked)))
+        return
     await client.views_open(trigger_id=body["trigger_id"],
                             view=book_modal(hot, core.cold.scripts(), _suggested(core.clock.now())))
 
@@ -99,6 +107,12 @@ async def book_submitted(ack, body, client, core: Core) -> None:
 async def cancel_tapped(ack, body, client, core: Core) -> None:
     await ack()
     _, booked = await load(core, body)
+    if str(body["user"]["id"]) != booked.lead:
+        await client.views_open(trigger_id=body["trigger_id"], view=done(escape(cold.ONLY_LEAD)))
+        return
+    if booked.status != DebriefStatus.BOOKED:
+        await client.views_open(trigger_id=body["trigger_id"], view=done(escape(cold.STARTED)))
+        return
     await client.views_open(trigger_id=body["trigger_id"], view=cancel_modal(booked))
 
 

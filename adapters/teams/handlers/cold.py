@@ -16,7 +16,7 @@ from datetime import time as clock_time
 
 from botbuilder.core import InvokeResponse, TurnContext
 
-from adapters.teams.cards.cold import ColdInput, book_dialog, cancel_dialog, cancelled_card, invitation_card
+from adapters.teams.cards.cold import ColdInput, book_dialog, cancel_dialog, cancelled_card, invitation_card, when
 from adapters.teams.errors import explain
 from adapters.teams.handlers import respond
 from adapters.teams.metadata import ButtonData
@@ -55,6 +55,8 @@ async def book_fetch(services: Services, turn_context: TurnContext, data: Button
     hot = await core.debriefs.get(data.need_debrief())
     if turn_context.activity.from_property.id != hot.lead:
         return respond.notice(BOOK_TITLE, cold.ONLY_LEAD)
+    if (booked := await core.cold.booked_for(hot.id)) is not None:
+        return respond.notice(BOOK_TITLE, cold.already_booked_text(when(cold.aware(booked.started_at))))
     zone_name = _zone_name(services, turn_context)
     initial = (core.clock.now() + AHEAD).astimezone(zone(zone_name)).replace(minute=0, second=0, microsecond=0)
     dialog = book_dialog(hot, core.cold.scripts(), zone_name, initial, secrets.token_urlsafe(12))
@@ -104,8 +106,7 @@ async def cancel_fetch(services: Services, turn_context: TurnContext, data: Butt
     if turn_context.activity.from_property.id != booked.lead:
         return respond.notice(CANCEL_TITLE, cold.ONLY_LEAD)
     if booked.status != DebriefStatus.BOOKED:
-        return respond.notice(CANCEL_TITLE, "This cold debrief has already started, so it can't be cancelled. "
-                                            "Close it instead.")
+        return respond.notice(CANCEL_TITLE, cold.STARTED)
     return respond.show(cancel_dialog(booked), CANCEL_TITLE, "medium")
 
 
