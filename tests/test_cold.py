@@ -7,6 +7,7 @@ server are in tests/slack/test_slack_cold.py and tests/teams/test_teams_cold.py.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, time, timedelta
 
@@ -276,3 +277,21 @@ async def test_quiet_hours_hold_the_day_before_reminder_but_not_the_last(core, c
     clock.set(starts - HOUR)  # 21:00: quiet hours, but the last reminder is not held
     await until_idle(dispatcher)
     assert len(fake.reminders) == 6
+
+
+async def test_two_replicas_send_each_reminder_and_the_post_once(core, clock) -> None:
+    """Two dispatchers (two `serve` processes) on one database: their claims never overlap."""
+    first = await hot(core)
+    starts = clock.now() + 2 * HOUR
+    await core.cold.book(first.id, lead=LEAD, starts_at=starts, script_id="cold-review")
+    fake = ColdFake()
+    one = Dispatcher(core, {fake.platform: fake}, worker_id="replica-1", batch=1, rng=random.Random(1))
+    two = Dispatcher(core, {fake.platform: fake}, worker_id="replica-2", batch=1, rng=random.Random(2))
+    clock.set(starts - HOUR)
+    for _ in range(4):
+        await asyncio.gather(one.run_once(), two.run_once())
+    clock.set(starts)
+    for _ in range(2):
+        await asyncio.gather(one.run_once(), two.run_once())
+    assert sorted(r.user for r in fake.reminders) == sorted([LEAD, ALEX, SAM])
+    assert len({r.message_id for r in fake.reminders}) == 3 and len(fake.posts) == 1
