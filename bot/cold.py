@@ -354,14 +354,7 @@ class ColdDebriefs:
         outbox rows, key and invitees) deleted, so a reminder not yet sent is
         never sent.
         """
-        try:
-            reason = SkipReason(reason)
-        except ValueError:
-            raise InvalidAnswer({"reason": "Please pick one of the reasons."}) from None
-        detail = (detail or "").strip() or None
-        if detail and len(detail) > ACTION_LENGTH:
-            raise InvalidAnswer({"detail": f"Please keep it under {ACTION_LENGTH} characters."})
-        screen({"detail": detail})
+        reason, detail = self.check_cancel(reason, detail)
         now = self.clock.now()
         async with self.database.session() as session:
             cold = await session.get(Debrief, cold_id)
@@ -386,6 +379,21 @@ class ColdDebriefs:
             session.add(AuditEvent(at=now, actor=actor, action="cold.cancelled", debrief_id=cold_id,
                                    detail=reason.value))
             return Cancelled(hot=hot, starts_at=aware(cold.started_at), space=cold.space, reason=reason, record=record)
+
+    def check_cancel(self, reason: SkipReason | str, detail: str | None) -> tuple[SkipReason, str | None]:
+        """A cancellation's reason and detail, checked (the detail screened for patient identifiers).
+
+        Adapters call it first, so that errors land on the form's fields; `cancel` calls it again.
+        """
+        try:
+            reason = SkipReason(reason)
+        except ValueError:
+            raise InvalidAnswer({"reason": "Please pick one of the reasons."}) from None
+        detail = (detail or "").strip() or None
+        if detail and len(detail) > ACTION_LENGTH:
+            raise InvalidAnswer({"detail": f"Please keep it under {ACTION_LENGTH} characters."})
+        screen({"detail": detail})
+        return reason, detail
 
     async def open_now(self, cold_id: uuid.UUID) -> Debrief | None:
         """The booked time has come: open the debrief for answers. None if it was cancelled meanwhile.

@@ -169,6 +169,9 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     before = len(fake.calls_to("views.open"))
     await slack.click(invitation, ColdAction.CANCEL, user_id=LEAD)
     form = await modal(fake, ColdCallback.CANCEL, before)
+    refused = (await slack.submit(form, {ColdBlock.REASON: "no_time", ColdBlock.DETAIL: "pt NHS 943 476 5919"},
+                                  user_id=LEAD)).json()  # a patient identifier: refused on its field, nothing stored
+    assert refused["response_action"] == "errors" and "NHS number" in refused["errors"][ColdBlock.DETAIL]
     updates = len(fake.calls_to("views.update"))
     await slack.submit(form, {ColdBlock.REASON: "team_dispersed", ColdBlock.DETAIL: "Half the team rotated"},
                        user_id=LEAD)

@@ -149,6 +149,9 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     refused = await teams.open_dialog(nurse, CHANNEL, second, "Cancel the cold debrief")
     assert "Only the person who led" in card_text(refused.card)
     dialog = (await teams.open_dialog(lead, CHANNEL, second, "Cancel the cold debrief")).card
+    kept = await teams.submit_dialog(lead, CHANNEL, dialog, {"cold.reason": "no_time", "cold.detail": "NHS 943 476 5919"},
+                                     button="Cancel it")  # a patient identifier: the dialog asks again, nothing stored
+    assert "NHS number" in card_text(kept.card) and await core.cold.booked_for(hot.id) is not None
     done = await teams.submit_dialog(lead, CHANNEL, dialog, {"cold.reason": "no_time", "cold.detail": "Winter rota"},
                                      button="Cancel it")
     assert "Cancelled and recorded" in card_text(done.card)

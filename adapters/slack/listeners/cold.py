@@ -28,7 +28,7 @@ from adapters.slack.cold import (
     invitation,
     value_of,
 )
-from adapters.slack.errors import cause, explain, listener
+from adapters.slack.errors import cause, explain, form_errors, listener
 from adapters.slack.listeners.actions import load
 from adapters.slack.messaging import post
 from adapters.slack.metadata import DebriefRef
@@ -36,7 +36,7 @@ from adapters.slack.render.forms import working
 from adapters.slack.text import escape
 from bot import cold
 from bot.core import Core
-from bot.errors import DebriefError, InvalidAnswer
+from bot.errors import DebriefError, IdentifierFound, InvalidAnswer
 from bot.models import DebriefStatus
 from bot.officers import Role
 
@@ -122,6 +122,12 @@ async def cancel_submitted(ack, body, client, core: Core) -> None:
     ref = DebriefRef.load(modal.get("private_metadata"))
     reason = str((value_of(modal, ColdBlock.REASON).get("selected_option") or {}).get("value") or "")
     detail = value_of(modal, ColdBlock.DETAIL).get("value")
+    try:
+        core.cold.check_cancel(reason, str(detail) if detail else None)
+    except (InvalidAnswer, IdentifierFound) as error:
+        blocks = {"reason": ColdBlock.REASON, "detail": ColdBlock.DETAIL}
+        await ack(response_action="errors", errors=form_errors(error, blocks.get, ColdBlock.DETAIL))
+        return
     await ack(response_action="update", view=working("Cancelling…"))
     try:
         result = await core.cold.cancel(ref.debrief, actor=str(body["user"]["id"]), reason=reason,
