@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.actions import Actions
 from bot.clock import Clock, SystemClock
@@ -18,6 +19,9 @@ from bot.settings import Settings, SettingsError, parse_schedule
 from bot.support import Support
 from bot.tallies import Tallies
 from bot.wellbeing import Wellbeing
+
+if TYPE_CHECKING:
+    from bot.cold import ColdDebriefs
 
 
 @dataclass
@@ -86,6 +90,13 @@ class Core:
     def links(self) -> Links:
         """Signed, expiring links to the officers' charts and export (DEBRIEF_PUBLIC_URL)."""
         return Links(self.settings.receipt_secret(), self.clock, self.settings.debrief_public_url)
+
+    @cached_property
+    def cold(self) -> ColdDebriefs:
+        """Cold debriefs: booked from a hot one, reminded and posted through the outbox (`bot.cold`)."""
+        from bot.cold import ColdDebriefs  # here: bot.cold's outbox imports bot.followups, which imports this module
+
+        return ColdDebriefs(self.database, self.library, self.settings, self.clock)
 
     @cached_property
     def officers(self) -> Officers:

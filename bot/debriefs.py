@@ -238,6 +238,8 @@ class Debriefs:
         people = _unique([lead, *participants])
         label = self.check_setup(label, len(people), since_event)
         script = self.script(script_id)
+        if script.kind != "hot":  # a cold script is booked from a hot debrief's close (`bot.cold`)
+            raise InvalidAnswer({"script": "That script is for a cold debrief: book it when you close a debrief."})
         if request_key and (existing := await self.find_by_request(request_key)):
             return existing
         now = self.clock.now()

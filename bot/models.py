@@ -55,6 +55,8 @@ def _fk(target: str) -> Column[Any]:
 class DebriefStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    BOOKED = "booked"
+    """A cold debrief booked for later (`bot.cold`): nobody can answer until its script is posted."""
 
 
 class SinceEvent(StrEnum):
@@ -107,6 +109,10 @@ class Debrief(SQLModel, table=True):
         default=None, max_length=255,
         description="nations and professions the lead said the team is (`nation:scotland,profession:nurse`), "
         "so that check-ins list the contacts for them first; optional",
+    )
+    cold_of: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), nullable=True, index=True),
+        description="a cold debrief (`bot.cold`): the hot debrief it follows up; None for a hot debrief",
     )
 
 
@@ -380,6 +386,10 @@ class SkippedDebrief(SQLModel, table=True):
     reason: str = Field(max_length=32)
     detail: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    cold_of: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("debriefs.id", ondelete="CASCADE"), nullable=True),
+        description="a cancelled cold debrief: the hot debrief it would have followed up (`bot.cold`)",
+    )
 
 
 class AuditEvent(SQLModel, table=True):
@@ -461,5 +471,31 @@ class Digest(Leased, table=True):
     workspace: str = Field(max_length=64)
     recipient: str = Field(max_length=255, description="an officer's id or e-mail, as configured or added")
     week: date = Field(description="the local date of the week's digest slot")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))
+
+
+class ColdMessage(Leased, table=True):
+    """A cold debrief's outbox (`bot.cold`): a reminder to one invitee, or the script posted in the space.
+
+    `stage` is `post` (the script, in the debrief's space, at the booked
+    time; `participant_id` None) or a reminder's offset before the meeting
+    (`1d`, `1h`: DEBRIEF_COLD_REMINDERS). Claimed, leased and fenced like a
+    follow-up (`Leased`), so each goes out once across replicas; cancelling
+    the booking marks the pending ones stopped.
+    """
+
+    __tablename__ = "cold_messages"
+    __table_args__ = (
+        UniqueConstraint("debrief_id", "participant_id", "stage"),
+        Index("ix_cold_messages_status_due_at", "status", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID = Field(sa_column=_fk("debriefs.id"))
+    participant_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("participants.id", ondelete="CASCADE"), nullable=True)
+    )
+    stage: str = Field(max_length=16)
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))

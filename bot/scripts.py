@@ -21,7 +21,7 @@ from typing import Annotated, Literal, TypeVar, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.settings import parse_duration, parse_schedule
+from bot.settings import FOLLOWUPS_OFF, parse_duration, parse_schedule
 
 DEBRIEF_STAGE = "debrief"
 """The stage name of the answers given during the debrief itself."""
@@ -140,6 +140,10 @@ class Stage(_Strict):
 class Script(_Strict):
     id: str = Field(pattern=_SLUG)
     version: int = Field(ge=1)
+    kind: Literal["hot", "cold"] = Field(
+        default="hot",
+        description="hot: offered when a debrief starts; cold: offered when a cold debrief is booked (`bot.cold`)",
+    )
     title: str = Field(max_length=80)
     source: str = Field(min_length=10, max_length=500, description="the published source of the framework")
     why: str = Field(max_length=200, description="the why, in one line")
@@ -370,6 +374,10 @@ class Library:
     def script(self, script_id: str) -> Script:
         return self.scripts[script_id]
 
+    def of_kind(self, kind: str) -> list[Script]:
+        """The scripts to offer: `hot` when a debrief starts, `cold` when a cold debrief is booked."""
+        return [script for script in self.scripts.values() if script.kind == kind]
+
     def resources_for(self, region_or_path: str) -> ResourceSet:
         """A region (`us`, `uk`) or the path of a resource-set YAML file."""
         if region_or_path in self.resource_sets:
@@ -437,7 +445,9 @@ def _library_problems(library: Library, shipped: Path) -> list[ScriptProblem]:
     problems: list[ScriptProblem] = []
     for script_id, script in library.scripts.items():
         path = library.origins.get(("script", script_id), Path(f"{script_id}.yml"))
-        for name in [part.strip() for part in (script.schedule or "").split(",") if part.strip()]:
+        for name in [part.strip() for part in (script.schedule or "").split(",") if part.strip() != FOLLOWUPS_OFF]:
+            if not name:
+                continue
             if _find_stage(script.followups, name) is None and _find_stage(library.stages, name) is None:
                 problems.append(
                     ScriptProblem(
@@ -609,6 +619,8 @@ def show_command(script_id: str) -> int:
     out = [f"{script.title}  ({script.id}, version {script.version})", ""]
     out += _wrap(f"Why: {script.why}", "")
     out += [f"Time: about {script.minutes} minutes."]
+    if script.kind == "cold":
+        out += ["Kind: cold debrief (offered when a cold debrief is booked, not when a debrief starts)."]
     out += _wrap(f"Source: {script.source}", "")
     out += ["", "Read this aloud to start:", *_wrap(script.intro, "  "), "", "Steps:"]
     for number, step in enumerate(script.steps, 1):
@@ -622,7 +634,7 @@ def show_command(script_id: str) -> int:
         out += _show_question(number, question, "  ")
 
     schedule = script.schedule or settings.debrief_followups
-    names = [part.strip() for part in schedule.split(",") if part.strip()]
+    names = [part.strip() for part in schedule.split(",") if part.strip() and part.strip() != FOLLOWUPS_OFF]
     origin = "this script's schedule" if script.schedule else "DEBRIEF_FOLLOWUPS"
     out += ["", f"Follow-ups ({schedule}, from {origin}):"]
     shown = []

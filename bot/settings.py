@@ -85,6 +85,21 @@ def schedule_stages(text: str) -> list[tuple[str, timedelta]]:
     return list(zip(names, delays, strict=True))
 
 
+def cold_reminder_offsets(text: str) -> list[tuple[str, timedelta]]:
+    """`1d,1h`: reminders that long before a cold debrief, earliest first; `off` or blank: none.
+
+    Each offset must be positive and different from the others (two reminders at one moment would be one).
+    """
+    if not text.strip() or text.strip().lower() == FOLLOWUPS_OFF:
+        return []
+    offsets = [(part.strip(), parse_duration(part)) for part in text.split(",") if part.strip()]
+    if any(offset <= timedelta(0) for _, offset in offsets):
+        raise ValueError(f"{text!r}: each reminder is a time before the meeting, such as 1d,1h")
+    if len({offset for _, offset in offsets}) != len(offsets):
+        raise ValueError(f"{text!r}: two reminders at the same time")
+    return sorted(offsets, key=lambda pair: pair[1], reverse=True)
+
+
 def revealed(secret: SecretStr | None) -> str:
     """A secret's value where a library needs it, "" when unset: the one way a secret is unwrapped."""
     return secret.get_secret_value() if secret is not None else ""
@@ -156,6 +171,8 @@ class Settings(BaseSettings):
     """Who hears of a request nobody has taken on in time: a platform id or e-mail to message, or a phone
     number shown to the person."""
     debrief_team_distress: bool = False
+    debrief_cold_reminders: str = "1d,1h"
+    """When each invitee is reminded of a cold debrief, before it starts (`bot.cold`); `off` for none."""
     """`on`: the channel's closing post shows the team's distress totals (the form then says so); else officers only."""
 
     @field_validator("debrief_support_response")
@@ -302,6 +319,17 @@ class Settings(BaseSettings):
     def _quiet_hours(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value
+
+    @field_validator("debrief_cold_reminders")
+    @classmethod
+    def _cold_reminders(cls, value: str) -> str:
+        cold_reminder_offsets(value)
+        return value.strip().lower() if value.strip().lower() == FOLLOWUPS_OFF else value.strip()
+
+    @property
+    def cold_reminders(self) -> list[tuple[str, timedelta]]:
+        """DEBRIEF_COLD_REMINDERS as (name, offset before the meeting), earliest reminder first."""
+        return cold_reminder_offsets(self.debrief_cold_reminders)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -55,6 +55,11 @@ SLACK = sorted([
     ("adapters.slack.listeners.followups.claim", SUPPORTER),
     ("adapters.slack.listeners.queue.take", SUPPORTER),
     ("adapters.slack.listeners.queue.done", SUPPORTER),
+    # cold debriefs: the core lets only the hot debrief's lead book or cancel
+    ("adapters.slack.listeners.cold.book_tapped", ANYONE),
+    ("adapters.slack.listeners.cold.book_submitted", ANYONE),
+    ("adapters.slack.listeners.cold.cancel_tapped", ANYONE),
+    ("adapters.slack.listeners.cold.cancel_submitted", ANYONE),
     # what no other listener claimed: acknowledged and logged
     ("adapters.slack.listeners.fallback.unknown_action", ANYONE),
     ("adapters.slack.listeners.fallback.unknown_view", ANYONE),
@@ -82,6 +87,8 @@ TEAMS = sorted([
         "debrief.setup", "debrief.answer", "debrief.action_point", "debrief.results", "debrief.close",
         "support.talk", "debrief.skip", "point.done", "point.drop", "point.hand_on",
     )),
+    # cold debriefs: the core lets only the hot debrief's lead book or cancel
+    *((f"dialog {kind} {verb}", ANYONE) for kind in ("fetch", "submit") for verb in ("cold.book", "cold.cancel")),
 ])
 
 

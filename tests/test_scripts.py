@@ -31,6 +31,7 @@ SOURCES = {
     "info": "Rose & Cheng, CJEM",
     "plus-delta": "generic debriefing technique used inside the DISCERN and",
 }
+COLD_IDS = ["cold-review"]
 FREQUENCY = ["not_at_all", "several_days", "more_than_half", "nearly_every_day"]
 
 
@@ -65,13 +66,14 @@ def _readable(text: str, max_sentence: int = 22) -> None:
 
 
 def test_shipped_directory_loads_and_checks(library: Library, capsys: pytest.CaptureFixture[str]) -> None:
-    assert sorted(library.scripts) == SCRIPT_IDS
+    assert sorted(library.scripts) == sorted(SCRIPT_IDS + COLD_IDS)
+    assert sorted(script.id for script in library.of_kind("hot")) == SCRIPT_IDS
     assert sorted(library.stages) == ["24h", "30d", "7d"]
     assert sorted(library.resource_sets) == ["international", "uk", "us"]
     assert check_command(None) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out == "4 scripts, 3 follow-up stages, 3 resource sets: all valid\n"
+    assert out == "5 scripts, 3 follow-up stages, 3 resource sets: all valid\n"
 
 
 def test_cli_wiring(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,7 +110,44 @@ def test_script_is_sourced_short_and_blame_free(library: Library, script_id: str
         assert len(_words(tip)) <= 25, tip
 
 
-@pytest.mark.parametrize("script_id", SCRIPT_IDS)
+@pytest.mark.parametrize("script_id", COLD_IDS)
+def test_cold_script_is_longer_facilitated_systems_focused_with_the_emotional_impact(
+    library: Library, script_id: str
+) -> None:
+    """CLINICAL.md: 30-60 minutes, facilitated, days to two weeks on, systems-focused; impact on the agenda (M&M)."""
+    script = library.script(script_id)
+    assert script.kind == "cold" and script.version == 1
+    assert script_id not in [hot.id for hot in library.of_kind("hot")]
+    assert "Eppich & Cheng" in script.source and "morbidity and mortality" in script.source
+    assert "talkdebrief.org" in script.source  # cited, not adapted (CC BY-NC-ND)
+    assert "cold debrief" in script.title.lower()
+    assert 30 <= script.minutes <= 60
+    assert script.schedule == "off"  # its people had their check-ins after the hot debrief
+    intro = script.intro.lower()
+    assert "for learning, not for judging anyone" in intro and "anonymous" in intro and "blame" not in intro
+    assert "stays in slack or teams: say it, don't type it" in intro
+    assert "nobody has to talk about their feelings" in intro
+    _readable(script.intro)
+    keys = [step.key for step in script.steps]
+    assert keys[0] == "R" and "D" in keys and "S" in keys  # reactions, description, ..., summary (PEARLS)
+    titles = " ".join(step.title.lower() for step in script.steps)
+    assert "system factors" in titles and "impact on the team" in titles
+    for step in script.steps:
+        assert len(_words(step.prompt)) <= 45, step.key
+        _readable(step.prompt)
+    tips = " ".join(script.lead_tips).lower()
+    assert "facilitate" in tips and "owner" in tips and "privately" in tips and "experience" in tips
+    questions = {question.id: question for question in script.questions}
+    assert list(questions) == ["distress", "sfa_colour", "useful", "team_note"]
+    assert all(question.optional for question in questions.values())
+
+
+def test_scripts_are_offered_by_their_kind(library: Library) -> None:
+    assert {script.kind for script in library.of_kind("cold")} == {"cold"}
+    assert {"hot"} == {script.kind for script in library.of_kind("hot")}
+
+
+@pytest.mark.parametrize("script_id", SCRIPT_IDS + COLD_IDS)
 def test_no_step_presses_anyone_to_share_feelings(library: Library, script_id: str) -> None:
     pressing = re.compile(r"how (do|did|does|are) (you|everyone|each of you)( all)? feel", re.IGNORECASE)
     for step in library.script(script_id).steps:
@@ -410,7 +449,7 @@ def test_check_accepts_an_org_script_with_its_own_stage(org: Path, capsys: pytes
     )
     assert check_command(org) == 0
     out, err = capsys.readouterr()
-    assert err == "" and "5 scripts" in out and "all valid" in out
+    assert err == "" and "6 scripts" in out and "all valid" in out
 
 
 # --- show ---------------------------------------------------------------------------------------
@@ -474,7 +513,7 @@ def test_org_directory_adds_a_script_a_region_and_replaces_a_stage(tmp_path: Pat
         "stages:\n  1d:\n    message: Thinking of you today. No reply needed.\n", encoding="utf-8"
     )
     library = Library.load(tmp_path)
-    assert set(SCRIPT_IDS) | {"ward7"} == set(library.scripts)
+    assert set(SCRIPT_IDS + COLD_IDS) | {"ward7"} == set(library.scripts)
     assert isinstance(library.script("ward7"), Script)
     assert {"international", "us", "uk", "nz"} == set(library.resource_sets)
     assert library.resources_for("nz").crisis[0].contact == "Call or text 1737"

@@ -46,6 +46,7 @@ CASES: list[dict[str, str]] = [
     {"DEBRIEF_DISTRESS_THRESHOLD": "11"},
     {"DEBRIEF_RETENTION_DAYS": "0"},
     {"DEBRIEF_QUIET_HOURS": "late"},
+    {"DEBRIEF_COLD_REMINDERS": "1h,1h"},
     {"DEBRIEF_TIMEZONE": "Mars/Olympus"},
     {"DEBRIEF_DIGEST": "someday"},
     {"DEBRIEF_PUBLIC_URL": "http://debrief.example.org"},

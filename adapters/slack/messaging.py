@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.cold import book_offer
 from adapters.slack.errors import cause
 from adapters.slack.render.script import (
     action_point_message,
@@ -176,5 +177,7 @@ async def post_closing(core: Core, client: AsyncWebClient, closed: Closed) -> No
     if answers >= core.settings.debrief_min_group:
         aggregate = await core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
     blocks = closing_summary(debrief, script, closed.action_points, answers, core.settings.debrief_min_group, aggregate)
+    if debrief.cold_of is None and core.cold.scripts():
+        blocks += book_offer(debrief)  # a hot debrief's lead may book a cold one (`bot.cold`)
     await post(client, debrief.space, blocks, "The debrief is closed")
     await redraw_latest(core, client, debrief.id)

@@ -64,6 +64,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.cold import SlackColdMessages
 from adapters.slack.ids import ACTION_EVENT, DIGEST_EVENT, FOLLOWUP_EVENT
 from adapters.slack.render.actions import closed_point_blocks, note_blocks, reminder_blocks
 from adapters.slack.render.checkin import (
@@ -178,7 +179,7 @@ def _ref(channel: str, ts: str) -> str:
     return f"{channel}:{ts}"
 
 
-class SlackMessenger:
+class SlackMessenger(SlackColdMessages):
     """Check-ins and support notices on Slack, for the follow-up dispatcher and `bot.support`."""
 
     platform = PLATFORM

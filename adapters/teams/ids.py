@@ -34,6 +34,10 @@ class Verb(StrEnum):
     """...drops it (why)."""
     POINT_HAND_ON = "point.hand_on"
     """...hands it to someone else in the debrief."""
+    COLD_BOOK = "cold.book"
+    """A hot debrief's closing card: book a cold debrief (`bot.cold`)."""
+    COLD_CANCEL = "cold.cancel"
+    """A cold debrief's invitation: cancel it, with a reason."""
     DONE = "dialog.done"
     """Closes a dialog that only says something."""
 

@@ -25,6 +25,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 
+from adapters.teams.cards.cold import with_book_offer
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.cards.script import closing_card, script_card, script_fallback
 from adapters.teams.references import Person, References, is_personal, load, with_conversation
@@ -181,6 +182,8 @@ class Messaging:
         if answers >= minimum:
             aggregate = await self.core.results.stage_aggregate(debrief, DEBRIEF_STAGE, for_team=True)
         card = closing_card(debrief, script, closed.action_points, owners, answers, minimum, aggregate)
+        if debrief.cold_of is None and self.core.cold.scripts():
+            card = with_book_offer(card, debrief)  # a hot debrief's lead may book a cold one (`bot.cold`)
         await self.post_in_space(debrief, card, "The debrief is closed")
         await self.redraw_script(debrief)
 

@@ -31,6 +31,7 @@ from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
 from adapters.teams.cards.support import resources_card, screen_elements, support_notice_card
+from adapters.teams.cold import TeamsColdMessages
 from adapters.teams.messaging import Unreachable, retry_after, status_of
 from adapters.teams.references import load
 from adapters.teams.services import PLATFORM, Services
@@ -70,7 +71,7 @@ def classify(error: BaseException) -> Exception:
     return TransientSendError(type(error).__name__)
 
 
-class TeamsMessenger:
+class TeamsMessenger(TeamsColdMessages):
     platform = PLATFORM
 
     def __init__(self, services: Services) -> None:

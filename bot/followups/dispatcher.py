@@ -106,6 +106,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col
 
+from bot import cold
 from bot.actions import CLOSED as ACTION_CLOSED
 from bot.core import Core
 from bot.failures import cause as _cause
@@ -233,7 +234,26 @@ class _ActionJob:
         return f"action-point {self.message.kind} {self.claim.id} ({self.platform})"
 
 
-_AnyJob = _Job | _DigestJob | _EscalationJob | _ActionJob
+@dataclass
+class _ColdJob:
+    """A claimed cold-debrief reminder (`participant` set) or script post (`bot.cold`)."""
+
+    claim: Claim
+    message: Any
+    participant: Participant | None
+    debrief: Debrief
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.debrief.platform
+
+    @property
+    def name(self) -> str:
+        return f"cold debrief {self.message.stage} {self.claim.id} ({self.platform})"
+
+
+_AnyJob = _Job | _DigestJob | _EscalationJob | _ActionJob | _ColdJob
 
 NOT_HERE = "skipped: not someone on this platform"
 
@@ -274,6 +294,7 @@ class Dispatcher:
         self.digest_outbox = DigestOutbox(core.database, core.clock, self.worker_id, lease)
         self.escalation_outbox = EscalationOutbox(core.database, core.clock, self.worker_id, lease)
         self.action_outbox = ActionOutbox(core.database, core.clock, self.worker_id, lease)
+        self.cold_outbox = cold.ColdOutbox(core.database, core.clock, self.worker_id, lease)
         self.digests = Digests(core.database, core.officers)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
@@ -384,6 +405,9 @@ class Dispatcher:
             jobs += [_ActionJob(*row) for row in await self._claim(self.action_outbox, limit - len(jobs),
                                                                    self.action_outbox.load)]
         if len(jobs) < limit:
+            jobs += [_ColdJob(*row) for row in await self._claim(self.cold_outbox, limit - len(jobs),
+                                                                 self.cold_outbox.load)]
+        if len(jobs) < limit:
             jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
                                                                    self.digest_outbox.load)]
         return jobs
@@ -430,7 +454,7 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox, self.action_outbox):
+        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox, self.action_outbox, self.cold_outbox):
             for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
                 if claim.id in self._held:
                     claim.lost = True
@@ -462,6 +486,8 @@ class Dispatcher:
                 await self._deliver_digest(job)
             elif isinstance(job, _ActionJob):
                 await self._deliver_action(job)
+            elif isinstance(job, _ColdJob):
+                await self._deliver_cold(job)
             else:
                 await self._deliver(job)
         except asyncio.CancelledError:
@@ -626,6 +652,60 @@ class Dispatcher:
                 return None
             self._timezones[key] = (tz or "")[:64] or None
         return self._timezones[key]
+
+    async def _deliver_cold(self, job: _ColdJob) -> None:
+        """A cold debrief's reminder (quiet hours as `cold.decide_reminder` says) or its script, posted on time."""
+        messenger = self.messengers[job.platform]
+        script = self.core.library.scripts.get(job.debrief.script_id)
+        if not isinstance(messenger, cold.ColdMessenger) or script is None:
+            await self._fail(job, "this platform or script cannot run cold debriefs", permanent=True)
+            return
+        service = self.core.cold
+        if job.participant is None:  # the post: open the debrief, then put its script in the space
+            post = cold.ColdPost(job.message.id, job.debrief, script)
+            if job.claim.attempts > 1:
+                try:
+                    found = await asyncio.wait_for(messenger.find_cold_script(post), self.send_timeout)
+                except Exception as exc:  # noqa: BLE001 - cannot tell: wait rather than post twice
+                    await self._retry_later(job, f"could not check for an earlier post: {_cause(exc)}", None)
+                    return
+                if found:
+                    await service.posted(job.debrief.id, found)
+                    await self._sent(job, found, None, found=True)
+                    return
+            opened = await service.open_now(job.debrief.id)
+            if opened is None:
+                await self._finish(job, FollowupStatus.SKIPPED, "skipped: cancelled")
+                return
+            post = cold.ColdPost(job.message.id, opened, script)
+
+            async def send() -> str:
+                ref = await messenger.post_cold_script(post)
+                with contextlib.suppress(Exception):  # the script is up; only its later redraws would miss it
+                    await service.posted(opened.id, ref)
+                return ref
+
+            await self._send(job, send, None)
+            return
+        reminder = service.reminder(job.message, job.participant, job.debrief)
+        if job.claim.attempts > 1 and await self._delivered_before(
+            job, lambda: messenger.find_cold_reminder(reminder), None
+        ):
+            return
+        tz = await self._timezone(messenger, job.debrief.workspace, job.participant) if self._quiet_on else None
+        decision = cold.decide_reminder(
+            starts_at=reminder.starts_at, offset=reminder.offset, offsets=service.offsets(job.message),
+            now=self.clock.now(), tz=schedule.zone(tz, self.settings.debrief_timezone), quiet=self._quiet,
+        )
+        if decision.action == schedule.Action.SKIP:
+            await self._finish(job, FollowupStatus.SKIPPED, decision.reason)
+            log.info("%s %s", job.name, decision.reason)
+            return
+        if decision.action == schedule.Action.WAIT:
+            assert decision.until is not None
+            await self._release(job, decision.until)
+            return
+        await self._send(job, lambda: messenger.send_cold_reminder(reminder), None)
 
     async def _delivered_before(
         self, job: _AnyJob, find: Callable[[], Awaitable[str | None]], late: bool | None

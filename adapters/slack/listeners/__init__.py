@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, commands, events, fallback, followups, notes, points, queue, views
+from adapters.slack.listeners import actions, cold, commands, events, fallback, followups, notes, points, queue, views
 
 
 def register(app: AsyncApp) -> None:
@@ -22,4 +22,5 @@ def register(app: AsyncApp) -> None:
     queue.register(app)
     notes.register(app)
     points.register(app)
+    cold.register(app)
     fallback.register(app)

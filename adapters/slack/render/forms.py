@@ -99,7 +99,7 @@ def setup_modal(
 def _build_setup(
     library: Library, origin: Origin, choice: SetupChoice, problem: str | None, audiences: Sequence[tuple[str, str]]
 ) -> dict:
-    scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
+    scripts = sorted(library.of_kind("hot"), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
     options = [_script_option(script) for script in scripts[:100]]
     initial = next((option for option in options if option.value == choice.script_id), options[0] if options else None)
     where = [_option(value, text) for value, text in WHERE_OPTIONS.items()]

@@ -133,7 +133,7 @@ def setup_dialog(
     """
     choice = choice or SetupChoice()
     problems = problems or {}
-    scripts = sorted(library.scripts.values(), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
+    scripts = sorted(library.of_kind("hot"), key=lambda script: (script.id != DEFAULT_SCRIPT, script.title))
     body: list[Element] = []
     if general := problems.get(""):
         body.append(warning(general))

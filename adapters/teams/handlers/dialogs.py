@@ -15,7 +15,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 
 from adapters.teams.access import requires
 from adapters.teams.errors import explain
-from adapters.teams.handlers import answers, points, respond, setup, skip, support, team
+from adapters.teams.handlers import answers, cold, points, respond, setup, skip, support, team
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
 from adapters.teams.services import Services
@@ -36,6 +36,8 @@ FETCH: dict[Verb, Handler] = {
     Verb.POINT_DONE: requires(Role.ANYONE)(points.close_fetch),
     Verb.POINT_DROP: requires(Role.ANYONE)(points.close_fetch),
     Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_fetch),
+    Verb.COLD_BOOK: requires(Role.ANYONE)(cold.book_fetch),
+    Verb.COLD_CANCEL: requires(Role.ANYONE)(cold.cancel_fetch),
 }
 """Each dialog and the role it needs (`adapters.teams.access`): anyone may open one; the core
 refuses what is not theirs (a debrief they are not in, closing it if not the lead)."""
@@ -51,6 +53,8 @@ SUBMIT: dict[Verb, Handler] = {
     Verb.POINT_DONE: requires(Role.ANYONE)(points.close_submit),
     Verb.POINT_DROP: requires(Role.ANYONE)(points.close_submit),
     Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_submit),
+    Verb.COLD_BOOK: requires(Role.ANYONE)(cold.book_submit),
+    Verb.COLD_CANCEL: requires(Role.ANYONE)(cold.cancel_submit),
 }
 
 
