@@ -77,7 +77,7 @@ LESSON_LENGTH = 600
 SHOWN = 20
 """Lessons listed in one look at the queue; the rest are counted."""
 
-CONSENT = "Share it with other teams, without my name, after a wellbeing officer has read it"
+CONSENT = "Share it without my name, after a wellbeing officer has read it"
 CONSENT_HINT = "Unticked, only the wellbeing team reads it. Either way, never with your name."
 FORM_NOTE = (
     "Because a lesson is anonymous, I can't tell you what became of it: nobody knows it was yours. "

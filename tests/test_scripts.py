@@ -162,7 +162,7 @@ def test_followup_stages_are_caring_contacts(library: Library) -> None:
 
     ids = {name: [question.id for question in stage.questions] for name, stage in library.stages.items()}
     assert ids["24h"] == ["distress", "sfa_colour"]
-    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "phq9_item9"]
+    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "phq9_item9", "lesson"]
     assert ids["30d"] == ["distress", "sfa_colour"]
 
 

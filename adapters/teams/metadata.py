@@ -34,6 +34,8 @@ class ButtonData(BaseModel):
     stage: str = Field(default=DEBRIEF_STAGE, alias="s", max_length=16)
     key: str | None = Field(default=None, alias="k", max_length=64)
     request: uuid.UUID | None = Field(default=None, alias="r")
+    lesson: uuid.UUID | None = Field(default=None, alias="l")
+    """A shared lesson in the officers' review queue (`bot.lessons`)."""
     token: str | None = Field(default=None, alias="t", max_length=512)
     """An answer form's: the core's signed proof that its person may answer (`Debriefs.open_form`)."""
 
@@ -65,5 +67,5 @@ def inputs(data: object) -> dict[str, str]:
     """The dialog's input values (strings), without the button's own keys."""
     if not isinstance(data, Mapping):
         return {}
-    own = {VERB, "d", "s", "k", "r", "o", "t", "msteams"}
+    own = {VERB, "d", "s", "k", "r", "l", "o", "t", "msteams"}
     return {str(key): str(value) for key, value in data.items() if key not in own and value is not None}

@@ -15,10 +15,11 @@ from botbuilder.core import InvokeResponse, TurnContext
 
 from adapters.teams.access import requires
 from adapters.teams.errors import explain
-from adapters.teams.handlers import answers, respond, setup, skip, support, team
+from adapters.teams.handlers import answers, lessons, respond, setup, skip, support, team
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
 from adapters.teams.services import Services
+from bot.lessons import NOT_AN_OFFICER
 from bot.officers import Role
 
 Handler = Callable[[Services, TurnContext, ButtonData, dict[str, str]], Awaitable[InvokeResponse]]
@@ -32,6 +33,7 @@ FETCH: dict[Verb, Handler] = {
     Verb.RESOURCES: requires(Role.ANYONE)(support.resources_fetch),
     Verb.TALK: requires(Role.ANYONE)(support.talk_fetch),
     Verb.SKIP: requires(Role.ANYONE)(skip.fetch),
+    Verb.LESSON_REVIEW: requires(Role.OFFICER, NOT_AN_OFFICER)(lessons.review_fetch),
 }
 """Each dialog and the role it needs (`adapters.teams.access`): anyone may open one; the core
 refuses what is not theirs (a debrief they are not in, closing it if not the lead)."""
@@ -44,6 +46,7 @@ SUBMIT: dict[Verb, Handler] = {
     Verb.CLOSE: requires(Role.ANYONE)(team.close_submit),
     Verb.TALK: requires(Role.ANYONE)(support.talk_submit),
     Verb.SKIP: requires(Role.ANYONE)(skip.submit),
+    Verb.LESSON_REVIEW: requires(Role.OFFICER, NOT_AN_OFFICER)(lessons.review_submit),
 }
 
 
