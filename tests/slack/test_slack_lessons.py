@@ -16,21 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import OFFICER, SlackApp
+from answering import record
+from fake_slack import FakeSlack
+from harness import OFFICER, SlackApp, make_settings
 from sqlalchemy import select
 from test_slack_flow import texts
 from test_slack_followups import check_ins, opened, settled
 
 from adapters.slack.ids import SHARED, Action, Callback, SetupBlock, Where, question_block, share_block
+from adapters.slack.messenger import SlackMessenger
 from adapters.slack.render.lessons import REVIEW_CALLBACK, LessonAction, LessonBlock
 from bot import lessons
 from bot.clock import FakeClock
+from bot.core import Core
+from bot.db import Database
+from bot.followups import Dispatcher
 from bot.models import AuditEvent, FollowupStatus, LearningDigest, SharedLesson
+from bot.schema import ensure_schema
 
 LEAD, NURSE, DOCTOR, PORTER = "ULEAD00001", "UNURSE0001", "UDOCTOR001", "UPORTER001"
 PEOPLE = [LEAD, NURSE, DOCTOR, PORTER]
@@ -185,3 +193,44 @@ async def test_the_officers_home_has_the_review_button_and_it_opens_the_queue(sl
     await slack.click(home, LessonAction.OPEN, user_id=OFFICER)
     await fake.wait_for("views.update", where=lambda args: lessons.QUEUE_EMPTY in texts(args["view"]["blocks"]))
     assert fake.violations == []
+
+
+async def test_a_digest_posted_just_before_a_crash_is_found_in_the_channel_and_not_posted_again(database_url: str) -> None:
+    """The outbox's exactly-once: a claim that posted and died before marking it; the next claim finds the post."""
+    async with FakeSlack() as fake:
+        fake.add_channel("learning", id=LEARNING)
+        clock = FakeClock()
+        database = Database(database_url)
+        try:
+            core = Core.build(make_settings(fake, database_url, debrief_learning_digest=f"slack:{LEARNING}",
+                                            debrief_min_group=3), clock=clock, database=database)
+            await ensure_schema(database)
+            debrief = await core.debriefs.start(platform="slack", workspace=fake.team_id, team=WARD, lead=LEAD,
+                                                script_id="stop5", participants=[NURSE, DOCTOR, PORTER])
+            for person in (NURSE, DOCTOR, PORTER):
+                await record(core.debriefs, debrief.id, "7d", person, {"lesson": f"{SHARED_LESSON} {person[1:4]}"}, {"lesson"})
+            queue = await core.lessons.queue(OFFICER, platform="slack", workspace=fake.team_id)
+            for lesson in queue.lessons:
+                await core.lessons.review(lesson.id, OFFICER, decision="approve", theme="teamwork", text=lesson.text)
+            clock.set(datetime(2026, 2, 1, 9, 0, tzinfo=UTC))
+            crashed = Dispatcher(core, {"slack": SlackMessenger(core)}, rng=random.Random(4))
+            await crashed._enqueue_learning()
+            jobs = await crashed._claim_jobs(10)
+
+            async def died_before_marking(*_: object, **__: object) -> None:
+                return None
+
+            crashed._sent = died_before_marking  # type: ignore[method-assign]  # Slack has the post; the row does not know
+            await asyncio.gather(*(crashed._run_job(job) for job in jobs))
+            posted = [args for args in fake.calls_to("chat.postMessage") if args["channel"] == LEARNING]
+            assert len(posted) == 1
+            clock.advance(timedelta(seconds=16))  # the lease is over: another process claims it
+            assert await Dispatcher(core, {"slack": SlackMessenger(core)}, rng=random.Random(5)).run_once() == 1
+            assert len([args for args in fake.calls_to("chat.postMessage") if args["channel"] == LEARNING]) == 1
+            async with core.database.session() as session:
+                [row] = list((await session.execute(select(LearningDigest).where(
+                    LearningDigest.month == datetime(2026, 1, 1).date()))).scalars())
+            assert (row.status, row.attempts) == (FollowupStatus.SENT, 2)
+            assert "Teamwork" in texts(posted[0]["blocks"]) and fake.violations == []
+        finally:
+            await database.dispose()
