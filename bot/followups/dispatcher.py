@@ -12,6 +12,14 @@ is the organisation's choice); its `find_delivered` is the messenger's
 `find_digest` (Slack reads the officer's DM back; Teams cannot, so there a
 digest whose send timed out may, rarely, arrive twice). One is never lost.
 
+The monthly learning digest (`bot.lessons`, DEBRIEF_LEARNING_DIGEST) goes
+the same way from `learning_digests`: enqueued idempotently once the 1st of
+the month at 09:00 (DEBRIEF_TIMEZONE) has come, for each destination, then
+claimed and sent by one dispatcher; a month with no approved lesson is
+skipped. Its `find_delivered` is the messenger's `find_learning_digest`
+(Slack reads the channel back; Teams cannot). It is a channel post, not a
+person's message, so it has no quiet hours.
+
 How one follow-up moves
 -----------------------
 1. **Claim** (one transaction). PostgreSQL: `SELECT id ... FOR UPDATE SKIP

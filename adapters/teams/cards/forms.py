@@ -77,6 +77,7 @@ HELP = [
     "**summary**: the anonymised 30-day overview, for the wellbeing team",
     "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
     "**notes**: the notes people wrote for the wellbeing team, without names, for the wellbeing team",
+    "**lessons**: lessons people chose to share without their names, to review, for the wellbeing team",
     "**help**: this message",
 ]
 
