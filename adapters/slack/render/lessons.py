@@ -93,7 +93,7 @@ def review_modal(lesson: Waiting) -> dict:
                    element=RadioButtonsElement(action_id=VALUE, options=decisions)),
         context("The person who wrote it cannot be told what you decide: nobody knows who they are."),
     ]
-    return view(title="Review a lesson", blocks=blocks, callback_id=REVIEW_CALLBACK, submit="Save", close="Back",
+    return view(title="Review a lesson", blocks=blocks, callback_id=REVIEW_CALLBACK, submit="Save", close="Cancel",
                 private_metadata=json.dumps({"l": str(lesson.id)}))
 
 
