@@ -349,6 +349,11 @@ class Settings(BaseSettings):
             )
         if self.metrics_port is not None and self.metrics_port == self.port:
             raise SettingsError(f"METRICS_PORT: must differ from PORT ({self.port}), or be unset to serve /metrics on PORT to this machine only")
+        if self.slack_client_id and any(p == "slack" and "/" not in d for p, d in self.learning_digest):
+            raise SettingsError(
+                "DEBRIEF_LEARNING_DIGEST: with many Slack workspaces (SLACK_CLIENT_ID) name the workspace too: "
+                "slack:TEAM_ID/CHANNEL_ID"
+            )
         if self.is_postgres and not self.debrief_secret:
             raise SettingsError(
                 "DEBRIEF_SECRET: with PostgreSQL set the same long random value on every replica "

@@ -171,6 +171,13 @@ def test_a_malformed_learning_digest_setting_is_refused_in_one_line(value: str) 
     assert str(refused.value).startswith("DEBRIEF_LEARNING_DIGEST: ") and "\n" not in str(refused.value)
 
 
+def test_many_slack_workspaces_need_the_workspace_in_the_learning_digest() -> None:
+    oauth = dict(slack_client_id="1", slack_client_secret="2", slack_signing_secret="s", debrief_secret="s")
+    with pytest.raises(SettingsError, match="^DEBRIEF_LEARNING_DIGEST: with many Slack workspaces"):
+        Settings.load(debrief_learning_digest="slack:C1", **oauth)
+    assert Settings.load(debrief_learning_digest="slack:T1/C1", **oauth).learning_digest == [("slack", "T1/C1")]
+
+
 def test_the_learning_digest_is_off_by_default_and_reads_both_platforms() -> None:
     assert Settings.load(debrief_secret="s").learning_digest == []
     both = Settings.load(debrief_secret="s", debrief_learning_digest="slack:T1/C2, teams:19:abc@thread.tacv2")
