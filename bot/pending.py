@@ -31,7 +31,7 @@ import secrets
 import struct
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, insert, select
@@ -86,11 +86,12 @@ class TooFew(Exception):
 
 
 def release(
-    connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int, today: date | None = None
+    connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int, *, today: date
 ) -> int:
     """Move the waiting forms of one debrief and stage into `answers`, shuffled; raises `TooFew` below `at_least`.
 
-    Returns how many forms moved. Runs inside the caller's transaction: the
+    Returns how many forms moved; `today` is the day a consented lesson's
+    batch is recorded under (`shared_lessons.released_on`). Runs inside the caller's transaction: the
     DELETE .. RETURNING takes the rows (on PostgreSQL only those no other
     release holds: `FOR UPDATE SKIP LOCKED`), and the answers go in with it
     or not at all.
@@ -109,7 +110,7 @@ def release(
     shared = [row for row in rows if is_lesson(row)]  # consented lessons go to the review queue (`bot.lessons`)
     if shared:
         rows = [row for row in rows if not is_lesson(row)]
-        release_lessons(connection, debrief_id, [str(row["text"]) for row in shared], today or datetime.now(UTC).date())
+        release_lessons(connection, debrief_id, [str(row["text"]) for row in shared], today)
     for row in rows:
         row.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
     if rows:
