@@ -90,4 +90,4 @@ class Core:
     @cached_property
     def lessons(self) -> Lessons:
         """Shared lessons: the officers' review queue and the monthly learning digest (`bot.lessons`)."""
-        return Lessons(self.database, self.settings, self.officers, self.clock)
+        return Lessons(self.database, self.settings, self.officers, self.clock, self.library.crisis_phrases)

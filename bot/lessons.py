@@ -50,12 +50,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.care import has_crisis_language
 from bot.clock import Clock
 from bot.db import Database, rowcount
 from bot.errors import DebriefError, InvalidAnswer, NotAllowed
 from bot.identifiers import screen
 from bot.models import AuditEvent, Debrief, FollowupStatus, LearningDigest, LessonStatus, SharedLesson
 from bot.officers import Officers
+from bot.scripts import CrisisPhrases
 from bot.settings import Settings
 
 LESSON_KEY = "lesson_shared"
@@ -77,6 +79,8 @@ LESSON_LENGTH = 600
 SHOWN = 20
 """Lessons listed in one look at the queue; the rest are counted."""
 
+CRISIS_NOTE = ("This lesson uses crisis language. Its writer was shown the crisis lines at once; you cannot tell "
+               "who wrote it. Decline it if it is a cry for help rather than a lesson.")
 CONSENT = "Share it without my name, after a wellbeing officer has read it"
 CONSENT_HINT = "Unticked, only the wellbeing team reads it. Either way, never with your name."
 FORM_NOTE = (
@@ -145,6 +149,8 @@ class Waiting:
 
     id: uuid.UUID
     text: str
+    crisis: bool = False
+    """It holds crisis language (`bot.care`): shown first and marked; its writer was shown the crisis lines."""
 
 
 @dataclass(frozen=True)
@@ -233,8 +239,11 @@ def latest_month_slot(now: datetime, tz: ZoneInfo, at: time = time(9, 0)) -> tup
 class Lessons:
     """The review queue and the monthly digest's content; officers only, every decision audited."""
 
-    def __init__(self, database: Database, settings: Settings, officers: Officers, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, officers: Officers, clock: Clock, crisis_phrases: CrisisPhrases
+    ) -> None:
         self.database = database
+        self.crisis_phrases = crisis_phrases
         self.settings = settings
         self.officers = officers
         self.clock = clock
@@ -245,7 +254,7 @@ class Lessons:
             raise NotAllowed(NOT_AN_OFFICER)
 
     async def queue(self, officer: str, *identities: str | None, platform: str, workspace: str) -> Queue:
-        """The lessons of this workspace waiting for review, in a fresh random order; the look is audited."""
+        """The lessons of this workspace waiting for review, in a fresh random order, crisis language first; audited."""
         await self._officer([officer, *identities])
         where = (col(SharedLesson.status) == LessonStatus.WAITING, col(SharedLesson.platform) == platform,
                  col(SharedLesson.workspace) == workspace)
@@ -254,7 +263,9 @@ class Lessons:
             rows = list((await session.execute(select(col(SharedLesson.id), col(SharedLesson.text)).where(*where))).all())
             session.add(AuditEvent(at=self.clock.now(), actor=officer, action="lessons.viewed", detail=f"{count} waiting"))
         self._shuffle(rows)
-        return Queue([Waiting(row.id, row.text) for row in rows[:SHOWN]], count)
+        waiting = [Waiting(row.id, row.text, has_crisis_language(row.text, self.crisis_phrases)) for row in rows]
+        waiting.sort(key=lambda lesson: not lesson.crisis)  # stable: still random within each
+        return Queue(waiting[:SHOWN], count)
 
     async def get(self, lesson_id: uuid.UUID, officer: str, *identities: str | None) -> Waiting:
         """One waiting lesson, to open the review form; `AlreadyReviewed` when it is no longer waiting."""

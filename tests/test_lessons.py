@@ -182,3 +182,12 @@ def test_the_learning_digest_is_off_by_default_and_reads_both_platforms() -> Non
     assert Settings.load(debrief_secret="s").learning_digest == []
     both = Settings.load(debrief_secret="s", debrief_learning_digest="slack:T1/C2, teams:19:abc@thread.tacv2")
     assert both.learning_digest == [("slack", "T1/C2"), ("teams", "19:abc@thread.tacv2")]
+
+
+async def test_a_lesson_with_crisis_language_comes_first_marked(core: Core) -> None:
+    calm = [f"Restock the airway trolley every morning, round {n}" for n in range(4)]
+    await _waiting(core, [*calm, "Nobody checks on us and I can't go on like this"])
+    for _ in range(3):  # whatever the shuffle
+        queue = await core.lessons.queue(OFFICER, platform="slack", workspace="T1")
+        assert queue.lessons[0].crisis and "can't go on" in queue.lessons[0].text
+        assert not any(lesson.crisis for lesson in queue.lessons[1:])

@@ -234,3 +234,14 @@ async def test_a_digest_posted_just_before_a_crash_is_found_in_the_channel_and_n
             assert "Teamwork" in texts(posted[0]["blocks"]) and fake.violations == []
         finally:
             await database.dispose()
+
+
+def test_a_crisis_lesson_is_marked_in_the_queue_and_its_review_form() -> None:
+    import uuid
+
+    from adapters.slack.render.lessons import queue_modal, review_modal
+
+    crisis = lessons.Waiting(uuid.uuid4(), "I can't go on <!channel>", crisis=True)
+    listed = texts(queue_modal(lessons.Queue([crisis], 1))["blocks"])
+    assert "⚠️" in listed and "&lt;!channel&gt;" in listed  # marked, and pings nobody
+    assert lessons.CRISIS_NOTE in texts(review_modal(crisis)["blocks"])

@@ -65,7 +65,8 @@ def queue_modal(queue: Queue, note: str | None = None) -> dict:
     blocks.append(section(f"*{queue.count} waiting.* {lessons.QUEUE_NOTE}"))
     for lesson in queue.lessons[: MAX_VIEW_BLOCKS - 4]:
         review = ButtonElement(text=plain("Review"), action_id=LessonAction.REVIEW, value=str(lesson.id))
-        blocks.append(section(f"“{clip_escaped(lesson.text, SHOWN_LENGTH)}”", accessory=review))
+        mark = "⚠️ " if lesson.crisis else ""
+        blocks.append(section(f"{mark}“{clip_escaped(lesson.text, SHOWN_LENGTH)}”", accessory=review))
     if queue.count > len(queue.lessons):
         blocks.append(context(and_more(queue.count - len(queue.lessons), "more: review some to see them")))
     return view(title=TITLE, blocks=blocks)
@@ -93,6 +94,8 @@ def review_modal(lesson: Waiting) -> dict:
                    element=RadioButtonsElement(action_id=VALUE, options=decisions)),
         context("The person who wrote it cannot be told what you decide: nobody knows who they are."),
     ]
+    if lesson.crisis:
+        blocks.insert(0, section(f"⚠️ {lessons.CRISIS_NOTE}"))
     return view(title="Review a lesson", blocks=blocks, callback_id=REVIEW_CALLBACK, submit="Save", close="Cancel",
                 private_metadata=json.dumps({"l": str(lesson.id)}))
 

@@ -40,6 +40,7 @@ def queue_card(queue: Queue) -> dict[str, Any]:
     body.append(text(f"{plural(queue.count, 'lesson')} waiting. {lessons.QUEUE_NOTE}", subtle=True))
     for lesson in queue.lessons:
         body.append(container([
+            *([warning(lessons.CRISIS_NOTE)] if lesson.crisis else []),
             user_text(lesson.text, limit=lessons.LESSON_LENGTH),
             action_set([dialog_button("Review", Verb.LESSON_REVIEW, l=lesson.id)]),
         ], separator=True))
@@ -55,6 +56,8 @@ def review_card(lesson: Waiting, values: Mapping[str, str] | None = None,
         text("Someone agreed to share this without their name. Take out anything that could identify a patient "
              "or a person; what you keep is screened again."),
     ]
+    if lesson.crisis:
+        body.append(warning(lessons.CRISIS_NOTE))
     if problem := problems.get(LessonInput.TEXT):
         body.append(warning(problem))
     body.append(text_input(LessonInput.TEXT, "The lesson, as it will be shared", multiline=True,

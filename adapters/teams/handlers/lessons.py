@@ -63,7 +63,7 @@ async def review_submit(services: Services, turn_context: TurnContext, data: But
     except (InvalidAnswer, IdentifierFound) as error:
         problems = error.problems if isinstance(error, InvalidAnswer) else error.by_field()
         shown = {str(FIELDS.get(field, LessonInput.TEXT)): message for field, message in problems.items()}
-        again = Waiting(lesson_id, values.get(LessonInput.TEXT, ""))
+        again = Waiting(lesson_id, values.get(LessonInput.TEXT, ""))  # the form as typed, to fix
         return respond.show(review_card(again, values, shown), TITLE, "large")
     except AlreadyReviewed as late:
         return respond.notice(TITLE, late.message)
