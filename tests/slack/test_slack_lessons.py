@@ -18,6 +18,7 @@ import asyncio
 import json
 import random
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from test_slack_followups import check_ins, opened, settled
 
 from adapters.slack.ids import SHARED, Action, Callback, SetupBlock, Where, question_block, share_block
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.render.lessons import REVIEW_CALLBACK, LessonAction, LessonBlock
+from adapters.slack.render.lessons import REVIEW_CALLBACK, LessonAction, LessonBlock, queue_modal, review_modal
 from bot import lessons
 from bot.clock import FakeClock
 from bot.core import Core
@@ -237,10 +238,6 @@ async def test_a_digest_posted_just_before_a_crash_is_found_in_the_channel_and_n
 
 
 def test_a_crisis_lesson_is_marked_in_the_queue_and_its_review_form() -> None:
-    import uuid
-
-    from adapters.slack.render.lessons import queue_modal, review_modal
-
     crisis = lessons.Waiting(uuid.uuid4(), "I can't go on <!channel>", crisis=True)
     listed = texts(queue_modal(lessons.Queue([crisis], 1))["blocks"])
     assert "⚠️" in listed and "&lt;!channel&gt;" in listed  # marked, and pings nobody
