@@ -10,6 +10,7 @@ from bot.actions import Actions
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.debriefs import Debriefs
+from bot.lessons import Lessons
 from bot.links import Links
 from bot.notes import Notes
 from bot.officers import Officers
@@ -103,3 +104,8 @@ class Core:
         """Wellbeing officers: DEBRIEF_WELLBEING_OFFICERS plus those added by an officer."""
         return Officers(self.database, self.settings, self.clock)
 
+
+    @cached_property
+    def lessons(self) -> Lessons:
+        """Shared lessons: the officers' review queue and the monthly learning digest (`bot.lessons`)."""
+        return Lessons(self.database, self.settings, self.officers, self.clock, self.library.crisis_phrases)

@@ -29,6 +29,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database, rowcount
 from bot.errors import AlreadyAdded, AlreadyAnswered, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
 from bot.identifiers import screen
+from bot.lessons import lesson_row
 from bot.metrics import DEBRIEFS_STARTED
 from bot.models import (
     ActionPoint,
@@ -511,7 +512,9 @@ class Debriefs:
         at_least = 1 if everything else self.settings.debrief_min_group
         try:
             moved = await self.database.write(
-                lambda connection: pending.release(connection, self._sealing, debrief_id, stage, at_least)
+                lambda connection: pending.release(
+                    connection, self._sealing, debrief_id, stage, at_least, today=self.clock.now().date()
+                )
             )
         except pending.TooFew:  # another process took some of them: what is left waits for more
             return 0
@@ -597,6 +600,9 @@ class Debriefs:
                     problems[question.id] = f"Please keep this under {question.max_length} characters."
                     continue
                 texts[question.id] = text
+                if question.visibility == "lesson" and question.id in shared:  # consent: the review queue, not answers
+                    answers.append(lesson_row(question.id, text))
+                    continue
                 share = question.visibility == "ask" and question.id in shared
                 answers.append(_answer_row(question.id, text=text, shared_with_team=share))
         if problems:

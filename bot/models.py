@@ -499,3 +499,59 @@ class ColdMessage(Leased, table=True):
     stage: str = Field(max_length=16)
     due_at: datetime = Field(sa_type=UTCDateTime)
     status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))
+
+
+class LessonStatus(StrEnum):
+    WAITING = "waiting"
+    APPROVED = "approved"
+
+
+class SharedLesson(SQLModel, table=True):
+    """One lesson someone agreed to share across the organisation without their name (`bot.lessons`).
+
+    Written only by a batch release (`bot.pending.release`), in random order,
+    with the debrief's other answers: no user, no time finer than the day of
+    its batch, a random id. It waits for a wellbeing officer (`waiting`), who
+    approves it with a theme, perhaps edited (`approved`), or declines it
+    (the row is deleted at once). The team is copied from the debrief so the
+    digest can name it only when enough of that team's debriefs ran.
+    """
+
+    __tablename__ = "shared_lessons"
+    __table_args__ = (Index("ix_shared_lessons_status", "status", "platform", "workspace"),)
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    debrief_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("debriefs.id", ondelete="SET NULL"), nullable=True)
+    )
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64)
+    team: str = Field(max_length=255)
+    text: str = Field(max_length=3000)
+    status: LessonStatus = Field(default=LessonStatus.WAITING, sa_type=_status(LessonStatus))
+    released_on: date = Field(description="the day its batch was released: no finer time")
+    theme: str | None = Field(default=None, max_length=32)
+    edited: bool = False
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LearningDigest(Leased, table=True):
+    """The monthly learning digest's outbox: one row per destination (DEBRIEF_LEARNING_DIGEST) and month.
+
+    Like `Digest`: the unique key makes enqueueing idempotent across replicas,
+    the lease columns let the dispatcher deliver it once. It holds no lesson:
+    the approved lessons are read when it is sent.
+    """
+
+    __tablename__ = "learning_digests"
+    __table_args__ = (
+        UniqueConstraint("platform", "destination", "month"),
+        Index("ix_learning_digests_status_due_at", "status", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    platform: str = Field(max_length=16)
+    destination: str = Field(max_length=255, description="a Slack channel ([workspace/]channel) or a Teams conversation id")
+    month: date = Field(description="the first day of the month whose approved lessons it carries")
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))

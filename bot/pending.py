@@ -11,7 +11,9 @@ nothing else.
 `release` moves the pending answers of one debrief and stage into `answers`
 once at least DEBRIEF_MIN_GROUP of them wait, or whatever waits once the
 stage's window is over: in one transaction, in random order, with new
-random ids, deleting the sealed rows in the same transaction. On SQLite
+random ids, deleting the sealed rows in the same transaction. A lesson its
+author agreed to share goes, in the same shuffled transaction, to
+`shared_lessons` instead (`bot.lessons`). On SQLite
 `secure_delete` zeroes the deleted rows in the file and the write-ahead log
 is then checkpointed and truncated within a second (`Database.erase_wal_soon`). Several
 processes may release at once: the rows are locked (`FOR UPDATE SKIP
@@ -29,12 +31,14 @@ import secrets
 import struct
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.lessons import is_lesson, release_lessons
 from bot.models import Answer, PendingAnswer
 from bot.scripts import Question, TextQuestion
 
@@ -81,10 +85,13 @@ class TooFew(Exception):
     """Fewer forms than asked for were free to release: the transaction is rolled back, they wait."""
 
 
-def release(connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int) -> int:
+def release(
+    connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int, *, today: date
+) -> int:
     """Move the waiting forms of one debrief and stage into `answers`, shuffled; raises `TooFew` below `at_least`.
 
-    Returns how many forms moved. Runs inside the caller's transaction: the
+    Returns how many forms moved; `today` is the day a consented lesson's
+    batch is recorded under (`shared_lessons.released_on`). Runs inside the caller's transaction: the
     DELETE .. RETURNING takes the rows (on PostgreSQL only those no other
     release holds: `FOR UPDATE SKIP LOCKED`), and the answers go in with it
     or not at all.
@@ -100,6 +107,10 @@ def release(connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: st
     context = context_of(debrief_id, stage)
     rows = [row for sealed in taken for row in unseal(key, sealed, context)]
     _shuffle(rows)
+    shared = [row for row in rows if is_lesson(row)]  # consented lessons go to the review queue (`bot.lessons`)
+    if shared:
+        rows = [row for row in rows if not is_lesson(row)]
+        release_lessons(connection, debrief_id, [str(row["text"]) for row in shared], today)
     for row in rows:
         row.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
     if rows:

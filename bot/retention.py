@@ -4,7 +4,10 @@ What is free text here: answers' text (by the start of their debrief, since
 answers hold no time), event labels, the detail of a skipped debrief, a
 support request's preferred time, action points' text (replaced by a
 placeholder, since the row stays for the open/done/dropped counts) and the
-one line written when a point closed (`outcome`). Counts, bands
+one line written when a point closed (`outcome`). Shared lessons
+(`bot.lessons`) go whole: one released but never reviewed, by the day of its
+batch; an approved one, by the day of its review (a declined one was deleted
+when it was declined). Counts, bands
 and statuses stay, so the officers' report is unchanged. Each purge is
 audited with its counts; `dry_run` only counts.
 """
@@ -15,12 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import SQLModel, col
 
 from bot.db import Database
-from bot.models import ActionPoint, Answer, AuditEvent, Debrief, SkippedDebrief, SupportRequest
+from bot.models import (
+    ActionPoint,
+    Answer,
+    AuditEvent,
+    Debrief,
+    LessonStatus,
+    SharedLesson,
+    SkippedDebrief,
+    SupportRequest,
+)
 
 PURGED = "(removed after the retention period)"
 
@@ -68,6 +80,15 @@ async def purge(database: Database, now: datetime, days: int, *, dry_run: bool, 
             counts[what] = int((await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
             if not dry_run and counts[what]:
                 await session.execute(update(model).where(*where).values({column: replacement}))
+        lessons = (
+            ((col(SharedLesson.status) == LessonStatus.WAITING) & (col(SharedLesson.released_on) < before.date()))
+            | ((col(SharedLesson.status) == LessonStatus.APPROVED) & (col(SharedLesson.reviewed_at) < before))
+        )
+        counts["shared lessons"] = int(
+            (await session.execute(select(func.count()).select_from(SharedLesson).where(lessons))).scalar_one()
+        )
+        if not dry_run and counts["shared lessons"]:
+            await session.execute(delete(SharedLesson).where(lessons))
         if not dry_run:
             session.add(AuditEvent(at=now, actor=actor, action="retention.purged",
                                    detail=", ".join(f"{what}: {n}" for what, n in counts.items())))

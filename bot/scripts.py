@@ -99,7 +99,13 @@ class ChoiceQuestion(_Strict):
 
 
 class TextQuestion(_Strict):
-    """Free text. `visibility: ask` lets the author choose team or officer only."""
+    """Free text. `visibility: ask` lets the author choose team or officer only.
+
+    `visibility: lesson` is the shared-lessons question (`bot.lessons`): its
+    author may tick consent to share it across the organisation without their
+    name once a wellbeing officer has read it; unticked, only the wellbeing
+    team reads it. Any script or stage may ask one (the 7-day check-in does).
+    """
 
     kind: Literal["text"]
     id: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
@@ -107,7 +113,7 @@ class TextQuestion(_Strict):
     hint: str | None = Field(default=None, max_length=150)
     max_length: int = Field(default=1000, ge=10, le=3000)
     optional: bool = True
-    visibility: Literal["ask", "officer"] = "ask"
+    visibility: Literal["ask", "officer", "lesson"] = "ask"
 
 
 Question = Annotated[ScaleQuestion | ChoiceQuestion | TextQuestion, Field(discriminator="kind")]
@@ -118,6 +124,8 @@ def _unique_ids(questions: list[Question]) -> list[Question]:
     duplicates = sorted({qid for qid in ids if ids.count(qid) > 1})
     if duplicates:
         raise ValueError(f"question ids must be unique, repeated: {', '.join(duplicates)}")
+    if sum(1 for question in questions if isinstance(question, TextQuestion) and question.visibility == "lesson") > 1:
+        raise ValueError("a form asks for one lesson at most (one question with visibility: lesson)")
     return questions
 
 
@@ -593,6 +601,9 @@ def _show_question(number: int, question: Question, indent: str) -> list[str]:
         detail += (
             " The author chooses: the team, or the wellbeing team only."
             if question.visibility == "ask"
+            else " A lesson: shared across the organisation without a name only if its author ticks it, "
+            "after a wellbeing officer has read it."
+            if question.visibility == "lesson"
             else " Only the wellbeing team sees it."
         )
     if not question.optional:

@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     debrief_digest: str = "mon 09:00"
     """When each wellbeing officer gets the weekly digest, in DEBRIEF_TIMEZONE (`fri 16:30`), or `off`."""
 
+    debrief_learning_digest: str = "off"
+    """Where the monthly digest of shared lessons goes: `slack:C0123ABCD` (or `slack:T0123/C0123ABCD` with many
+    workspaces) and/or `teams:<channel conversation id>`, comma separated; `off` (default): no digest."""
+
     debrief_teams_local: bool | None = None
     """Teams local mode (MICROSOFT_APP_ID blank, this machine only). Unset: on when Slack is not
     configured, off when it is (then /api/messages is not mounted at all)."""
@@ -314,6 +318,12 @@ class Settings(BaseSettings):
         parse_digest(value)
         return value.strip().lower()
 
+    @field_validator("debrief_learning_digest")
+    @classmethod
+    def _learning_digest(cls, value: str) -> str:
+        parse_learning_digest(value)
+        return value
+
     @field_validator("debrief_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
@@ -375,6 +385,11 @@ class Settings(BaseSettings):
             )
         if self.metrics_port is not None and self.metrics_port == self.port:
             raise SettingsError(f"METRICS_PORT: must differ from PORT ({self.port}), or be unset to serve /metrics on PORT to this machine only")
+        if self.slack_client_id and any(p == "slack" and "/" not in d for p, d in self.learning_digest):
+            raise SettingsError(
+                "DEBRIEF_LEARNING_DIGEST: with many Slack workspaces (SLACK_CLIENT_ID) name the workspace too: "
+                "slack:TEAM_ID/CHANNEL_ID"
+            )
         if self.is_postgres and not self.debrief_secret:
             raise SettingsError(
                 "DEBRIEF_SECRET: with PostgreSQL set the same long random value on every replica "
@@ -411,6 +426,11 @@ class Settings(BaseSettings):
     def digest(self) -> tuple[int, time] | None:
         """(weekday, local time) of the officers' weekly digest, or None when it is off."""
         return parse_digest(self.debrief_digest)
+
+    @property
+    def learning_digest(self) -> list[tuple[str, str]]:
+        """(platform, destination) for each place the monthly learning digest goes; empty when it is off."""
+        return parse_learning_digest(self.debrief_learning_digest)
 
     @property
     def quiet_hours(self) -> tuple[time, time]:
@@ -552,3 +572,20 @@ def parse_quiet_hours(text: str) -> tuple[time, time]:
     except ValueError:
         raise ValueError(f"{text!r} is not a range such as 21:00-08:00") from None
     return start, end
+
+
+def parse_learning_digest(text: str) -> list[tuple[str, str]]:
+    """`slack:C0123,teams:19:abc@thread.tacv2` into [(platform, destination)]; `off` into []."""
+    if text.strip().lower() == "off":
+        return []
+    found: list[tuple[str, str]] = []
+    for part in text.split(","):
+        platform, _, destination = part.strip().partition(":")
+        platform, destination = platform.strip().lower(), destination.strip()
+        if platform not in ("slack", "teams") or not destination or " " in destination:
+            raise ValueError(
+                f"{part.strip()!r} is not a place for the learning digest: use slack:CHANNEL_ID, "
+                "slack:TEAM_ID/CHANNEL_ID or teams:CONVERSATION_ID (comma separated), or off"
+            )
+        found.append((platform, destination))
+    return found

@@ -253,8 +253,13 @@ def postgres_channels(tables: Mapping[str, list[dict[str, Any]]], truth: Truth, 
     return findings
 
 
+ANSWER_TABLES = ("answers", "shared_lessons")
+"""Where released answers live: the answers, and the lessons their authors agreed to share (`bot.lessons`)."""
+
+
 def _answer_rows(tables: Mapping[str, list[dict[str, Any]]], truth: Truth) -> dict[str, dict[str, Any]]:
-    return {marker: row for row in tables.get("answers", []) for marker in truth.markers if marker in str(row)}
+    return {marker: row for table in ANSWER_TABLES for row in tables.get(table, []) for marker in truth.markers
+            if marker in str(row)}
 
 
 def ctid(row: Mapping[str, Any]) -> tuple[int, int]:

@@ -704,7 +704,7 @@ class FakeSlack:
         return {
             "access_token": bot_token,
             "token_type": "bot",
-            "scope": "commands,chat:write,groups:write,im:history,im:write,users:read,users:read.email",
+            "scope": "commands,chat:write,groups:write,im:history,im:write,users:read,users:read.email,channels:history",
             "bot_user_id": bot_user,
             "app_id": self.app_id,
             "team": {"name": install["team_name"], "id": team_id},

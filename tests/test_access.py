@@ -28,6 +28,7 @@ SLACK = sorted([
     ("adapters.slack.listeners.queue.show", SUPPORTER),
     ("adapters.slack.listeners.commands.officers", OFFICER),
     ("adapters.slack.listeners.notes.notes_command", OFFICER),  # the notes written for the wellbeing team
+    ("adapters.slack.listeners.lessons.lessons_command", OFFICER),  # shared lessons waiting for review
     ("adapters.slack.listeners.commands.debrief_command", ANYONE),
     ("adapters.slack.listeners.commands.export_tapped", ANYONE),
     # the debrief's forms and buttons: the core checks membership and who leads
@@ -48,6 +49,9 @@ SLACK = sorted([
     ("adapters.slack.listeners.points.close_submitted", ANYONE),
     ("adapters.slack.listeners.points.hand_on_submitted", ANYONE),
     ("adapters.slack.listeners.notes.notes_tapped", OFFICER),  # its notes button, shown to officers only
+    ("adapters.slack.listeners.lessons.lessons_tapped", OFFICER),  # its lessons button, shown to officers only
+    ("adapters.slack.listeners.lessons.review_tapped", OFFICER),  # a lesson's Review, in the queue modal
+    ("adapters.slack.listeners.lessons.review_submitted", OFFICER),  # approve, edit or decline
     # check-ins and support
     ("adapters.slack.listeners.followups.talk", ANYONE),
     ("adapters.slack.listeners.followups.talk_submitted", ANYONE),
@@ -74,6 +78,9 @@ TEAMS = sorted([
     ("command summary", OFFICER),
     ("command requests", SUPPORTER),
     ("command notes", OFFICER),
+    ("command lessons", OFFICER),
+    ("dialog fetch lesson.review", OFFICER),
+    ("dialog submit lesson.review", OFFICER),
     ("command officers", OFFICER),
     ("command actions", ANYONE),  # lists only the person's own points and their debriefs'
     ("button followup.stop", ANYONE),

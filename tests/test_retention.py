@@ -35,7 +35,7 @@ async def test_old_free_text_goes_and_new_stays(core, clock):
 
     dry = await purge(core.database, clock.now(), 90, dry_run=True)
     assert dry.counts == {"answer texts": 6, "event labels": 1, "action point texts": 1, "action point outcomes": 1,
-                          "skip details": 1, "support preferred times": 0}
+                          "skip details": 1, "support preferred times": 0, "shared lessons": 0}
     assert any("would clear 6 answer texts" in line for line in dry.lines())
     async with core.database.session() as session:
         assert (await session.execute(select(Answer.text).where(Answer.debrief_id == old.id, Answer.text.is_not(None)))).all()

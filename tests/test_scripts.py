@@ -138,8 +138,9 @@ def test_cold_script_is_longer_facilitated_systems_focused_with_the_emotional_im
     tips = " ".join(script.lead_tips).lower()
     assert "facilitate" in tips and "owner" in tips and "privately" in tips and "experience" in tips
     questions = {question.id: question for question in script.questions}
-    assert list(questions) == ["distress", "sfa_colour", "useful", "team_note"]
+    assert list(questions) == ["distress", "sfa_colour", "useful", "team_note", "lesson"]
     assert all(question.optional for question in questions.values())
+    assert questions["lesson"].visibility == "lesson"  # a cold debrief's end can pass a lesson on (bot.lessons)
 
 
 def test_scripts_are_offered_by_their_kind(library: Library) -> None:
@@ -201,7 +202,7 @@ def test_followup_stages_are_caring_contacts(library: Library) -> None:
 
     ids = {name: [question.id for question in stage.questions] for name, stage in library.stages.items()}
     assert ids["24h"] == ["distress", "sfa_colour"]
-    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "phq9_item9"]
+    assert ids["7d"] == ["distress", "phq2_interest", "phq2_mood", "gad2_nervous", "gad2_worry", "phq9_item9", "lesson"]
     assert ids["30d"] == ["distress", "sfa_colour"]
 
 

@@ -36,10 +36,12 @@ from bot.settings import Settings, revealed
 
 log = logging.getLogger("debrief.slack")
 
-BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:history", "im:write", "users:read", "users:read.email"]
+BOT_SCOPES = ["commands", "chat:write", "groups:write", "im:history", "im:write", "users:read", "users:read.email",
+              "channels:history"]
 """`im:history` only so a check-in or an officer's digest can be found again in the DM before it is
 re-sent after a crash or a timeout (messenger.find_delivered, find_digest); it looks at nothing but
-its own messages."""
+its own messages. `channels:history` likewise for the monthly learning digest in its channel
+(find_learning_digest, DEBRIEF_LEARNING_DIGEST)."""
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -56,7 +56,7 @@ import logging
 import re
 import time
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -76,9 +76,12 @@ from adapters.slack.render.checkin import (
 )
 from adapters.slack.render.common import Blocks, to_dicts
 from adapters.slack.render.digest import digest_blocks
+from adapters.slack.render.lessons import LEARNING_EVENT
+from adapters.slack.render.lessons import digest_blocks as lesson_digest_blocks
 from bot import failures, wording
 from bot.actions import closed_heading, closed_label, reminder_heading
 from bot.core import Core
+from bot.lessons import LearningDigestContent, next_month
 from bot.models import ActionStatus
 from bot.port import (
     ActionDelivery,
@@ -167,6 +170,14 @@ def action_metadata(delivery: ActionDelivery) -> dict[str, Any]:
 
 ARCHIVED = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
 """Errors that mean the debrief's channel is gone for the bot: the note goes where the debrief was started."""
+def learning_metadata(digest: LearningDigestContent) -> dict[str, Any]:
+    return {"event_type": LEARNING_EVENT, "event_payload": {"digest_id": str(digest.digest_id)}}
+
+
+def _place(destination: str) -> tuple[str, str]:
+    """(workspace, channel) of a DEBRIEF_LEARNING_DIGEST Slack destination: `C0123` or `T0123/C0123`."""
+    workspace, _, channel = destination.rpartition("/")
+    return workspace, channel
 
 
 def carries(message: dict[str, Any], metadata: dict[str, Any]) -> bool:
@@ -241,6 +252,15 @@ class SlackMessenger(SlackColdMessages):
             channel = str((opened.get("channel") or {}).get("id") or "")
             if not channel:
                 raise TransientSendError("Slack conversations.open gave no channel")
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise self._failed(workspace, error) from None
+        return await self._find_in_channel(client, workspace, channel, oldest, metadata)
+
+    async def _find_in_channel(
+        self, client: AsyncWebClient, workspace: str, channel: str, oldest: str | None, metadata: dict[str, Any]
+    ) -> str | None:
+        """The reference of the bot's message in `channel` that carries `metadata`, if Slack has it."""
+        try:
             cursor = None
             for _ in range(HISTORY_PAGES):
                 page = await client.conversations_history(
@@ -361,6 +381,26 @@ class SlackMessenger(SlackColdMessages):
                 if carries(message, metadata):
                     return _ref(channel, str(message.get("ts")))
         return None
+    # -- the monthly learning digest (`bot.lessons`), posted in a channel ------------------------
+
+    async def post_learning_digest(self, digest: LearningDigestContent) -> str:
+        workspace, channel = _place(digest.destination)
+        client = await self._client(workspace)
+        try:
+            response = await client.chat_postMessage(
+                channel=channel, text=digest.heading, blocks=to_dicts(lesson_digest_blocks(digest)),
+                unfurl_links=False, unfurl_media=False, metadata=learning_metadata(digest),
+            )
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise self._failed(workspace, error) from None
+        return _ref(str(response.get("channel") or channel), str(response.get("ts") or ""))
+
+    async def find_learning_digest(self, digest: LearningDigestContent) -> str | None:
+        """The digest in its channel, by its metadata, from the day before its month ended."""
+        workspace, channel = _place(digest.destination)
+        ended = datetime.combine(next_month(digest.month), datetime.min.time(), tzinfo=UTC) - timedelta(days=1)
+        return await self._find_in_channel(await self._client(workspace), workspace, channel,
+                                           f"{ended.timestamp():.6f}", learning_metadata(digest))
 
     # -- helpers ----------------------------------------------------------------------------------
 

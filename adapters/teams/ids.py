@@ -27,6 +27,8 @@ class Verb(StrEnum):
     CLAIM = "support.claim"
     CLOSE_REQUEST = "support.close"
     """"Done" on a request in the wellbeing team's queue."""
+    LESSON_REVIEW = "lesson.review"
+    """A shared lesson in the officers' queue: its review dialog (`bot.lessons`)."""
     STOP = "followup.stop"
     POINT_DONE = "point.done"
     """An action point's owner or lead marks it done (what changed, optional)."""
@@ -64,6 +66,12 @@ class PointInput(StrEnum):
 class SkipInput(StrEnum):
     REASON = "skip.reason"
     DETAIL = "skip.detail"
+
+
+class LessonInput(StrEnum):
+    TEXT = "lesson.text"
+    THEME = "lesson.theme"
+    DECISION = "lesson.decision"
 
 
 class TalkInput(StrEnum):

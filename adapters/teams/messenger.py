@@ -30,13 +30,15 @@ from adapters.teams.cards.actions import closed_point_card, note_card, reminder_
 from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
+from adapters.teams.cards.lessons import digest_card as lessons_digest_card
 from adapters.teams.cards.support import resources_card, screen_elements, support_notice_card
 from adapters.teams.cold import TeamsColdMessages
 from adapters.teams.messaging import Unreachable, retry_after, status_of
-from adapters.teams.references import load
+from adapters.teams.references import load, with_conversation
 from adapters.teams.services import PLATFORM, Services
 from bot import wording
 from bot.actions import closed_heading, reminder_heading
+from bot.lessons import LearningDigestContent
 from bot.models import ActionStatus
 from bot.port import (
     ActionDelivery,
@@ -190,6 +192,25 @@ class TeamsMessenger(TeamsColdMessages):
 
     async def find_action_message(self, delivery: ActionDelivery) -> str | None:
         return None  # a bot cannot read a Teams chat back: a message whose send timed out may arrive twice
+
+    async def find_learning_digest(self, digest: LearningDigestContent) -> str | None:
+        return None  # a bot cannot read a Teams channel back: a digest whose send timed out may, rarely, arrive twice
+
+    async def post_learning_digest(self, digest: LearningDigestContent) -> str:
+        """A new post in the team channel DEBRIEF_LEARNING_DIGEST names (reached through a known conversation)."""
+        references = self.services.references
+        row = await references.conversation(digest.destination)
+        if row is not None and row.reference:
+            reference = load(row.reference)
+        else:
+            known = await references.any_conversation()
+            if known is None or not known.reference:
+                raise PermanentSendError("no Teams conversation is known yet to reach the learning digest's channel from")
+            reference = with_conversation(load(known.reference), digest.destination, "channel")
+        try:
+            return await self.services.messaging.post(reference, lessons_digest_card(digest), digest.heading)
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise classify(error) from None
 
     async def _unreached(self, delivery: FollowupDelivery) -> None:
         """Once per debrief and stage: tell the lead privately, post support for everyone. Never raises."""

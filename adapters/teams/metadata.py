@@ -36,6 +36,8 @@ class ButtonData(BaseModel):
     request: uuid.UUID | None = Field(default=None, alias="r")
     point: uuid.UUID | None = Field(default=None, alias="p")
     """An action point's id (`bot.actions`)."""
+    lesson: uuid.UUID | None = Field(default=None, alias="l")
+    """A shared lesson in the officers' review queue (`bot.lessons`)."""
     token: str | None = Field(default=None, alias="t", max_length=512)
     """An answer form's: the core's signed proof that its person may answer (`Debriefs.open_form`)."""
 
@@ -72,5 +74,5 @@ def inputs(data: object) -> dict[str, str]:
     """The dialog's input values (strings), without the button's own keys."""
     if not isinstance(data, Mapping):
         return {}
-    own = {VERB, "d", "s", "k", "r", "p", "o", "t", "msteams"}
+    own = {VERB, "d", "s", "k", "r", "p", "l", "o", "t", "msteams"}
     return {str(key): str(value) for key, value in data.items() if key not in own and value is not None}

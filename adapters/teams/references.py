@@ -237,6 +237,15 @@ class References:
             )
             return rows.scalars().first()
 
+    async def any_conversation(self) -> TeamsReference | None:
+        """The latest stored conversation reference: its service URL and tenant reach another channel of the org."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(TeamsReference).where(col(TeamsReference.kind) == CONVERSATION, col(TeamsReference.reference).is_not(None))
+                .order_by(col(TeamsReference.updated_at).desc()).limit(1)
+            )
+            return rows.scalars().first()
+
     async def names(self, users: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(users))
         if not wanted:

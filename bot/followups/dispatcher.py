@@ -17,6 +17,13 @@ same way: an owner's reminder is stopped if its point closed meanwhile,
 skipped if the next reminder is already due, and waits out the owner's
 quiet hours; the "you said, we did" note has no quiet hours (a post in the
 team's conversation). `find_action_message` is asked before a second attempt.
+The monthly learning digest (`bot.lessons`, DEBRIEF_LEARNING_DIGEST) goes
+the same way from `learning_digests`: enqueued idempotently once the 1st of
+the month at 09:00 (DEBRIEF_TIMEZONE) has come, for each destination, then
+claimed and sent by one dispatcher; a month with no approved lesson is
+skipped. Its `find_delivered` is the messenger's `find_learning_digest`
+(Slack reads the channel back; Teams cannot). It is a channel post, not a
+person's message, so it has no quiet hours.
 
 How one follow-up moves
 -----------------------
@@ -119,9 +126,11 @@ from bot.followups.outbox import (
     DigestOutbox,
     EscalationOutbox,
     FollowupOutbox,
+    LearningDigestOutbox,
     Outbox,
     default_worker_id,
 )
+from bot.lessons import LearningPoster, latest_month_slot
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import (
     ActionMessage,
@@ -131,6 +140,7 @@ from bot.models import (
     Digest,
     Followup,
     FollowupStatus,
+    LearningDigest,
     Participant,
     SupportEscalation,
 )
@@ -253,7 +263,24 @@ class _ColdJob:
         return f"cold debrief {self.message.stage} {self.claim.id} ({self.platform})"
 
 
-_AnyJob = _Job | _DigestJob | _EscalationJob | _ActionJob | _ColdJob
+@dataclass
+class _LearningJob:
+    """A claimed monthly learning digest (`bot.lessons`)."""
+
+    claim: Claim
+    digest: LearningDigest
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.digest.platform
+
+    @property
+    def name(self) -> str:
+        return f"learning digest {self.claim.id} ({self.platform})"
+
+
+_AnyJob = _Job | _DigestJob | _EscalationJob | _ActionJob | _ColdJob | _LearningJob
 
 NOT_HERE = "skipped: not someone on this platform"
 
@@ -296,6 +323,8 @@ class Dispatcher:
         self.action_outbox = ActionOutbox(core.database, core.clock, self.worker_id, lease)
         self.cold_outbox = cold.ColdOutbox(core.database, core.clock, self.worker_id, lease)
         self.digests = Digests(core.database, core.officers)
+        self.learning_outbox = LearningDigestOutbox(core.database, core.clock, self.worker_id, lease)
+        self._learning_enqueued: datetime | None = None
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
         self.max_attempts = max(1, max_attempts)
@@ -323,6 +352,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim up to one batch of due rows, deal with all of them, return how many."""
         await self._enqueue_digests()
+        await self._enqueue_learning()
         jobs = await self._claim_jobs(min(self.batch, self.concurrency))
         if not jobs:
             return 0
@@ -352,6 +382,7 @@ class Dispatcher:
                     try:
                         await self._release_answers()
                         await self._enqueue_digests()
+                        await self._enqueue_learning()
                         jobs = await self._claim_jobs(min(free, self.batch))
                         failing = False
                     except Exception as exc:  # noqa: BLE001 - a database outage: keep trying
@@ -410,6 +441,9 @@ class Dispatcher:
         if len(jobs) < limit:
             jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
                                                                    self.digest_outbox.load)]
+        if len(jobs) < limit:
+            jobs += [_LearningJob(*row) for row in await self._claim(self.learning_outbox, limit - len(jobs),
+                                                                     self.learning_outbox.load)]
         return jobs
 
     async def _claim(self, outbox: Outbox, limit: int, load: Callable[[list[Claim]], Awaitable[list[Any]]]) -> list[Any]:
@@ -443,6 +477,23 @@ class Dispatcher:
             return
         self._digest_enqueued = slot
 
+    def _learning_platforms(self) -> list[str]:
+        return [platform for platform, messenger in self.messengers.items() if isinstance(messenger, LearningPoster)]
+
+    async def _enqueue_learning(self) -> None:
+        """Once the month's slot (the 1st, 09:00 in DEBRIEF_TIMEZONE) has come, enqueue the learning digests."""
+        if not self.settings.learning_digest or not self._learning_platforms():
+            return
+        slot, month = latest_month_slot(self.clock.now(), self._digest_zone)
+        if slot == self._learning_enqueued:
+            return
+        try:
+            await self.core.lessons.enqueue(slot, month, self._learning_platforms())
+        except Exception as exc:  # noqa: BLE001 - a database outage: the next loop tries again
+            log.warning("cannot enqueue the learning digests: %s", _cause(exc))
+            return
+        self._learning_enqueued = slot
+
     async def _heartbeat_forever(self) -> None:
         interval = max(self.lease.total_seconds() / 3, 0.05)
         while True:
@@ -454,7 +505,8 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox, self.action_outbox, self.cold_outbox):
+        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox, self.action_outbox, self.cold_outbox,
+                       self.learning_outbox):
             for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
                 if claim.id in self._held:
                     claim.lost = True
@@ -488,6 +540,8 @@ class Dispatcher:
                 await self._deliver_action(job)
             elif isinstance(job, _ColdJob):
                 await self._deliver_cold(job)
+            elif isinstance(job, _LearningJob):
+                await self._deliver_learning(job)
             else:
                 await self._deliver(job)
         except asyncio.CancelledError:
@@ -706,6 +760,24 @@ class Dispatcher:
             await self._release(job, decision.until)
             return
         await self._send(job, lambda: messenger.send_cold_reminder(reminder), None)
+
+    async def _deliver_learning(self, job: _LearningJob) -> None:
+        """The month's approved lessons, read when it is sent; a month with none is skipped, not posted."""
+        try:
+            content = await self.core.lessons.digest(job.digest)
+        except Exception as exc:  # noqa: BLE001 - a database hiccup: the next attempt reads again
+            await self._retry_later(job, f"could not read the lessons: {_cause(exc)}", None)
+            return
+        if not content.count:
+            await self._finish(job, FollowupStatus.SKIPPED, "no lessons approved that month")
+            return
+        messenger = self.messengers[job.platform]
+        assert isinstance(messenger, LearningPoster)
+        if job.claim.attempts > 1 and await self._delivered_before(
+            job, lambda: messenger.find_learning_digest(content), None
+        ):
+            return
+        await self._send(job, lambda: messenger.post_learning_digest(content), None)
 
     async def _delivered_before(
         self, job: _AnyJob, find: Callable[[], Awaitable[str | None]], late: bool | None

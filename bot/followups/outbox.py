@@ -3,8 +3,9 @@
 `bot.followups.dispatcher` explains the protocol and why it loses nothing
 and sends nothing twice; this module holds the SQL it rests on. Two tables
 share it: `followups` (check-ins), `digests` (the officers' weekly
-digest), `support_escalations` (a request to talk nobody took on in time)
-and `action_messages` (action points' reminders and "you said, we did" notes). They have the same lease columns; `Outbox` is written once against
+digest), `support_escalations` (a request to talk nobody took on in time),
+`action_messages` (action points' reminders and "you said, we did" notes) and
+`learning_digests` (the monthly digest of shared lessons). They have the same lease columns; `Outbox` is written once against
 `self.model`, and each subclass says only how a row's platform is found and
 what is loaded with a claimed row.
 
@@ -44,6 +45,7 @@ from bot.models import (
     Digest,
     Followup,
     FollowupStatus,
+    LearningDigest,
     Participant,
     SupportEscalation,
 )
@@ -261,3 +263,18 @@ class ActionOutbox(Outbox):
                 .where(col(ActionMessage.id).in_(list(by_id)))
             )
             return [(by_id[message.id], message, point, debrief) for message, point, debrief in rows]
+
+
+class LearningDigestOutbox(Outbox):
+    """The monthly learning digest (`bot.lessons`): a row names its platform and destination."""
+
+    model = LearningDigest
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.where(col(LearningDigest.platform).in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, LearningDigest]]:
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(select(LearningDigest).where(col(LearningDigest.id).in_(list(by_id))))
+            return [(by_id[row.id], row) for row in rows.scalars()]

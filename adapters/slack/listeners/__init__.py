@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, cold, commands, events, fallback, followups, notes, points, queue, views
+from adapters.slack.listeners import (
+    actions,
+    cold,
+    commands,
+    events,
+    fallback,
+    followups,
+    lessons,
+    notes,
+    points,
+    queue,
+    views,
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -23,4 +35,5 @@ def register(app: AsyncApp) -> None:
     notes.register(app)
     points.register(app)
     cold.register(app)
+    lessons.register(app)
     fallback.register(app)

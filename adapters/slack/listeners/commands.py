@@ -1,5 +1,5 @@
 """`/debrief`, `/debrief start`, `/debrief skip`, `/debrief summary`, `/debrief requests`, `/debrief notes`,
-`/debrief officers`, `/debrief help`.
+`/debrief officers`, `/debrief lessons`, `/debrief help`.
 
 One listener per word that needs a role (`summary`, `requests`, `notes`, `officers`),
 each declaring it (`adapters.slack.access`), then one for the rest. Opening a
@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.access import Requires
 from adapters.slack.errors import listener
 from adapters.slack.ids import Action
-from adapters.slack.listeners import notes, queue
+from adapters.slack.listeners import lessons, notes, queue
 from adapters.slack.listeners.followups import NOT_A_SUPPORTER
 from adapters.slack.metadata import Origin
 from adapters.slack.officer_summary import officer_summary_blocks
@@ -28,6 +28,7 @@ from bot import wording
 from bot.care import asks_for_help
 from bot.core import Core
 from bot.errors import NotAllowed
+from bot.lessons import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_LESSONS
 from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
 from bot.officers import Role
 from bot.support import audience_choices
@@ -41,7 +42,8 @@ HELP = (
     "• `/debrief skip`: record that there was no debrief this time, and why\n"
     "• `/debrief summary`: the anonymised 30-day overview, for the wellbeing team\n"
     "• `/debrief requests`: the people who asked to talk, to take on and close, for the wellbeing team\n"
-    "• `/debrief notes`: the notes people wrote for the wellbeing team, without names, for the wellbeing team\n"
+    "• `/debrief notes`, `/debrief lessons`: the notes people wrote for the wellbeing team, and the lessons they "
+    "chose to share, without names, to read and review, for the wellbeing team\n"
     "• `/debrief help`: this message\n"
     "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
     "Support contacts are in my *Home* tab at any time, and so are your action points, "
@@ -147,6 +149,8 @@ def register(app: AsyncApp) -> None:
                 middleware=[Requires(Role.SUPPORTER, NOT_A_SUPPORTER)])(queue.show)
     app.command(COMMAND, matchers=[said("notes")],
                 middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)])(notes.notes_command)
+    app.command(COMMAND, matchers=[said("lessons")],
+                middleware=[Requires(Role.OFFICER, NOT_AN_OFFICER_FOR_LESSONS)])(lessons.lessons_command)
     app.command(COMMAND, matchers=[said("officers")], middleware=[Requires(Role.OFFICER)])(officers)
     app.command(COMMAND, middleware=[Requires(Role.ANYONE)])(debrief_command)
     # the link is signed and expires, and only officers are shown it; the tap only needs its ack

@@ -38,6 +38,7 @@ from adapters.slack.ids import (
 from adapters.slack.metadata import DebriefRef, Origin
 from adapters.slack.render.common import Blocks, context, notice, plain, section, view
 from adapters.slack.text import MAX_OPTION, channel_link, escape, mention
+from bot import lessons
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, MAX_PARTICIPANTS, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.identifiers import PATIENT_DETAILS_HINT
 from bot.scripts import ChoiceQuestion, Library, Question, ScaleQuestion, Script, TextQuestion
@@ -252,6 +253,17 @@ def _question_input(question: Question) -> Blocks:
                 element=CheckboxesElement(action_id=VALUE, options=[_option(SHARED, "Share with the team (without my name)")]),
             )
         )
+    elif question.visibility == "lesson":  # a separate consent tick, unticked (`bot.lessons`)
+        blocks.append(
+            InputBlock(
+                block_id=share_block(question.id),
+                label=plain("Share this lesson?"),
+                optional=True,
+                hint=plain(lessons.CONSENT_HINT),
+                element=CheckboxesElement(action_id=VALUE, options=[_option(SHARED, lessons.CONSENT)]),
+            )
+        )
+        blocks.append(context(lessons.FORM_NOTE))
     else:
         blocks.append(context("Only the wellbeing team sees what you write here, never with your name."))
     return blocks

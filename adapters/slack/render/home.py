@@ -11,6 +11,7 @@ from adapters.slack.ids import Action
 from adapters.slack.metadata import DebriefRef
 from adapters.slack.render.actions import home_section
 from adapters.slack.render.common import Blocks, context, header, plain, section
+from adapters.slack.render.lessons import LessonAction
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.support import resource_blocks
 from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
@@ -58,7 +59,8 @@ def home_view(
     if summary is not None:
         blocks.append(header("For the wellbeing team"))
         notes = ButtonElement(text=plain("Read the notes for the wellbeing team"), action_id=Action.NOTES, value="notes")
-        blocks.append(ActionsBlock(block_id="home.notes", elements=[notes]))
+        lessons = ButtonElement(text=plain("Review shared lessons"), action_id=LessonAction.OPEN, value="lessons")
+        blocks.append(ActionsBlock(block_id="home.notes", elements=[notes, lessons]))
         blocks += summary
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 

@@ -34,6 +34,7 @@ from adapters.teams.ids import (
     question_input,
     share_input,
 )
+from bot import lessons
 from bot.debriefs import ACTION_LENGTH, LABEL_LENGTH, SINCE_EVENT_LABELS, SKIP_REASON_LABELS
 from bot.identifiers import PATIENT_DETAILS_HINT
 from bot.scripts import ChoiceQuestion, Library, Question, ResourceSet, ScaleQuestion, Script, TextQuestion
@@ -77,6 +78,7 @@ HELP = [
     "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
     "**notes**: the notes people wrote for the wellbeing team, without names, for the wellbeing team",
     "**actions**: your action points and those of debriefs you led: mark them done, drop or hand them on",
+    "**lessons**: lessons people chose to share without their names, to review, for the wellbeing team",
     "**help**: this message",
 ]
 
@@ -242,6 +244,11 @@ def _question_inputs(question: Question, values: Values, problems: Problems) -> 
                                    value=values.get(share_input(question.id)) == "true"))
             elements.append(text("Unticked, only the wellbeing team sees it. Either way, never with your name.",
                                  subtle=True, size="Small", spacing="None"))
+        elif question.visibility == "lesson":  # a separate consent tick, unticked (`bot.lessons`)
+            elements.append(toggle(share_input(question.id), lessons.CONSENT,
+                                   value=values.get(share_input(question.id)) == "true"))
+            elements.append(text(lessons.CONSENT_HINT, subtle=True, size="Small", spacing="None"))
+            elements.append(text(lessons.FORM_NOTE, subtle=True, size="Small", spacing="None"))
         else:
             elements.append(text("Only the wellbeing team sees what you write here, never with your name.",
                                  subtle=True, size="Small", spacing="None"))

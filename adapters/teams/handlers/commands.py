@@ -1,5 +1,5 @@
-"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`,
-`actions`, `help`; and anything else that asks for help or uses crisis words gets the crisis lines.
+"""Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `lessons`,
+`officers`, `actions`, `help`; and anything else that asks for help or uses crisis words gets the crisis lines.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -23,11 +23,12 @@ from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.notes import notes_card
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.cards.support import screen_elements, talk_button
-from adapters.teams.handlers import officers, points, queue
+from adapters.teams.handlers import lessons, officers, points, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot import wording
 from bot.care import asks_for_help
+from bot.lessons import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_LESSONS
 from bot.notes import NOT_AN_OFFICER as NOT_AN_OFFICER_FOR_NOTES
 from bot.notes import period_of
 from bot.officers import Role
@@ -144,6 +145,7 @@ COMMANDS: dict[str, Command] = {
     "summary": requires(Role.OFFICER, NOT_AN_OFFICER)(summary),
     "requests": requires(Role.SUPPORTER, queue.NOT_A_SUPPORTER)(queue.show),
     "notes": requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)(notes),
+    "lessons": requires(Role.OFFICER, NOT_AN_OFFICER_FOR_LESSONS)(lessons.show),
     "officers": requires(Role.OFFICER)(officers.handle),  # refused: an unknown word, as for anyone else
     "help": requires(Role.ANYONE)(help_),
     "actions": requires(Role.ANYONE)(points.actions_command),  # the person's own points and their debriefs'

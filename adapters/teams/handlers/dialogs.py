@@ -15,10 +15,11 @@ from botbuilder.core import InvokeResponse, TurnContext
 
 from adapters.teams.access import requires
 from adapters.teams.errors import explain
-from adapters.teams.handlers import answers, cold, points, respond, setup, skip, support, team
+from adapters.teams.handlers import answers, cold, lessons, points, respond, setup, skip, support, team
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
 from adapters.teams.services import Services
+from bot.lessons import NOT_AN_OFFICER
 from bot.officers import Role
 
 Handler = Callable[[Services, TurnContext, ButtonData, dict[str, str]], Awaitable[InvokeResponse]]
@@ -38,6 +39,7 @@ FETCH: dict[Verb, Handler] = {
     Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_fetch),
     Verb.COLD_BOOK: requires(Role.ANYONE)(cold.book_fetch),
     Verb.COLD_CANCEL: requires(Role.ANYONE)(cold.cancel_fetch),
+    Verb.LESSON_REVIEW: requires(Role.OFFICER, NOT_AN_OFFICER)(lessons.review_fetch),
 }
 """Each dialog and the role it needs (`adapters.teams.access`): anyone may open one; the core
 refuses what is not theirs (a debrief they are not in, closing it if not the lead)."""
@@ -55,6 +57,7 @@ SUBMIT: dict[Verb, Handler] = {
     Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_submit),
     Verb.COLD_BOOK: requires(Role.ANYONE)(cold.book_submit),
     Verb.COLD_CANCEL: requires(Role.ANYONE)(cold.cancel_submit),
+    Verb.LESSON_REVIEW: requires(Role.OFFICER, NOT_AN_OFFICER)(lessons.review_submit),
 }
 
 
