@@ -473,10 +473,13 @@ class FakeSlack:
         method: str,
         count: int = 1,
         *,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
-        """Wait until `count` calls to `method` (matching `where`) were answered; return their args."""
+        """Wait until `count` calls to `method` (matching `where`) were answered; return their args.
+
+        `timeout` is a safety net for a loaded machine (five test runs on two cores), not a bound on the bot.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
