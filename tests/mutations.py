@@ -92,7 +92,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "adapters/teams/app.py",
         "    if not authenticated and not _is_loopback(activity.service_url):",
         "    if not authenticated and not activity.service_url:",
-        ("tests/teams/test_teams_auth.py", "tests/teams/test_teams_local_edges.py"),
+        ("tests/teams/test_teams_auth.py::test_local_mode_only_answers_this_machine",),
     ),
     Mutation(
         "local mode: any peer counts as this machine",
@@ -412,7 +412,10 @@ def _pytest(scratch: Path, tests: tuple[str, ...], timeout: float) -> tuple[int 
 
 
 def _first_failure(output: str) -> str:
-    for line in output.splitlines():
+    """The first test pytest's short summary names (captured log lines also start with "ERROR")."""
+    lines = output.splitlines()
+    summary = next((i for i, line in enumerate(lines) if "short test summary info" in line), len(lines))
+    for line in lines[summary + 1 :]:
         if line.startswith(("FAILED ", "ERROR ")):
             return line.split(" ", 1)[1].split(" - ", 1)[0]
     return "?"
