@@ -29,6 +29,10 @@ CHECKPOINT_SECONDS = 1.0
 """How soon after an answer SQLite's write-ahead log is copied into the database file, at most once per this."""
 ERASE_TRIES = 10
 """How many times in a row a TRUNCATE checkpoint is tried again (a second apart) while readers hold old snapshots."""
+ERASE_WAIT_MS = 250
+"""How long a TRUNCATE checkpoint waits for readers, holding writers back meanwhile, before it gives up for now."""
+BUSY_TIMEOUT_MS = 5000
+"""How long a connection waits for SQLite's one writer's lock before its write fails (the kind "nothing was saved")."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -50,7 +54,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # the driver's DB-API connection, untyped
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL below may have to wait
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: switching to WAL below may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are overwritten with zeros, not left in free space: the sealed answers
@@ -176,7 +180,14 @@ class Database:
                 await asyncio.shield(self._checkpoint)
             self._erase_again = False
             async with self.engine.connect() as connection:
-                busy = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
+                # While a TRUNCATE checkpoint waits for readers it holds new writers back, as long
+                # as the busy timeout lets it: a short one here, so an answer behind it waits
+                # a fraction of a second, not 5 s; a checkpoint that gives up is tried again.
+                await connection.exec_driver_sql(f"PRAGMA busy_timeout={ERASE_WAIT_MS}")
+                try:
+                    busy = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]
+                finally:
+                    await connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             again = self._erase_again or (bool(busy) and tries > 1)  # a release meanwhile, or a reader in the way
         except Exception as error:  # noqa: BLE001 - the next release tries again
             log.warning("SQLite checkpoint after a release failed: %s", type(error).__name__)

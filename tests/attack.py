@@ -30,6 +30,8 @@ its own transaction and every channel below linked every answer.
 from __future__ import annotations
 
 import math
+import secrets
+import string
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -467,3 +469,10 @@ class LogCapture:
         root.setLevel(self._saved[0])
         for name, level in self._saved[1].items():
             logging.getLogger(name).setLevel(level)
+
+
+def marker() -> str:
+    """A word that finds one answer's text again: letters only, so the identifier guard never
+    refuses it (a hex marker such as `kiwi-b923db` holds a UK postcode, B92 3DB, in about one
+    answer in forty, and that answer was then refused)."""
+    return "kiwi-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))

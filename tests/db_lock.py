@@ -26,13 +26,20 @@ class Lock:
 
     async def take(self) -> None:
         if self.url.startswith("sqlite"):
-            self._sqlite = sqlite3.connect(make_url(self.url).database, isolation_level=None, check_same_thread=False)
-            self._sqlite.execute("BEGIN IMMEDIATE")
+            # In a thread: the bot's own write may still hold the lock for a moment, and it
+            # needs the event loop to finish; waiting for the lock on the loop would deadlock.
+            self._sqlite = await asyncio.to_thread(self._take_sqlite, make_url(self.url).database)
             return
         import asyncpg
 
         self._pg = await asyncpg.connect(make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False))
         await self._pg.execute(f"BEGIN; LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+
+    @staticmethod
+    def _take_sqlite(path: str | None) -> sqlite3.Connection:
+        connection = sqlite3.connect(path or "", isolation_level=None, check_same_thread=False, timeout=60)
+        connection.execute("BEGIN IMMEDIATE")
+        return connection
 
     async def break_waiter(self) -> None:
         """Make the waiting write fail: SQLite gives up after its busy timeout; on PostgreSQL end its session."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 
 from attack import LogCapture, Truth, attack, report, snapshot
+from attack import marker as attack_marker
 from fake_slack import FakeSlack
 from harness import make_settings, running_app
 
@@ -91,7 +91,7 @@ async def _run(app, fake: FakeSlack) -> tuple[Truth, list[tuple[str | None, str]
         await fake.wait_for("views.open", opened + 1)
         form = fake.last_view()
         assert form["callback_id"] == Callback.ANSWER, form
-        marker = f"kiwi-{secrets.token_hex(3)}"
+        marker = attack_marker()
         reply = await slack.submit(
             form,
             {question_block("distress"): str(9 if person in talking else random.randint(0, 6)), question_block("team_note"): f"I keep thinking about it {marker}"},
