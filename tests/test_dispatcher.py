@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.followups import Dispatcher
+from bot.followups.dispatcher import _Gate
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import Followup, FollowupStatus, Participant
 from bot.port import (
@@ -126,6 +127,16 @@ def _days(stage: str) -> str:
     from bot.settings import parse_duration
 
     return f"{parse_duration(stage).days}d"
+
+
+class CountingGate(_Gate):
+    """The platform's rate-limit pause, counting the sends that reached it."""
+
+    waiting: int = 0
+
+    async def wait(self) -> None:
+        self.waiting += 1
+        await super().wait()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
@@ -475,13 +486,14 @@ async def test_rows_not_yet_sent_are_given_back_at_shutdown(core, clock, messeng
 
     messenger.send_followup = stuck
     send = dispatcher(core, messenger, concurrency=4, poll_interval=0.02, worker_id="stopping")
-    send._gates["slack"].close_for(60)  # paused by a rate limit: nothing is being sent
+    gate = send._gates["slack"] = CountingGate()
+    gate.close_for(60)  # paused by a rate limit: nothing is being sent
     task = asyncio.create_task(send.run_forever())
 
-    async def holding() -> bool:  # claimed, and waiting at the closed gate
-        return len(send._held) == 4
+    async def at_the_gate() -> bool:  # claimed, loaded and waiting to send (a stop during the load is the lease's job)
+        return gate.waiting == 4
 
-    await until(holding)
+    await until(at_the_gate)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
