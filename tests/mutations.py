@@ -28,8 +28,9 @@ mode's peer check, receipts (one answer per person per stage) and form
 tokens, small-number suppression and batched counters, the patient
 identifier guard, the outbox's claim and fence, quiet hours, escaping
 (Slack mrkdwn, Teams text), authorisation (`Requires`, `requires`,
-`Support.allows`), retention, signed links (charts, export), the distress
-threshold and the batch release of waiting answers.
+`Support.allows`, the notes view), retention (free text, answer keys),
+signed links (charts, export), the distress threshold and the batch
+release of waiting answers.
 """
 
 from __future__ import annotations
@@ -283,6 +284,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            if not await services.core.support.allows(Role.ANYONE, *known):",
         ("tests/teams/test_teams_officers.py::test_anyone_else_is_told_the_word_is_unknown_and_nothing_changes",),
     ),
+    Mutation(
+        "authorisation: the notes view reads before checking the officer",
+        "bot/notes.py",
+        "        if not await self.officers.is_officer(actor, *identities):\n            raise NotAllowed(NOT_AN_OFFICER)",
+        "        if not actor:\n            raise NotAllowed(NOT_AN_OFFICER)",
+        ("tests/test_notes.py::test_only_officers_read_notes_and_reading_is_audited",),
+    ),
     # -- retention -----------------------------------------------------------------------------------
     Mutation(
         "retention: the cut-off in the future (new text purged)",
@@ -297,6 +305,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "            if not dry_run and counts[what]:",
         "            if counts[what]:",
         ("tests/test_retention.py",),
+    ),
+    Mutation(
+        "retention: answer keys outlive their window (receipts testable for longer)",
+        "bot/tallies.py",
+        "expired = select(col(Debrief.id)).where(col(Debrief.key_expires_at) <= now)",
+        "expired = select(col(Debrief.id)).where(col(Debrief.key_expires_at) <= now - timedelta(days=30))",
+        ("tests/test_anonymity.py::test_receipts_cannot_be_tested_once_the_key_is_destroyed",),
     ),
     # -- signed links ----------------------------------------------------------------------------------
     Mutation(
