@@ -177,14 +177,16 @@ async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slac
     for person in people:  # everyone opens the form first, as they would in the room
         await slack.block_action(Action.ANSWER, value, user_id=person, channel_id=script["channel"])
     await fake.wait_for("views.open", len(people), where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
-    forms = {view["id"]: view for view in fake.views.values() if view.get("callback_id") == Callback.ANSWER}
-    assert len(forms) == len(people)
+    # Each person's own form (it carries a token bound to them): the opens ran after the acks, in any order.
+    forms = {
+        fake._triggers[exchange.args["trigger_id"]].user: fake.views[exchange.body["view"]["id"]]
+        for exchange in fake.exchanges
+        if exchange.method == "views.open" and exchange.args["view"].get("callback_id") == Callback.ANSWER
+    }
+    assert sorted(forms) == sorted(people)
     updates_before = len(fake.calls_to("chat.update"))
     replies = await asyncio.gather(
-        *(
-            slack.submit(form, {question_block("distress"): "2"}, user_id=person)
-            for form, person in zip(forms.values(), people, strict=True)
-        )
+        *(slack.submit(form, {question_block("distress"): "2"}, user_id=person) for person, form in forms.items())
     )
     assert all(reply.status == 200 for reply in replies)
     assert all(reply.json()["response_action"] == "update" for reply in replies)
