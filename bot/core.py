@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.actions import Actions
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.debriefs import Debriefs
@@ -13,7 +14,7 @@ from bot.notes import Notes
 from bot.officers import Officers
 from bot.results import Results
 from bot.scripts import Library, ResourceSet
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, parse_schedule
 from bot.support import Support
 from bot.tallies import Tallies
 from bot.wellbeing import Wellbeing
@@ -42,6 +43,11 @@ class Core:
             results=Results(database, library, settings.debrief_min_group, settings.debrief_team_distress),
             clock=clock,
         )
+
+    @cached_property
+    def actions(self) -> Actions:
+        """Action points to closure (`bot.actions`): done, dropped, handed on, reminded."""
+        return Actions(self.database, self.settings, self.clock)
 
     @cached_property
     def support(self) -> Support:
@@ -73,7 +79,8 @@ class Core:
     @cached_property
     def wellbeing(self) -> Wellbeing:
         """The officers' report: 7, 30 and 90 days, per team, suppressed."""
-        return Wellbeing(self.database, self.settings.debrief_min_group)
+        reminders = parse_schedule(self.settings.debrief_action_reminders)
+        return Wellbeing(self.database, self.settings.debrief_min_group, reminders[-1] if reminders else None)
 
     @cached_property
     def links(self) -> Links:

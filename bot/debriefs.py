@@ -649,6 +649,10 @@ class Debriefs:
                     request_key=request_key,
                 )
                 session.add(point)
+                await session.flush()
+                from bot.actions import reminder_rows  # here: bot.actions needs bot.wording, which imports this module
+
+                session.add_all(reminder_rows(point, debrief, self.settings.debrief_action_reminders))  # until closed
                 _audit(session, now, actor, "action_point.added", debrief_id, None)
         except IntegrityError:
             if request_key:  # the same form, added a moment ago by its twin

@@ -1,7 +1,8 @@
 """`debrief-bot export`: the wellbeing report as CSV, aggregates only.
 
 Rows are (figure, period or week, team, column, count): counts of debriefs,
-answers and requests, every one already suppressed by `bot.wellbeing`.
+answers, requests and action points (opened as `all`, done, dropped, open,
+overdue), every one already suppressed by `bot.wellbeing`.
 Nothing per person, no user ids, no labels of events and no free text is
 read at all, so none can be written. Team is the channel or Teams team id.
 """

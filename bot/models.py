@@ -266,6 +266,7 @@ class Followup(Leased, table=True):
 class ActionStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+    DROPPED = "dropped"
 
 
 class ActionPoint(SQLModel, table=True):
@@ -284,6 +285,41 @@ class ActionPoint(SQLModel, table=True):
     request_key: str | None = Field(
         default=None, max_length=64, unique=True, description="the form's idempotency key: a resent form adds it once"
     )
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=255, description="the owner or the lead who closed it")
+    outcome: str | None = Field(
+        default=None, max_length=200, description="done: what changed (optional); dropped: why (screened)"
+    )
+    message_ref: str | None = Field(
+        default=None, max_length=255, description="platform id of its message in the debrief's conversation"
+    )
+
+
+class ActionMessage(Leased, table=True):
+    """The action points' outbox (`bot.actions`): owners' reminders, and the "you said, we did" note.
+
+    Reminder rows (`kind="reminder"`, `stage` the delay such as `7d`) are
+    written with their point, due at the debrief's start plus the delay; the
+    note (`kind="closed"`, `stage` empty) in the same transaction that closes
+    the point. The unique key makes each exactly one row, so a double tap or
+    a retried request cannot make a second note; the lease columns
+    (`Leased`) make the dispatcher send each once. Holds no text: the point's
+    own row is read when it is sent.
+    """
+
+    __tablename__ = "action_messages"
+    __table_args__ = (
+        UniqueConstraint("action_point_id", "kind", "stage"),
+        Index("ix_action_messages_status_due_at", "status", "due_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    action_point_id: uuid.UUID = Field(sa_column=_fk("action_points.id"))
+    kind: str = Field(max_length=16)
+    stage: str = Field(default="", max_length=16)
+    platform: str = Field(max_length=16)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: FollowupStatus = Field(default=FollowupStatus.PENDING, sa_type=_status(FollowupStatus))
 
 
 class SupportStatus(StrEnum):

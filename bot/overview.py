@@ -58,7 +58,7 @@ def overview(report: Report, days: int, waiting: int | None = None) -> Overview:
     elif bands := [f"{since_event(band)}: {cell(value)}" for band, value in values.items() if value != 0]:
         out.facts.append(f"Time from event to debrief: {'; '.join(bands)}")
     out.facts.append(f"People invited to debriefs: {get('invited', DEBRIEF_STAGE)}")
-    out.facts.append(f"Action points: {get('action points', 'open')} open, {get('action points', 'done')} done")
+    out.facts.append(f"Action points: {action_point_words(report, days)}")
     if waiting is not None:  # those people gave their names to be answered: the true count, never hidden
         out.facts.append(f"Requests to talk waiting for someone to take them on, now: {waiting}")
     out.facts.append(
@@ -78,6 +78,23 @@ def overview(report: Report, days: int, waiting: int | None = None) -> Overview:
         "from the totals. Groups that small are never broken down, so nobody can be recognised by their answers."
     )
     return out
+
+
+def action_point_words(report: Report, days: int, team: str = ALL) -> str:
+    """Closure for one team (or all): opened, done, dropped, still open and overdue; hidden cells read "–"."""
+    figure = report.figures["action points"]
+    period = period_name(days)
+
+    def get(column: str) -> str:
+        return cell(figure.get(period, team, column))
+
+    return (f"{get(ALL)} opened, {get('done')} done, {get('dropped')} dropped, "
+            f"{get('open')} still open, {get('overdue')} overdue")
+
+
+def action_points_by_team(report: Report, days: int, limit: int = 15) -> list[tuple[str, str]]:
+    """(team, its closure words) for each team of the report, up to `limit`; the export has them all."""
+    return [(team, action_point_words(report, days, team)) for team in report.teams[:limit]]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.models import ActionPoint, Debrief
 from bot.scripts import Question, Resource, Stage
 
 
@@ -179,6 +180,27 @@ class WeeklyDigest:
     """Requests to talk not yet taken on, whenever made: the true count, never hidden (those people gave their names)."""
 
 
+@dataclass(frozen=True)
+class ActionDelivery:
+    """An action point's message (`bot.actions`): a reminder to its owner, or its "you said, we did" note.
+
+    `kind` is `reminder` (a direct message to `point.owner`, with buttons to
+    mark it done, drop it or hand it on) or `closed` (the note, in the
+    debrief's conversation `debrief.space`; where that is archived or gone,
+    in the one it was started from, `debrief.team`). Render the words of
+    `bot.actions`. `message_id` is the idempotency key: store it with the
+    message so `find_action_message` can find it again.
+    """
+
+    message_id: uuid.UUID
+    kind: str
+    stage: str
+    platform: str
+    workspace: str
+    point: ActionPoint
+    debrief: Debrief
+
+
 @runtime_checkable
 class Messenger(Protocol):
     """What an adapter implements for the messages the core initiates."""
@@ -246,4 +268,16 @@ class Messenger(Protocol):
         reached the platform. A platform whose bot cannot read its messages
         back (Teams) returns None: the digest may then, rarely, arrive twice.
         """
+        ...
+
+    async def send_action_reminder(self, delivery: ActionDelivery) -> str:
+        """Remind `delivery.point.owner` of their open action point by direct message; return the reference."""
+        ...
+
+    async def post_action_note(self, delivery: ActionDelivery) -> str:
+        """Post "you said, we did" in the debrief's conversation, or where it was started if that is archived."""
+        ...
+
+    async def find_action_message(self, delivery: ActionDelivery) -> str | None:
+        """`find_delivered` for action-point messages: the reference if the platform has it, else None."""
         ...

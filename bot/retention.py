@@ -2,8 +2,9 @@
 
 What is free text here: answers' text (by the start of their debrief, since
 answers hold no time), event labels, the detail of a skipped debrief, a
-support request's preferred time, and action points' text (replaced by a
-placeholder, since the row stays for the open/done counts). Counts, bands
+support request's preferred time, action points' text (replaced by a
+placeholder, since the row stays for the open/done/dropped counts) and the
+one line written when a point closed (`outcome`). Counts, bands
 and statuses stay, so the officers' report is unchanged. Each purge is
 audited with its counts; `dry_run` only counts.
 """
@@ -45,6 +46,10 @@ async def purge(database: Database, now: datetime, days: int, *, dry_run: bool, 
         "event labels": (Debrief, col(Debrief.label), [col(Debrief.started_at) < before, col(Debrief.label).is_not(None)], None),
         "action point texts": (
             ActionPoint, col(ActionPoint.text), [col(ActionPoint.debrief_id).in_(old_debriefs), col(ActionPoint.text) != PURGED], PURGED
+        ),
+        "action point outcomes": (
+            ActionPoint, col(ActionPoint.outcome),
+            [col(ActionPoint.debrief_id).in_(old_debriefs), col(ActionPoint.outcome).is_not(None)], None,
         ),
         "skip details": (
             SkippedDebrief, col(SkippedDebrief.detail), [col(SkippedDebrief.created_at) < before, col(SkippedDebrief.detail).is_not(None)],

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
 
     debrief_followups: str = "24h,7d"
+    debrief_action_reminders: str = "7d,14d"
+    """When an action point's owner is reminded, after the debrief's start (`7d,14d`), until it is closed; or `off`."""
     debrief_min_group: int = 5
     debrief_wellbeing_officers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     debrief_peer_supporters: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -236,6 +238,12 @@ class Settings(BaseSettings):
             raise ValueError(f"is empty; list the check-ins (such as 24h,7d), or set {FOLLOWUPS_OFF} to switch them off")
         parse_schedule(value)
         return value.strip().lower() if value.strip().lower() == FOLLOWUPS_OFF else value
+
+    @field_validator("debrief_action_reminders")
+    @classmethod
+    def _action_reminders(cls, value: str) -> str:
+        parse_schedule(value)
+        return value.strip().lower() if value.strip().lower() == FOLLOWUPS_OFF else value.strip()
 
     @field_validator("log_level")
     @classmethod

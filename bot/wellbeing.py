@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, func, literal, select, union_all
+from sqlalchemy import String, and_, case, func, literal, or_, select, type_coerce, union_all
 from sqlmodel import col
 
 from bot.db import Database, UTCDateTime
 from bot.models import (
     ActionPoint,
+    ActionStatus,
     Answer,
     AnswerReceipt,
     Debrief,
@@ -154,10 +155,20 @@ def _within(column: Any, buckets: Any) -> Any:
     return and_(column >= buckets.c.earliest, column < buckets.c.before)
 
 
+ACTION_COLUMNS = ("open", "overdue", "done", "dropped")
+"""The action-point figure's columns, a partition: all of them together (`ALL`) are the points opened.
+
+`overdue` is a point still open past its due date, or, without one, past the
+owner's last reminder (DEBRIEF_ACTION_REMINDERS): the open ones are those not overdue.
+"""
+
+
 class Wellbeing:
-    def __init__(self, database: Database, min_group: int) -> None:
+    def __init__(self, database: Database, min_group: int, overdue_after: timedelta | None = None) -> None:
+        """`overdue_after`: how long after its debrief's start an open point with no due date is overdue."""
         self.database = database
         self.min_group = min_group
+        self.overdue_after = overdue_after
 
     async def report(self, until: datetime, workspace: str | None = None) -> Report:
         return await self._report(until, workspace, tallies=True)
@@ -213,12 +224,19 @@ class Wellbeing:
             .where(*live, col(Answer.question) == DISTRESS, col(Answer.number).is_not(None))
             .group_by(Debrief.team, fine.c.bucket, Answer.stage, band)
         )
+        late = and_(col(ActionPoint.due_on).is_not(None), col(ActionPoint.due_on) < until.date())
+        if self.overdue_after is not None:
+            late = or_(late, and_(col(ActionPoint.due_on).is_(None), col(Debrief.started_at) < until - self.overdue_after))
+        action_state = case(
+            (and_(col(ActionPoint.status) == ActionStatus.OPEN, late), literal("overdue", String)),
+            else_=type_coerce(col(ActionPoint.status), String),
+        ).label("state")
         actions = (
-            select(col(Debrief.team), coarse.c.bucket, col(ActionPoint.status), func.count())
+            select(col(Debrief.team), coarse.c.bucket, action_state, func.count())
             .join(coarse, _within(Debrief.started_at, coarse))
             .join(ActionPoint, col(ActionPoint.debrief_id) == col(Debrief.id))
             .where(*ours)
-            .group_by(Debrief.team, coarse.c.bucket, ActionPoint.status)
+            .group_by(Debrief.team, coarse.c.bucket, action_state)
         )
         support_team = func.coalesce(Debrief.team, NO_TEAM).label("team")
         support = (
@@ -269,7 +287,7 @@ class Wellbeing:
             "debriefs held": figure("debriefs held", [(t, b, "held", n) for t, b, _, n in held_rows], ("held",), COARSE),
             "debriefs skipped": figure("debriefs skipped", skipped_rows, _columns(skipped_rows), COARSE),
             "support requests": figure("support requests", support_rows, ("open", "claimed", "closed"), COARSE),
-            "action points": figure("action points", await actions, ("open", "done"), COARSE),
+            "action points": figure("action points", await actions, ACTION_COLUMNS, COARSE),
         }
         figures["time to debrief"] = figure(
             "time to debrief", held_rows, SINCE_EVENT_COLUMNS, COARSE, totals=figures["debriefs held"]

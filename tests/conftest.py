@@ -5,7 +5,9 @@ fresh SQLite file under its tmp_path. With TEST_DATABASE_URL (e.g.
 postgresql://root@127.0.0.1:5432/test) it gets that database, emptied
 first (`DROP SCHEMA public CASCADE`), so point it at a throw-away database.
 Two pytest runs against the same TEST_DATABASE_URL take turns: the run
-holds a PostgreSQL advisory lock from start to finish.
+holds a PostgreSQL advisory lock from start to finish. The suite runs on
+every core (pytest-xdist, `-n auto` in pyproject.toml); on PostgreSQL each
+worker uses a database of its own beside TEST_DATABASE_URL's (`test_gw0`, ...).
 
 `db` is a `bot.db.Database` on that URL, upgraded to the newest migration.
 """
@@ -117,6 +119,44 @@ class _RunLock:
 
 
 _run_lock: _RunLock | None = None
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """`url` with the database `<its name>_<worker>`, created on the same server if it is not there.
+
+    With `pytest -n` (pytest-xdist) every worker empties its database before
+    each test, so two workers cannot share one: each gets its own, beside
+    TEST_DATABASE_URL's, which itself is left as it was.
+    """
+    import asyncpg
+
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=CONNECT_TIMEOUT)
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", mine.database):
+                try:
+                    await conn.execute(f'CREATE DATABASE "{mine.database}"')
+                except asyncpg.DuplicateDatabaseError:  # another run made it meanwhile
+                    pass
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(create())
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        return url  # unreachable: the `database_url` fixture reports it, test by test
+    return mine.render_as_string(hide_password=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = _test_database_url()
+    if worker and url is not None and url.startswith("postgresql"):
+        # Everything that reads TEST_DATABASE_URL (fixtures, subprocesses) sees this worker's database.
+        os.environ["TEST_DATABASE_URL"] = _worker_database(url, worker)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

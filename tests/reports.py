@@ -50,7 +50,7 @@ def crafted_report(
         "invited": figure("invited", STAGES),
         "responses": figure("responses", STAGES),
         **{f"distress {stage}": figure(f"distress {stage}", BANDS, weekly=True) for stage in STAGES},
-        "action points": figure("action points", ("open", "done")),
+        "action points": figure("action points", ("open", "overdue", "done", "dropped")),
         "support requests": figure("support requests", ("open", "claimed", "closed")),
     }
     distress = figures["distress debrief"].cells

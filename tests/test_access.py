@@ -41,6 +41,12 @@ SLACK = sorted([
     ("adapters.slack.listeners.actions.post_team_results", ANYONE),
     ("adapters.slack.listeners.actions.close", ANYONE),
     ("adapters.slack.listeners.events.home_opened", ANYONE),  # the summary in it only for an officer
+    # action points: the core lets only the owner or the debrief's lead change one (OWNER_OR_LEAD below)
+    ("adapters.slack.listeners.points.done_tapped", ANYONE),
+    ("adapters.slack.listeners.points.drop_tapped", ANYONE),
+    ("adapters.slack.listeners.points.hand_on_tapped", ANYONE),
+    ("adapters.slack.listeners.points.close_submitted", ANYONE),
+    ("adapters.slack.listeners.points.hand_on_submitted", ANYONE),
     ("adapters.slack.listeners.notes.notes_tapped", OFFICER),  # its notes button, shown to officers only
     # check-ins and support
     ("adapters.slack.listeners.followups.talk", ANYONE),
@@ -64,16 +70,17 @@ TEAMS = sorted([
     ("command requests", SUPPORTER),
     ("command notes", OFFICER),
     ("command officers", OFFICER),
+    ("command actions", ANYONE),  # lists only the person's own points and their debriefs'
     ("button followup.stop", ANYONE),
     ("button support.claim", SUPPORTER),
     ("button support.close", SUPPORTER),
     *((f"dialog fetch {verb}", ANYONE) for verb in (
         "debrief.setup", "debrief.answer", "debrief.action_point", "debrief.results", "debrief.close",
-        "debrief.resources", "support.talk", "debrief.skip",
+        "debrief.resources", "support.talk", "debrief.skip", "point.done", "point.drop", "point.hand_on",
     )),
     *((f"dialog submit {verb}", ANYONE) for verb in (
         "debrief.setup", "debrief.answer", "debrief.action_point", "debrief.results", "debrief.close",
-        "support.talk", "debrief.skip",
+        "support.talk", "debrief.skip", "point.done", "point.drop", "point.hand_on",
     )),
 ])
 
@@ -125,3 +132,36 @@ async def test_the_core_check_ranks_the_roles(db) -> None:
         ("UPEER", ANYONE), ("UPEER", SUPPORTER),
         ("USTAFF", ANYONE),
     ]
+
+
+async def test_only_an_action_points_owner_or_its_debriefs_lead_may_change_it(db) -> None:
+    """The core's check behind every action-point button and form (`bot.actions.may_change`), on both platforms.
+
+    An officer, a participant who does not own it and a stranger are all
+    refused, for done, dropped and hand on alike; nothing changes.
+    """
+    from bot.errors import NotAllowed
+    from bot.models import ActionStatus
+
+    settings = Settings.load(debrief_secret="test", database_url=db.url, debrief_wellbeing_officers="UOFFICER",
+                             debrief_digest="off")
+    core = Core.build(settings, clock=FakeClock(), database=db)
+    debrief = await core.debriefs.start(platform="slack", workspace="T1", team="C1", lead="ULEAD",
+                                        script_id="stop5", participants=["UOWNER", "UOTHER"])
+    point = await core.debriefs.add_action_point(debrief.id, text="Restock the airway trolley", owner="UOWNER",
+                                                 due_on=None, actor="ULEAD")
+    for who in ("UOTHER", "UOFFICER", "USTRANGER"):
+        with pytest.raises(NotAllowed):
+            await core.actions.for_change(point.id, who)
+        with pytest.raises(NotAllowed):
+            await core.actions.close(point.id, who, ActionStatus.DONE, None)
+        with pytest.raises(NotAllowed):
+            await core.actions.close(point.id, who, ActionStatus.DROPPED, "not needed")
+        with pytest.raises(NotAllowed):
+            await core.actions.hand_on(point.id, who, who)
+    assert (await core.actions.get(point.id)).point.status == ActionStatus.OPEN
+    assert (await core.actions.for_change(point.id, "UOWNER")).id == point.id
+    assert (await core.actions.hand_on(point.id, "ULEAD", "UOTHER")).point.owner == "UOTHER"
+    with pytest.raises(NotAllowed):  # handed on: the old owner is now just a participant
+        await core.actions.close(point.id, "UOWNER", ActionStatus.DONE, None)
+    assert (await core.actions.close(point.id, "UOTHER", ActionStatus.DONE, "Trolley checked daily")).newly

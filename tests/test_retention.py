@@ -20,7 +20,8 @@ async def _debrief(core, note):
     for n, person in enumerate(PEOPLE):
         await record(core.debriefs, debrief.id, "debrief", person, {"distress": n, "team_note": note})
     await core.debriefs.release(debrief.id, "debrief", everything=True)  # as when the stage's window ends
-    await core.debriefs.add_action_point(debrief.id, text=f"fix {note}", owner="UL", due_on=None, actor="UL")
+    point = await core.debriefs.add_action_point(debrief.id, text=f"fix {note}", owner="UL", due_on=None, actor="UL")
+    await core.actions.close(point.id, "UL", "done", f"fixed {note}")  # its one closing line is free text too
     return debrief
 
 
@@ -33,8 +34,8 @@ async def test_old_free_text_goes_and_new_stays(core, clock):
     before = await Wellbeing(core.database, 5).report(clock.now())
 
     dry = await purge(core.database, clock.now(), 90, dry_run=True)
-    assert dry.counts == {"answer texts": 6, "event labels": 1, "action point texts": 1, "skip details": 1,
-                          "support preferred times": 0}
+    assert dry.counts == {"answer texts": 6, "event labels": 1, "action point texts": 1, "action point outcomes": 1,
+                          "skip details": 1, "support preferred times": 0}
     assert any("would clear 6 answer texts" in line for line in dry.lines())
     async with core.database.session() as session:
         assert (await session.execute(select(Answer.text).where(Answer.debrief_id == old.id, Answer.text.is_not(None)))).all()
@@ -45,11 +46,13 @@ async def test_old_free_text_goes_and_new_stays(core, clock):
         texts = {(row.debrief_id, row.text) for row in (await session.execute(select(Answer.debrief_id, Answer.text))).all()}
         labels = dict((await session.execute(select(Debrief.id, Debrief.label))).all())
         actions = dict((await session.execute(select(ActionPoint.debrief_id, ActionPoint.text))).all())
+        outcomes = dict((await session.execute(select(ActionPoint.debrief_id, ActionPoint.outcome))).all())
         skip = (await session.execute(select(SkippedDebrief.detail))).scalar_one()
         audit = (await session.execute(select(AuditEvent).where(AuditEvent.action == "retention.purged"))).scalar_one()
     assert (old.id, "old words") not in texts and (new.id, "new words") in texts
     assert labels[old.id] is None and labels[new.id] == "label new words"
     assert actions[old.id] == PURGED and actions[new.id] == "fix new words"
+    assert outcomes[old.id] is None and outcomes[new.id] == "fixed new words"
     assert skip is None and "answer texts: 6" in audit.detail
     # the numbers do not change
     after = await Wellbeing(core.database, 5).report(clock.now())

@@ -37,6 +37,7 @@ CASES: list[dict[str, str]] = [
     {"DEBRIEF_FOLLOWUPS": "7d,24h"},
     {"DEBRIEF_FOLLOWUPS": "tomorrow"},
     {"DEBRIEF_FOLLOWUPS": "24h,60d"},
+    {"DEBRIEF_ACTION_REMINDERS": "14d,7d"},
     {"DEBRIEF_RESOURCES": "fr"},
     {"DEBRIEF_RESOURCES": "bad.yml"},
     {"DEBRIEF_SCRIPTS_DIR": "missing"},

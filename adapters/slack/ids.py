@@ -31,6 +31,12 @@ class Action(StrEnum):
     """App Home, for officers: open the notes written for the wellbeing team."""
     EXPORT = "summary.export"
     """The officers' CSV export: a link button; Slack still tells the app it was tapped."""
+    POINT_DONE = "point.done"
+    """An action point's owner or lead: open the "done" form (what changed, optional)."""
+    POINT_DROP = "point.drop"
+    """...the "dropped" form (why)."""
+    POINT_HAND_ON = "point.hand_on"
+    """...the "hand on" form (to whom)."""
 
 
 class Callback(StrEnum):
@@ -41,6 +47,9 @@ class Callback(StrEnum):
     ACTION_POINT = "debrief.action_point"
     SKIP = "debrief.skip"
     TALK = "support.talk"
+    POINT_CLOSE = "point.close"
+    """Done or dropped, with its one line: the form's metadata says which."""
+    POINT_HAND_ON = "point.hand_on"
     NOTICE = "debrief.notice"
     """A modal that only says something (done, thank you, resources)."""
 
@@ -67,6 +76,11 @@ class ActionPointBlock(StrEnum):
     DUE_ON = "action_point.due_on"
 
 
+class PointBlock(StrEnum):
+    OUTCOME = "point.outcome"
+    OWNER = "point.owner"
+
+
 class SkipBlock(StrEnum):
     REASON = "skip.reason"
     DETAIL = "skip.detail"
@@ -86,6 +100,8 @@ class CheckinBlock(StrEnum):
 
 FOLLOWUP_EVENT = "debrief_followup"
 """The message metadata `event_type` of a check-in; its payload holds the follow-up id (see messenger)."""
+ACTION_EVENT = "debrief_action_point"
+"""The message metadata `event_type` of an action point's reminder or note; its payload holds the message id."""
 DIGEST_EVENT = "debrief_digest"
 """The message metadata `event_type` of an officer's weekly digest; its payload holds the digest id."""
 

@@ -143,13 +143,18 @@ async def redraw_latest(core: Core, client: AsyncWebClient, debrief_id: uuid.UUI
             _canvases.pop(debrief_id, None)
 
 
-async def post(client: AsyncWebClient, channel: str, blocks: list, text: str) -> None:
-    await client.chat_postMessage(channel=channel, blocks=as_blocks(blocks), text=text, unfurl_links=False, unfurl_media=False)
+async def post(client: AsyncWebClient, channel: str, blocks: list, text: str) -> str:
+    """Post in a channel; the message's reference (`channel:ts`)."""
+    response = await client.chat_postMessage(channel=channel, blocks=as_blocks(blocks), text=text, unfurl_links=False,
+                                             unfurl_media=False)
+    return f"{response.get('channel') or channel}:{response.get('ts') or ''}"
 
 
-async def post_action_point(client: AsyncWebClient, debrief: Debrief, point: ActionPoint) -> None:
+async def post_action_point(core: Core, client: AsyncWebClient, debrief: Debrief, point: ActionPoint) -> None:
+    """Post the point with its buttons, and remember where (it is redrawn without them once closed)."""
     if debrief.space:
-        await post(client, debrief.space, action_point_message(point), "New action point")
+        await core.actions.remember_message(point.id, await post(client, debrief.space, action_point_message(point),
+                                                                 "New action point"))
 
 
 async def post_results(core: Core, client: AsyncWebClient, debrief: Debrief) -> bool:

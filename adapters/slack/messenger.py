@@ -64,7 +64,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.ids import DIGEST_EVENT, FOLLOWUP_EVENT
+from adapters.slack.ids import ACTION_EVENT, DIGEST_EVENT, FOLLOWUP_EVENT
+from adapters.slack.render.actions import closed_point_blocks, note_blocks, reminder_blocks
 from adapters.slack.render.checkin import (
     checkin_blocks,
     checkin_text,
@@ -75,8 +76,11 @@ from adapters.slack.render.checkin import (
 from adapters.slack.render.common import Blocks, to_dicts
 from adapters.slack.render.digest import digest_blocks
 from bot import failures, wording
+from bot.actions import closed_heading, closed_label, reminder_heading
 from bot.core import Core
+from bot.models import ActionStatus
 from bot.port import (
+    ActionDelivery,
     FollowupDelivery,
     PermanentSendError,
     RateLimited,
@@ -154,6 +158,14 @@ def followup_metadata(delivery: FollowupDelivery) -> dict[str, Any]:
 
 def digest_metadata(digest: WeeklyDigest) -> dict[str, Any]:
     return {"event_type": DIGEST_EVENT, "event_payload": {"digest_id": str(digest.digest_id)}}
+
+
+def action_metadata(delivery: ActionDelivery) -> dict[str, Any]:
+    return {"event_type": ACTION_EVENT, "event_payload": {"message_id": str(delivery.message_id)}}
+
+
+ARCHIVED = frozenset({"is_archived", "channel_not_found", "not_in_channel"})
+"""Errors that mean the debrief's channel is gone for the bot: the note goes where the debrief was started."""
 
 
 def carries(message: dict[str, Any], metadata: dict[str, Any]) -> bool:
@@ -273,6 +285,81 @@ class SlackMessenger:
     async def send_digest(self, digest: WeeklyDigest) -> str | None:
         return await self._dm_listed(digest.workspace, digest.recipient, digest_heading(digest), digest_blocks(digest),
                                      metadata=digest_metadata(digest))
+
+    async def send_action_reminder(self, delivery: ActionDelivery) -> str:
+        client = await self._client(delivery.workspace)
+        point = delivery.point
+        try:
+            response = await client.chat_postMessage(
+                channel=point.owner, text=reminder_heading(), blocks=to_dicts(reminder_blocks(point, delivery.debrief)),
+                metadata=action_metadata(delivery), unfurl_links=False, unfurl_media=False,
+            )
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise self._failed(delivery.workspace, error) from None
+        return _ref(str(response.get("channel") or point.owner), str(response.get("ts") or ""))
+
+    async def post_action_note(self, delivery: ActionDelivery) -> str:
+        """In the debrief's channel; if Slack says it is archived or gone, in the channel it was started from."""
+        client = await self._client(delivery.workspace)
+        debrief = delivery.debrief
+        places = list(dict.fromkeys(place for place in (debrief.space, debrief.team) if place))
+        heading = closed_heading(ActionStatus(delivery.point.status))
+        blocks = to_dicts(note_blocks(delivery.point))
+        for index, channel in enumerate(places):
+            try:
+                response = await client.chat_postMessage(
+                    channel=channel, text=heading, blocks=blocks, metadata=action_metadata(delivery),
+                    unfurl_links=False, unfurl_media=False,
+                )
+            except SlackApiError as error:
+                if slack_error(error) in ARCHIVED and index + 1 < len(places):
+                    log.info("the debrief's channel is %s; posting the action point's note where it was started",
+                             slack_error(error))
+                    continue
+                raise self._failed(delivery.workspace, error) from None
+            except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+                raise self._failed(delivery.workspace, error) from None
+            await self._redraw_point(client, delivery)
+            return _ref(str(response.get("channel") or channel), str(response.get("ts") or ""))
+        raise PermanentSendError("the debrief has no channel to post in")
+
+    async def _redraw_point(self, client: AsyncWebClient, delivery: ActionDelivery) -> None:
+        """The point's own message, without its buttons now that it is closed. Never raises: the note is what counts."""
+        channel, _, ts = (delivery.point.message_ref or "").partition(":")
+        if not (channel and ts):
+            return
+        try:
+            label = f"Action point: {closed_label(ActionStatus(delivery.point.status))}"
+            await client.chat_update(channel=channel, ts=ts, text=label,
+                                     blocks=to_dicts(closed_point_blocks(delivery.point)))
+        except Exception as error:  # noqa: BLE001 - an archived channel, a deleted message: it keeps its buttons, which say "already closed"
+            log.info("could not redraw a closed action point's message: %s", classify(error).cause)
+
+    async def find_action_message(self, delivery: ActionDelivery) -> str | None:
+        """A reminder in the owner's DM (from the debrief's start), a note in either channel (from when the
+        point closed: one page of history each, as Slack limits it), by its metadata."""
+        client = await self._client(delivery.workspace)
+        metadata = action_metadata(delivery)
+        if delivery.kind != "closed":
+            oldest = await self._oldest(delivery.debrief.id)
+            return await self._find_in_dm(client, delivery.workspace, delivery.point.owner, oldest, metadata)
+        closed = delivery.point.closed_at or delivery.debrief.started_at  # the note is posted after it closed
+        closed = closed if closed.tzinfo else closed.replace(tzinfo=UTC)
+        oldest = f"{(closed - HISTORY_MARGIN).timestamp():.6f}"
+        for channel in dict.fromkeys(place for place in (delivery.debrief.space, delivery.debrief.team) if place):
+            try:
+                page = await client.conversations_history(channel=channel, include_all_metadata=True, oldest=oldest,
+                                                          limit=HISTORY_PAGE)
+            except SlackApiError as error:
+                if slack_error(error) in ARCHIVED:
+                    continue
+                raise self._failed(delivery.workspace, error) from None
+            except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+                raise self._failed(delivery.workspace, error) from None
+            for message in page.get("messages") or []:
+                if carries(message, metadata):
+                    return _ref(channel, str(message.get("ts")))
+        return None
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -64,3 +64,10 @@ class SupportRef(_Compact):
     """Which support request a wellbeing officer's "I'll take it" button is about."""
 
     request: uuid.UUID = Field(alias="r")
+
+
+class PointRef(_Compact):
+    """Which action point a button or form is about, and for the closing form, done or dropped."""
+
+    point: uuid.UUID = Field(alias="p")
+    status: str | None = Field(default=None, alias="s", max_length=16)

@@ -28,6 +28,12 @@ class Verb(StrEnum):
     CLOSE_REQUEST = "support.close"
     """"Done" on a request in the wellbeing team's queue."""
     STOP = "followup.stop"
+    POINT_DONE = "point.done"
+    """An action point's owner or lead marks it done (what changed, optional)."""
+    POINT_DROP = "point.drop"
+    """...drops it (why)."""
+    POINT_HAND_ON = "point.hand_on"
+    """...hands it to someone else in the debrief."""
     DONE = "dialog.done"
     """Closes a dialog that only says something."""
 
@@ -44,6 +50,11 @@ class ActionPointInput(StrEnum):
     TEXT = "action_point.text"
     OWNER = "action_point.owner"
     DUE_ON = "action_point.due_on"
+
+
+class PointInput(StrEnum):
+    OUTCOME = "point.outcome"
+    OWNER = "point.owner"
 
 
 class SkipInput(StrEnum):

@@ -45,6 +45,7 @@ COMMANDS = [
     ("skip", "Record that there was no debrief this time, and why"),
     ("summary", "The anonymised 30-day overview, for the wellbeing team"),
     ("requests", "Who asked to talk: take requests on and close them, for the wellbeing team"),
+    ("actions", "Your action points: mark them done, drop them or hand them on"),
     ("help", "What I do, and how answers stay anonymous"),
 ]
 

@@ -26,14 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from adapters.teams.cards.actions import closed_point_card, note_card, reminder_card
 from adapters.teams.cards.common import card
 from adapters.teams.cards.digest import digest_card
 from adapters.teams.cards.followup import followup_card, followup_fallback, lead_unreached_card
 from adapters.teams.cards.support import resources_card, screen_elements, support_notice_card
 from adapters.teams.messaging import Unreachable, retry_after, status_of
+from adapters.teams.references import load
 from adapters.teams.services import PLATFORM, Services
 from bot import wording
+from bot.actions import closed_heading, reminder_heading
+from bot.models import ActionStatus
 from bot.port import (
+    ActionDelivery,
     FollowupDelivery,
     PermanentSendError,
     RateLimited,
@@ -132,6 +137,58 @@ class TeamsMessenger:
             raise PermanentSendError(f"no personal chat with an officer: {unreachable}") from None
         except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
+
+    async def send_action_reminder(self, delivery: ActionDelivery) -> str:
+        point = delivery.point
+        try:
+            return await self.services.messaging.send_private(
+                point.owner, reminder_card(point, delivery.debrief), reminder_heading())
+        except Unreachable as unreachable:
+            raise PermanentSendError(f"no personal chat with an action point's owner: {unreachable}") from None
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise classify(error) from None
+
+    async def post_action_note(self, delivery: ActionDelivery) -> str:
+        """In the debrief's conversation; if Teams refuses it (a private channel deleted or archived: 403, 404),
+        in the conversation the debrief was started in."""
+        messaging, references = self.services.messaging, self.services.references
+        debrief, point = delivery.debrief, delivery.point
+        note, heading = note_card(point), closed_heading(ActionStatus(point.status))
+        try:
+            posted = await messaging.post_in_space(debrief, note, heading)
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            failed = classify(error)
+            if not isinstance(failed, PermanentSendError):
+                raise failed from None
+            posted = None
+            log.info("the debrief's conversation refused the action point's note (%s); "
+                     "posting it where the debrief was started", failed.cause)
+        if posted is not None:
+            await self._redraw_point(delivery)
+            return posted
+        row = await references.started_in(debrief.team) if debrief.team != debrief.space else None
+        if row is None or not row.reference:
+            raise PermanentSendError("neither the debrief's conversation nor the one it was started in can be reached")
+        try:
+            return await messaging.post(load(row.reference), note, heading)
+        except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
+            raise classify(error) from None
+
+    async def _redraw_point(self, delivery: ActionDelivery) -> None:
+        """The point's own card, without its buttons now that it is closed. Never raises: the note is what counts."""
+        messaging, point = self.services.messaging, delivery.point
+        try:
+            reference = await messaging.space_reference(delivery.debrief)
+            if reference is None or not point.message_ref:
+                return
+            names = await self.services.references.names([point.owner])
+            label = closed_heading(ActionStatus(point.status))
+            await messaging.update(reference, point.message_ref, closed_point_card(point, names.get(point.owner)), label)
+        except Exception as error:  # noqa: BLE001 - a deleted message or channel: it keeps its buttons, which say "already closed"
+            log.info("could not redraw a closed action point's card: %s", type(error).__name__)
+
+    async def find_action_message(self, delivery: ActionDelivery) -> str | None:
+        return None  # a bot cannot read a Teams chat back: a message whose send timed out may arrive twice
 
     async def _unreached(self, delivery: FollowupDelivery) -> None:
         """Once per debrief and stage: tell the lead privately, post support for everyone. Never raises."""

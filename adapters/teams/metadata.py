@@ -34,6 +34,8 @@ class ButtonData(BaseModel):
     stage: str = Field(default=DEBRIEF_STAGE, alias="s", max_length=16)
     key: str | None = Field(default=None, alias="k", max_length=64)
     request: uuid.UUID | None = Field(default=None, alias="r")
+    point: uuid.UUID | None = Field(default=None, alias="p")
+    """An action point's id (`bot.actions`)."""
     token: str | None = Field(default=None, alias="t", max_length=512)
     """An answer form's: the core's signed proof that its person may answer (`Debriefs.open_form`)."""
 
@@ -45,6 +47,11 @@ class ButtonData(BaseModel):
             return cls.model_validate(dict(data))
         except ValidationError as exc:
             raise StaleRequest(f"{exc.error_count()} problem(s) in the data") from None
+
+    def need_point(self) -> uuid.UUID:
+        if self.point is None:
+            raise StaleRequest("no action point in the data")
+        return self.point
 
     def need_debrief(self) -> uuid.UUID:
         if self.debrief is None:
@@ -65,5 +72,5 @@ def inputs(data: object) -> dict[str, str]:
     """The dialog's input values (strings), without the button's own keys."""
     if not isinstance(data, Mapping):
         return {}
-    own = {VERB, "d", "s", "k", "r", "o", "t", "msteams"}
+    own = {VERB, "d", "s", "k", "r", "p", "o", "t", "msteams"}
     return {str(key): str(value) for key, value in data.items() if key not in own and value is not None}

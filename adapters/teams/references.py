@@ -226,6 +226,17 @@ class References:
         async with self.database.session() as session:
             return await self._get(session, CONVERSATION, conversation_id)
 
+    async def started_in(self, team: str) -> TeamsReference | None:
+        """The conversation a debrief was started in (`Debrief.team`: its id without `;messageid=...`)."""
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(TeamsReference).where(
+                    col(TeamsReference.kind) == CONVERSATION,
+                    or_(col(TeamsReference.key) == team, col(TeamsReference.key).startswith(team + ";", autoescape=True)),
+                ).order_by(col(TeamsReference.updated_at))
+            )
+            return rows.scalars().first()
+
     async def names(self, users: Iterable[str]) -> dict[str, str]:
         wanted = list(dict.fromkeys(users))
         if not wanted:

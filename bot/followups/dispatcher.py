@@ -12,6 +12,12 @@ is the organisation's choice); its `find_delivered` is the messenger's
 `find_digest` (Slack reads the officer's DM back; Teams cannot, so there a
 digest whose send timed out may, rarely, arrive twice). One is never lost.
 
+Action points' messages (`bot.actions`, table `action_messages`) go the
+same way: an owner's reminder is stopped if its point closed meanwhile,
+skipped if the next reminder is already due, and waits out the owner's
+quiet hours; the "you said, we did" note has no quiet hours (a post in the
+team's conversation). `find_action_message` is asked before a second attempt.
+
 How one follow-up moves
 -----------------------
 1. **Claim** (one transaction). PostgreSQL: `SELECT id ... FOR UPDATE SKIP
@@ -100,16 +106,36 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col
 
+from bot.actions import CLOSED as ACTION_CLOSED
 from bot.core import Core
 from bot.failures import cause as _cause
 from bot.followups import schedule
 from bot.followups.content import stage_content
 from bot.followups.digest import Digests, latest_slot, week_of, weekly_digest
-from bot.followups.outbox import Claim, DigestOutbox, EscalationOutbox, FollowupOutbox, Outbox, default_worker_id
+from bot.followups.outbox import (
+    ActionOutbox,
+    Claim,
+    DigestOutbox,
+    EscalationOutbox,
+    FollowupOutbox,
+    Outbox,
+    default_worker_id,
+)
 from bot.metrics import FOLLOWUPS_SENT
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
-from bot.port import FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
+from bot.models import (
+    ActionMessage,
+    ActionPoint,
+    ActionStatus,
+    Debrief,
+    Digest,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SupportEscalation,
+)
+from bot.port import ActionDelivery, FollowupDelivery, Messenger, PermanentSendError, RateLimited, TransientSendError
 from bot.scripts import Stage
+from bot.settings import parse_duration
 from bot.support import resources_for_person
 from bot.wellbeing import Report
 
@@ -188,7 +214,26 @@ class _EscalationJob:
         return f"support escalation {self.claim.id} ({self.platform})"
 
 
-_AnyJob = _Job | _DigestJob | _EscalationJob
+@dataclass
+class _ActionJob:
+    """A claimed action-point message: an owner's reminder, or a "you said, we did" note."""
+
+    claim: Claim
+    message: ActionMessage
+    point: ActionPoint
+    debrief: Debrief
+    rate_limited_since: float | None = field(default=None)
+
+    @property
+    def platform(self) -> str:
+        return self.message.platform
+
+    @property
+    def name(self) -> str:
+        return f"action-point {self.message.kind} {self.claim.id} ({self.platform})"
+
+
+_AnyJob = _Job | _DigestJob | _EscalationJob | _ActionJob
 
 NOT_HERE = "skipped: not someone on this platform"
 
@@ -228,6 +273,7 @@ class Dispatcher:
         self.outbox = FollowupOutbox(core.database, core.clock, self.worker_id, lease)
         self.digest_outbox = DigestOutbox(core.database, core.clock, self.worker_id, lease)
         self.escalation_outbox = EscalationOutbox(core.database, core.clock, self.worker_id, lease)
+        self.action_outbox = ActionOutbox(core.database, core.clock, self.worker_id, lease)
         self.digests = Digests(core.database, core.officers)
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
@@ -335,6 +381,9 @@ class Dispatcher:
         if len(jobs) < limit:
             jobs += [_Job(*row) for row in await self._claim(self.outbox, limit - len(jobs), self.outbox.load)]
         if len(jobs) < limit:
+            jobs += [_ActionJob(*row) for row in await self._claim(self.action_outbox, limit - len(jobs),
+                                                                   self.action_outbox.load)]
+        if len(jobs) < limit:
             jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
                                                                    self.digest_outbox.load)]
         return jobs
@@ -381,7 +430,7 @@ class Dispatcher:
 
     async def _renew(self) -> None:
         held = [claim for claim in self._held.values() if not claim.lost]
-        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox):
+        for outbox in (self.outbox, self.digest_outbox, self.escalation_outbox, self.action_outbox):
             for claim in await outbox.renew([claim for claim in held if claim.outbox is outbox]):
                 if claim.id in self._held:
                     claim.lost = True
@@ -411,6 +460,8 @@ class Dispatcher:
                 await self._escalate(job)
             elif isinstance(job, _DigestJob):
                 await self._deliver_digest(job)
+            elif isinstance(job, _ActionJob):
+                await self._deliver_action(job)
             else:
                 await self._deliver(job)
         except asyncio.CancelledError:
@@ -519,6 +570,62 @@ class Dispatcher:
         if job.claim.attempts > 1 and await self._delivered_before(job, lambda: messenger.find_digest(delivery), None):
             return
         await self._send(job, lambda: messenger.send_digest(delivery), None)
+
+    async def _deliver_action(self, job: _ActionJob) -> None:
+        """A reminder (to the owner, in their waking hours, only while the point is open) or the closing note.
+
+        A reminder whose point closed meanwhile is stopped; one whose next
+        reminder is already due (the process was down) is skipped, so nobody
+        gets two at once. The note has no quiet hours: it is a post in the
+        team's conversation, not a message to one person.
+        """
+        message, point, debrief = job.message, job.point, job.debrief
+        messenger = self.messengers[message.platform]
+        delivery = ActionDelivery(message_id=message.id, kind=message.kind, stage=message.stage,
+                                  platform=message.platform, workspace=debrief.workspace, point=point, debrief=debrief)
+        if message.kind == ACTION_CLOSED:
+            if job.claim.attempts > 1 and await self._delivered_before(
+                job, lambda: messenger.find_action_message(delivery), None
+            ):
+                return
+            await self._send(job, lambda: messenger.post_action_note(delivery), None)
+            return
+        if point.status != ActionStatus.OPEN:
+            await self._finish(job, FollowupStatus.STOPPED, "stopped: the point was closed")
+            return
+        now = self.clock.now()
+        later = [parse_duration(stage) for stage in self._action_stages if parse_duration(stage) > _delay(message.stage)]
+        if later and now >= debrief.started_at + min(later):
+            await self._finish(job, FollowupStatus.SKIPPED, "skipped: the next reminder is already due")
+            return
+        if job.claim.attempts > 1 and await self._delivered_before(
+            job, lambda: messenger.find_action_message(delivery), None
+        ):
+            return
+        if self._quiet_on:
+            tz = await self._owner_timezone(messenger, debrief, point.owner)
+            until = schedule.quiet_until(now, schedule.zone(tz, self.settings.debrief_timezone), self._quiet)
+            if until is not None and until > now:
+                await self._release(job, until)
+                return
+        await self._send(job, lambda: messenger.send_action_reminder(delivery), None)
+
+    @property
+    def _action_stages(self) -> list[str]:
+        return [part.strip() for part in self.settings.debrief_action_reminders.split(",")
+                if part.strip() and part.strip() != "off"]
+
+    async def _owner_timezone(self, messenger: Messenger, debrief: Debrief, owner: str) -> str | None:
+        """An owner's zone, asked once per process (an owner need not be a participant)."""
+        key = (messenger.platform, debrief.workspace, owner)
+        if key not in self._timezones:
+            try:
+                tz = await asyncio.wait_for(messenger.user_timezone(debrief.workspace, owner), self.send_timeout)
+            except Exception as exc:  # noqa: BLE001 - no time zone is never a reason to fail: DEBRIEF_TIMEZONE is used
+                log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
+                return None
+            self._timezones[key] = (tz or "")[:64] or None
+        return self._timezones[key]
 
     async def _delivered_before(
         self, job: _AnyJob, find: Callable[[], Awaitable[str | None]], late: bool | None
@@ -695,3 +802,10 @@ class Dispatcher:
                     execution_options={"synchronize_session": False},
                 )
         return tz or None
+
+
+def _delay(stage: str) -> timedelta:
+    try:
+        return parse_duration(stage)
+    except ValueError:
+        return timedelta(0)

@@ -3,7 +3,8 @@
 `bot.followups.dispatcher` explains the protocol and why it loses nothing
 and sends nothing twice; this module holds the SQL it rests on. Two tables
 share it: `followups` (check-ins), `digests` (the officers' weekly
-digest) and `support_escalations` (a request to talk nobody took on in time). They have the same lease columns; `Outbox` is written once against
+digest), `support_escalations` (a request to talk nobody took on in time)
+and `action_messages` (action points' reminders and "you said, we did" notes). They have the same lease columns; `Outbox` is written once against
 `self.model`, and each subclass says only how a row's platform is found and
 what is loaded with a claimed row.
 
@@ -36,7 +37,16 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database, rowcount
-from bot.models import Debrief, Digest, Followup, FollowupStatus, Participant, SupportEscalation
+from bot.models import (
+    ActionMessage,
+    ActionPoint,
+    Debrief,
+    Digest,
+    Followup,
+    FollowupStatus,
+    Participant,
+    SupportEscalation,
+)
 
 log = logging.getLogger("debrief.followups")
 
@@ -230,3 +240,24 @@ class EscalationOutbox(Outbox):
         async with self.database.session() as session:
             rows = await session.execute(select(SupportEscalation).where(col(SupportEscalation.id).in_(list(by_id))))
             return [(by_id[row.id], row) for row in rows.scalars()]
+
+
+class ActionOutbox(Outbox):
+    """Action points' reminders and "you said, we did" notes (`bot.actions`): a row names its platform."""
+
+    model = ActionMessage
+
+    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+        return query.where(col(ActionMessage.platform).in_(platforms))
+
+    async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, ActionMessage, ActionPoint, Debrief]]:
+        """Each claimed row with its point and debrief (rows deleted meanwhile are left out)."""
+        by_id = {claim.id: claim for claim in claims}
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(ActionMessage, ActionPoint, Debrief)
+                .join(ActionPoint, col(ActionPoint.id) == col(ActionMessage.action_point_id))
+                .join(Debrief, col(Debrief.id) == col(ActionPoint.debrief_id))
+                .where(col(ActionMessage.id).in_(list(by_id)))
+            )
+            return [(by_id[message.id], message, point, debrief) for message, point, debrief in rows]

@@ -60,7 +60,7 @@ def test_the_package_is_a_valid_teams_app(tmp_path: Path, capsys: pytest.Capture
     listed = {scope for command_list in bot["commandLists"] for scope in command_list["scopes"]}
     assert listed == {"personal", "team", "groupChat"}
     titles = {command["title"] for command_list in bot["commandLists"] for command in command_list["commands"]}
-    assert titles == {"debrief", "skip", "summary", "requests", "help"}
+    assert titles == {"debrief", "skip", "summary", "requests", "actions", "help"}
     assert content["validDomains"] == ["debrief.example.org"]
     assert content["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert png_size(colour) == (192, 192, 6)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.listeners import actions, commands, events, fallback, followups, notes, queue, views
+from adapters.slack.listeners import actions, commands, events, fallback, followups, notes, points, queue, views
 
 
 def register(app: AsyncApp) -> None:
@@ -21,4 +21,5 @@ def register(app: AsyncApp) -> None:
     followups.register(app)
     queue.register(app)
     notes.register(app)
+    points.register(app)
     fallback.register(app)

@@ -44,7 +44,8 @@ HELP = (
     "• `/debrief notes`: the notes people wrote for the wellbeing team, without names, for the wellbeing team\n"
     "• `/debrief help`: this message\n"
     "Answers are anonymous: nobody can see whose they are, not the lead, not IT. "
-    "Support contacts are in my *Home* tab at any time."
+    "Support contacts are in my *Home* tab at any time, and so are your action points, "
+    "to mark done, drop or hand on."
 )
 NOT_AN_OFFICER = (
     "The summary is for the wellbeing team, so I can't show it here. "

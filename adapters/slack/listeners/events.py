@@ -6,6 +6,8 @@ the same Home view again is harmless, so the handler is idempotent as is.
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.access import Requires
@@ -22,10 +24,14 @@ async def home_opened(body, client, core: Core) -> None:
     event = body.get("event") or {}
     if event.get("tab", "home") != "home":
         return
-    user = event["user"]
-    workspace = body.get("team_id") or ""
+    await publish_home(core, client, body.get("team_id") or "", event["user"])
+
+
+async def publish_home(core: Core, client: Any, workspace: str, user: str) -> None:
+    """Draw and publish someone's Home tab: on opening it, and after they close or hand on an action point."""
     try:
         debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
+        points = await core.actions.mine("slack", workspace, user)
     except Exception as error:  # noqa: BLE001 - the database is down: support is still worth showing, and it needs none
         explain(error, "event app_home_opened")  # the operator's one line
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))
@@ -36,7 +42,7 @@ async def home_opened(body, client, core: Core) -> None:
             summary = await officer_summary_blocks(core, workspace)
         except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
-    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary))
+    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary, points))
 
 
 def register(app: AsyncApp) -> None:

@@ -169,7 +169,7 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
 
     async def added(point: Any) -> dict:
         if point is not None:  # None: a second submission of this form, added and posted the first time
-            await post_action_point(client, await core.debriefs.get(ref.debrief), point)
+            await post_action_point(core, client, await core.debriefs.get(ref.debrief), point)
         return notice("Action point", "✅ Added to the debrief.")
 
     if not await _saved_in_time(write, ack):
@@ -187,7 +187,7 @@ async def action_point_submitted(ack, body, client, core: Core) -> None:
         return
     await ack()
     debrief = await core.debriefs.get(ref.debrief)
-    await post_action_point(client, debrief, point)
+    await post_action_point(core, client, debrief, point)
 
 
 def _already_added_is_saved(write: asyncio.Future[Any]) -> asyncio.Future[Any]:

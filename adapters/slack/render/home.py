@@ -9,10 +9,12 @@ from slack_sdk.models.views import View
 
 from adapters.slack.ids import Action
 from adapters.slack.metadata import DebriefRef
+from adapters.slack.render.actions import home_section
 from adapters.slack.render.common import Blocks, context, header, plain, section
 from adapters.slack.render.script import answer_button
 from adapters.slack.render.support import resource_blocks
 from adapters.slack.text import MAX_VIEW_BLOCKS, and_more, channel_link, clip_escaped, escape
+from bot.actions import Point
 from bot.models import Debrief
 from bot.scripts import Library, ResourceSet
 from bot.wording import day
@@ -37,8 +39,10 @@ def home_view(
     library: Library,
     resources: ResourceSet,
     summary: Blocks | None = None,
+    points: Sequence[Point] = (),
 ) -> dict:
-    """`summary`: the officers' overview (`adapters.slack.officer_summary`), for wellbeing officers only."""
+    """`summary`: the officers' overview (`adapters.slack.officer_summary`), for wellbeing officers only;
+    `points`: the person's open action points and their debriefs' (`Actions.mine`)."""
     blocks: Blocks = [header("Your debriefs")]
     if debriefs:
         for debrief in debriefs[:MAX_LISTED]:
@@ -48,6 +52,7 @@ def home_view(
         blocks.append(context("Your answers are anonymous: nobody can see whose they are, not the lead, not IT."))
     else:
         blocks.append(section("No open debriefs for you right now. Type `/debrief` in any channel to start one."))
+    blocks += home_section(points, max_blocks=31)
     blocks.append(header("Support"))
     blocks += resource_blocks(resources, max_blocks=20)
     if summary is not None:

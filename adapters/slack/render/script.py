@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmO
 
 from adapters.slack.ids import Action, MessageBlock
 from adapters.slack.metadata import DebriefRef
+from adapters.slack.render.actions import point_buttons
 from adapters.slack.render.common import Blocks, context, header, md, packed, plain, section
 from adapters.slack.text import MAX_MESSAGE_BLOCKS, clip_escaped, escape, mention
 from bot.anonymity import describe_count
@@ -102,7 +103,7 @@ def action_point_line(point: ActionPoint) -> str:
 
 
 def action_point_message(point: ActionPoint) -> Blocks:
-    return [section(f"*New action point*\n{action_point_line(point)}")]
+    return [section(f"*New action point*\n{action_point_line(point)}"), point_buttons(point)]
 
 
 def results_blocks(aggregate: StageAggregate, *, max_blocks: int) -> Blocks:

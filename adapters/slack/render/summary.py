@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ImageBlock
 from adapters.slack.ids import Action
 from adapters.slack.render.common import Blocks, context, plain, section
 from bot.charts import KINDS, alt_text
-from bot.overview import overview
+from bot.overview import action_points_by_team, overview
 from bot.suppression import ALL
 from bot.wellbeing import Report, period_name
 from bot.wording import cell
@@ -64,7 +64,7 @@ def team_blocks(report: Report, days: int) -> Blocks:
     distress = report.figures.get("distress debrief")
     lines = []
     for team in (ALL, *report.teams[:TEAMS_SHOWN]):
-        name = "*All teams*" if team == ALL else f"<#{team}>" if team.startswith("C") else team
+        name = "*All teams*" if team == ALL else _team_name(team)
         line = (
             f"• {name}: debriefs {cell(held.get(period, team))}, "
             f"answers {cell(responses.get(period, team, 'debrief'))} of {cell(invited.get(period, team, 'debrief'))}"
@@ -74,4 +74,12 @@ def team_blocks(report: Report, days: int) -> Blocks:
         lines.append(line)
     if len(report.teams) > TEAMS_SHOWN:
         lines.append(f"…and {len(report.teams) - TEAMS_SHOWN} more teams in the export")
-    return [section((f"*By team, last {days} days*\n" + "\n".join(lines))[:2900])]
+    blocks: Blocks = [section((f"*By team, last {days} days*\n" + "\n".join(lines))[:2900])]
+    closure = [f"• {_team_name(team)}: {words}" for team, words in action_points_by_team(report, days, TEAMS_SHOWN)]
+    if closure:
+        blocks.append(section(("*Action points by team (you said, we did)*\n" + "\n".join(closure))[:2900]))
+    return blocks
+
+
+def _team_name(team: str) -> str:
+    return f"<#{team}>" if team.startswith("C") else team

@@ -76,6 +76,7 @@ HELP = [
     "**summary**: the anonymised 30-day overview, for the wellbeing team",
     "**requests**: the people who asked to talk, to take on and close, for the wellbeing team",
     "**notes**: the notes people wrote for the wellbeing team, without names, for the wellbeing team",
+    "**actions**: your action points and those of debriefs you led: mark them done, drop or hand them on",
     "**help**: this message",
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from adapters.teams.cards.actions import point_buttons
 from adapters.teams.cards.common import (
     Element,
     bullets,
@@ -105,7 +106,9 @@ def action_point_lines(point: ActionPoint, owner_name: str | None, limit: int = 
 
 
 def action_point_card(point: ActionPoint, owner_name: str | None) -> dict[str, Any]:
-    return card([subheading("New action point"), *action_point_lines(point, owner_name)], fallback="New action point")
+    """With Done, Drop and Hand on for its owner and the lead (`adapters.teams.cards.actions`)."""
+    return card([subheading("New action point"), *action_point_lines(point, owner_name)], point_buttons(point),
+                fallback="New action point")
 
 
 def results_elements(aggregate: StageAggregate) -> list[Element]:

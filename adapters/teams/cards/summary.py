@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.teams.cards.common import Element, bullets, card, open_url, subheading, text
+from adapters.teams.text import safe
 from bot.charts import alt_text
-from bot.overview import overview
+from bot.overview import action_points_by_team, overview
 from bot.wellbeing import Report
 
 NO_PUBLIC_URL = ("Charts and the CSV export appear here once DEBRIEF_PUBLIC_URL is set to this bot's https "
@@ -37,6 +38,9 @@ def summary_card(
         ]
     else:
         body.append(text(NO_PUBLIC_URL, subtle=True, size="Small"))
+    if closure := action_points_by_team(report, days):
+        body += [subheading("Action points by team (you said, we did)"),
+                 bullets(f"{safe(team, 80)}: {line}" for team, line in closure)]
     if report.teams:
         body.append(text(f"Per team ({len(report.teams)}): in the export.", subtle=True, size="Small"))
     actions = [open_url(EXPORT_LABEL, export_url)] if export_url else []

@@ -1,5 +1,5 @@
 """Typed commands: `debrief` (also `start debrief`, `/debrief`), `skip`, `summary`, `requests`, `notes`, `officers`,
-`help`; and anything else that asks for help or uses crisis words gets the crisis lines.
+`actions`, `help`; and anything else that asks for help or uses crisis words gets the crisis lines.
 
 In a channel or a group chat the bot is @mentioned; the mention tag is
 taken out (`without_bot_mention`) before the words are read.
@@ -23,7 +23,7 @@ from adapters.teams.cards.forms import help_card, skip_start_card, start_card
 from adapters.teams.cards.notes import notes_card
 from adapters.teams.cards.summary import summary_card
 from adapters.teams.cards.support import screen_elements, talk_button
-from adapters.teams.handlers import officers, queue
+from adapters.teams.handlers import officers, points, queue
 from adapters.teams.references import is_personal
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot import wording
@@ -146,5 +146,6 @@ COMMANDS: dict[str, Command] = {
     "notes": requires(Role.OFFICER, NOT_AN_OFFICER_FOR_NOTES)(notes),
     "officers": requires(Role.OFFICER)(officers.handle),  # refused: an unknown word, as for anyone else
     "help": requires(Role.ANYONE)(help_),
+    "actions": requires(Role.ANYONE)(points.actions_command),  # the person's own points and their debriefs'
 }
 """Each word and the role it needs (`adapters.teams.access`); a word not here is unknown."""

@@ -15,7 +15,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 
 from adapters.teams.access import requires
 from adapters.teams.errors import explain
-from adapters.teams.handlers import answers, respond, setup, skip, support, team
+from adapters.teams.handlers import answers, points, respond, setup, skip, support, team
 from adapters.teams.ids import Verb
 from adapters.teams.metadata import ButtonData, StaleRequest, inputs
 from adapters.teams.services import Services
@@ -32,6 +32,10 @@ FETCH: dict[Verb, Handler] = {
     Verb.RESOURCES: requires(Role.ANYONE)(support.resources_fetch),
     Verb.TALK: requires(Role.ANYONE)(support.talk_fetch),
     Verb.SKIP: requires(Role.ANYONE)(skip.fetch),
+    # the core lets only the point's owner or the debrief's lead change it (`bot.actions.may_change`)
+    Verb.POINT_DONE: requires(Role.ANYONE)(points.close_fetch),
+    Verb.POINT_DROP: requires(Role.ANYONE)(points.close_fetch),
+    Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_fetch),
 }
 """Each dialog and the role it needs (`adapters.teams.access`): anyone may open one; the core
 refuses what is not theirs (a debrief they are not in, closing it if not the lead)."""
@@ -44,6 +48,9 @@ SUBMIT: dict[Verb, Handler] = {
     Verb.CLOSE: requires(Role.ANYONE)(team.close_submit),
     Verb.TALK: requires(Role.ANYONE)(support.talk_submit),
     Verb.SKIP: requires(Role.ANYONE)(skip.submit),
+    Verb.POINT_DONE: requires(Role.ANYONE)(points.close_submit),
+    Verb.POINT_DROP: requires(Role.ANYONE)(points.close_submit),
+    Verb.POINT_HAND_ON: requires(Role.ANYONE)(points.hand_on_submit),
 }
 
 

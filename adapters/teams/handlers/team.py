@@ -85,7 +85,9 @@ async def action_point_submit(services: Services, turn_context: TurnContext, dat
     debrief = await core.debriefs.get(debrief_id)
     owners = dict((user_id, name) for name, user_id in people)
     try:
-        await services.messaging.post_in_space(debrief, action_point_card(point, owners.get(point.owner)), "New action point")
+        posted = await services.messaging.post_in_space(debrief, action_point_card(point, owners.get(point.owner)),
+                                                        "New action point")
+        await core.actions.remember_message(point.id, posted)  # redrawn without its buttons once closed
     except Exception as error:  # noqa: BLE001 - explain() gives any failure a kind message and the operator one log line
         explain(error, "posting an action point")
         return respond.notice("Action point", "Saved. I couldn't post it in the conversation just now; "
