@@ -416,7 +416,8 @@ def _environment(scratch: Path) -> dict[str, str]:
 
 def _pytest(scratch: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:
     """Run `tests` in the scratch copy; (exit status or None on timeout, pytest's output)."""
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-rfE", "-p", "no:cacheprovider", "--no-header", *tests]
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-rfE", "-p", "no:cacheprovider", "--no-header",
+               "-o", "addopts=", *tests]  # one process: a few targeted tests, one mutation at a time
     try:
         done = subprocess.run(command, cwd=scratch, env=_environment(scratch), capture_output=True, text=True,
                               timeout=timeout, check=False)
