@@ -208,8 +208,11 @@ class FakeConnector:
     def personal_conversations_of(self, member_id: str) -> list[str]:
         return [c.id for c in self.conversations.values() if c.kind == "personal" and c.members == [member_id]]
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until `predicate()` is truthy (checked after every recorded call); return its value."""
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Wait until `predicate()` is truthy (checked after every recorded call); return its value.
+
+        `timeout` is a safety net for a loaded machine, not a bound on the bot.
+        """
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()

@@ -227,6 +227,8 @@ class FakeSlack:
         self.limit_bucket = False
         """How `limit_per_second` counts: False, at most that many calls in any one second; True, a token
         bucket as big as one second's worth that starts empty (the benchmark's model, as tests/fake_platform.py)."""
+        self.limit_clock: Callable[[], float] = time.monotonic
+        """Seconds, for the rate limit only: a test may step it by hand instead of sleeping."""
         self.trigger_ttl = TRIGGER_TTL
         self.strict_channels = False
         """When False, an unknown C/G channel id is taken as an existing public channel the bot is in."""
@@ -473,10 +475,13 @@ class FakeSlack:
         method: str,
         count: int = 1,
         *,
-        timeout: float = 5.0,
+        timeout: float = 30.0,
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[dict[str, Any]]:
-        """Wait until `count` calls to `method` (matching `where`) were answered; return their args."""
+        """Wait until `count` calls to `method` (matching `where`) were answered; return their args.
+
+        `timeout` is a safety net for a loaded machine (five test runs on two cores), not a bound on the bot.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -572,7 +577,7 @@ class FakeSlack:
 
     def _limit_wait(self, rate: float) -> float | None:
         """None if one more limited call may go now, else about how long until one may."""
-        now = time.monotonic()
+        now = self.limit_clock()
         if not self.limit_bucket:
             while self._limited and now - self._limited[0] >= 1.0:
                 self._limited.popleft()

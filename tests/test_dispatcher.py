@@ -10,6 +10,7 @@ import asyncio
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.followups import Dispatcher
+from bot.followups.dispatcher import _Gate
 from bot.metrics import FOLLOWUPS_SENT
 from bot.models import Followup, FollowupStatus, Participant
 from bot.port import (
@@ -125,6 +127,23 @@ def _days(stage: str) -> str:
     from bot.settings import parse_duration
 
     return f"{parse_duration(stage).days}d"
+
+
+class CountingGate(_Gate):
+    """The platform's rate-limit pause, counting the sends that reached it."""
+
+    waiting: int = 0
+
+    async def wait(self) -> None:
+        self.waiting += 1
+        await super().wait()
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
+    """Wait until `condition()` holds, looking again after each turn of the loop's work; `timeout` is a safety net."""
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.01)
 
 
 async def statuses(core: Core) -> dict[tuple[str, str], FollowupStatus]:
@@ -365,6 +384,31 @@ async def test_a_process_that_lost_its_lease_cannot_overwrite_the_new_holder(cor
     assert job.claim.lost
 
 
+async def test_a_worker_that_reclaims_its_own_expired_row_fences_out_its_first_claim(core, clock, messenger):
+    """The fencing token is (leased_by, attempts): `leased_by` alone cannot tell a worker's two claims apart.
+
+    One worker's send hangs past its lease (a stalled connection, a long pause), the same
+    worker claims the row again, and then the first, stale claim finishes: its write and its
+    renewal must be refused, or the row is marked with the stale claim's outcome while the
+    second claim is still deciding whether to send.
+    """
+    await start(core, participants=[])
+    clock.advance(DAY)
+    worker = dispatcher(core, messenger, worker_id="same")
+    (first,) = await worker._claim_jobs(10)
+    clock.advance(timedelta(seconds=16))
+    (second,) = await worker._claim_jobs(10)
+    assert first.claim.id == second.claim.id and (first.claim.attempts, second.claim.attempts) == (1, 2)
+    await worker._sent(first, "ts-stale", late=False)  # the stale claim finishing: fenced out
+    row = (await rows(core))[LEAD, "1d"]
+    assert (row.status, row.message_ref, row.leased_by, row.attempts) == (FollowupStatus.SENDING, None, "same", 2)
+    assert await worker.outbox.renew([first.claim]) == [first.claim]  # and it cannot keep the lease alive either
+    assert await worker.outbox.renew([second.claim]) == []
+    await worker._sent(second, "ts-second", late=False)
+    row = (await rows(core))[LEAD, "1d"]
+    assert (row.status, row.message_ref) == (FollowupStatus.SENT, "ts-second")
+
+
 async def test_the_heartbeat_keeps_a_lease_alive_while_a_send_is_slow(core, clock, messenger):
     await start(core, participants=[])
     clock.advance(DAY)
@@ -419,10 +463,11 @@ async def test_run_forever_delivers_and_stops_cleanly(core, clock, messenger):
     messenger.delay = 0.005
     send = dispatcher(core, messenger, concurrency=4, poll_interval=0.02)
     task = asyncio.create_task(send.run_forever())
-    for _ in range(200):
-        await asyncio.sleep(0.02)
-        if list((await statuses(core)).values()).count(FollowupStatus.SENT) == 31:
-            break
+
+    async def all_marked() -> bool:
+        return list((await statuses(core)).values()).count(FollowupStatus.SENT) == 31
+
+    await until(all_marked)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -441,9 +486,14 @@ async def test_rows_not_yet_sent_are_given_back_at_shutdown(core, clock, messeng
 
     messenger.send_followup = stuck
     send = dispatcher(core, messenger, concurrency=4, poll_interval=0.02, worker_id="stopping")
-    send._gates["slack"].close_for(60)  # paused by a rate limit: nothing is being sent
+    gate = send._gates["slack"] = CountingGate()
+    gate.close_for(60)  # paused by a rate limit: nothing is being sent
     task = asyncio.create_task(send.run_forever())
-    await asyncio.sleep(0.2)
+
+    async def at_the_gate() -> bool:  # claimed, loaded and waiting to send (a stop during the load is the lease's job)
+        return gate.waiting == 4
+
+    await until(at_the_gate)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -253,6 +253,13 @@ def test_screen_passes_clean_and_empty_fields() -> None:
     screen({})
 
 
+def test_screen_refuses_a_form_with_a_single_identifier() -> None:
+    """One NHS number alone is enough: the guard has no threshold of findings to reach."""
+    with pytest.raises(IdentifierFound) as caught:
+        screen({"learning": "we checked 943 476 5919 twice", "other": "calm team"})
+    assert [(f.field, f.kind) for f in caught.value.findings] == [("learning", "nhs_number")]
+
+
 def test_screen_raises_with_findings_per_field() -> None:
     with pytest.raises(IdentifierFound) as caught:
         screen(

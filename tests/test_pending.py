@@ -60,6 +60,7 @@ async def test_answers_wait_sealed_and_move_only_as_a_whole_batch(core):
         pending.unseal(pending.sealing_key(b"a-guess"), sealed[0], pending.context_of(debrief.id, "debrief"))
     summary = await core.results.stage_aggregate(debrief, for_team=False)
     assert summary.suppressed
+    assert await core.debriefs.release_due() == 0 and await core.debriefs.release(debrief.id, "debrief") == 0  # 4 < 5
 
     await record(core.debriefs, debrief.id, "debrief", PEOPLE[4], {"distress": 4, "team_note": "the fifth"})
     assert await _count(core, PendingAnswer) == 0

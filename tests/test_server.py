@@ -170,7 +170,7 @@ async def test_a_background_job_that_ends_is_restarted_and_health_says_503_meanw
     async with TestClient(TestServer(app)) as client:
         assert (await client.get("/healthz")).status == 200
         release.set()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a safety net on a loaded machine
         statuses = []
         while len(runs) < 2 and time.monotonic() < deadline:
             response = await client.get("/healthz")
@@ -197,7 +197,7 @@ async def test_the_real_dispatcher_failing_to_start_is_retried_and_reported(data
     good = resources.read_text()
     resources.write_text("region: [broken\n")
     async with TestClient(TestServer(app)) as client:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a safety net on a loaded machine
         while time.monotonic() < deadline and not any(r.name == "debrief.supervisor" for r in caplog.records):
             await asyncio.sleep(0.02)
         response = await client.get("/healthz")

@@ -47,12 +47,20 @@ async def _count(core, model, *where) -> int:
 
 async def test_tallied_and_live_debriefs_give_the_live_report(core, clock):
     debriefs = []
+    expired = 0
     for n in range(24):
         workspace = "T2" if n % 5 == 4 else "T1"  # each workspace's report counts its own tallies only
         debriefs.append(await _debrief(core, clock, ("C-ED", "C-ICU", "C-THEATRE")[n % 3], n, workspace))
         clock.advance(timedelta(days=2))
         await core.debriefs.release_due()  # the dispatcher's part: batches whose window is over
-        assert await core.tallies.expire_keys() >= 0
+        keys = await _count(core, DebriefKey)
+        due = await _count(core, DebriefKey, DebriefKey.debrief_id.in_(
+            select(Debrief.id).where(Debrief.key_expires_at <= clock.now())
+        ))
+        assert await core.tallies.expire_keys() == due  # it says how many keys went, and those are the ones that went
+        assert await _count(core, DebriefKey) == keys - due
+        expired += due
+    assert expired > 0  # keys did expire along the way, not only at the end
     # the last one waits for its 7d follow-up: answers closed, key gone, not tallied yet
     async with core.database.session() as session:
         await session.execute(

@@ -51,7 +51,7 @@ async def events(request: web.Request) -> web.Response:
         log.warning("Slack request refused: invalid signature or stale timestamp")
         return web.json_response({"error": "invalid request"}, status=401)
     try:
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]  # aiohttp's CIMultiDictProxy is the Mapping Bolt reads; its hint asks for a dict
     except Exception as error:  # noqa: BLE001 - JSON or form data that does not parse into a payload
         log.warning("signed Slack request with a malformed body refused: %s", type(error).__name__)
         return web.json_response({"error": "malformed payload"}, status=400)

@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +33,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from fake_slack import FakeSlack  # tests/ is on sys.path (pytest puts the root conftest's folder there)
+from request_work import RequestWork
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.server import CORE, create_app
@@ -516,10 +517,15 @@ class SlackApp:
     fake: FakeSlack
     settings: Settings
     session: aiohttp.ClientSession
+    work: RequestWork = field(default_factory=RequestWork)
 
     @property
     def core(self) -> Core:
         return self.app[CORE]
+
+    async def idle(self) -> None:
+        """Wait until the work the bot started for the requests answered so far is done (tests/request_work.py)."""
+        await self.work.idle()
 
     async def get(self, path: str) -> Reply:
         started = time.perf_counter()
@@ -532,6 +538,8 @@ class SlackApp:
 async def running_app(settings: Settings, fake: FakeSlack, *, clock: Clock | None = None) -> AsyncIterator[SlackApp]:
     """Start `create_app(settings, housekeeping=False)` on 127.0.0.1 and stop it afterwards."""
     app = create_app(settings, clock=clock, housekeeping=False)
+    work = RequestWork()
+    work.install(app)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
@@ -545,7 +553,9 @@ async def running_app(settings: Settings, fake: FakeSlack, *, clock: Clock | Non
             fake=fake,
             settings=settings,
             session=session,
+            work=work,
         )
     finally:
         await session.close()
         await server.close()
+        work.uninstall()

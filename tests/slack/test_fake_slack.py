@@ -523,3 +523,19 @@ async def test_the_bot_takes_signed_requests_and_refuses_forged_or_replayed_ones
         assert (await impostor.command("/debrief", "")).status == 401
         assert (await impostor.url_verification("challenge-2")).status == 401
     assert slack_app.fake.calls_to("views.open") == []
+
+
+async def test_idle_waits_for_the_work_a_listener_does_after_its_ack(slack_app: SlackApp) -> None:
+    """`SlackApp.idle()` (tests/request_work.py) is what flow tests use for "nothing more happens"; it must wait."""
+    from adapters.slack.ids import Callback, SetupBlock, Where
+
+    fake, slack = slack_app.fake, slack_app.slack
+    await slack.command("/debrief", "", user_id="ULEAD00001", channel_id="CWARD00001")
+    await fake.wait_for("views.open", where=lambda args: args["view"].get("callback_id") == Callback.SETUP)
+    view = fake.last_view(Callback.SETUP)
+    reply = await slack.submit(view, {SetupBlock.SCRIPT: "stop5", SetupBlock.PARTICIPANTS: ["UNURSE0001"],
+                                      SetupBlock.WHERE: Where.NEW_CHANNEL}, user_id="ULEAD00001")
+    assert reply.status == 200  # acked with "Saving…"; the channel and the script come after
+    await slack_app.idle()
+    assert {"conversations.create", "conversations.invite", "views.update"} <= set(fake.methods())
+    assert slack_app.work.tasks == set()

@@ -108,7 +108,7 @@ async def escalation_settled(slack_app: SlackApp) -> FollowupStatus:
 
     Sent, skipped and failed rows are never claimed again, so nothing more can come of it after this.
     """
-    deadline = asyncio.get_running_loop().time() + 10
+    deadline = asyncio.get_running_loop().time() + 60  # a safety net on a loaded machine, not a bound on the bot
     while True:
         async with slack_app.core.database.session() as session:
             [row] = (await session.execute(select(SupportEscalation))).scalars().all()

@@ -40,6 +40,16 @@ async def test_a_timestamp_that_is_not_a_number_is_401_not_500(slack_app: SlackA
     assert [r for r in caplog.records if r.exc_info] == []
 
 
+async def test_a_forged_request_is_refused_before_anything_reads_or_logs_its_body(slack_app: SlackApp, caplog) -> None:
+    """The signature is checked before Bolt sees the request: Bolt's own check logs a refused body at DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    secret = "Private worry about the night shift"
+    reply = await slack_app.slack.forged().post_form({"command": "/debrief", "text": secret, "user_id": "U1", "team_id": "T1"})
+    assert reply.status == 401
+    assert [r.name for r in caplog.records if "Private worry" in r.getMessage()] == []
+    assert slack_app.fake.calls == []
+
+
 @pytest.mark.parametrize(
     ("payload", "cause"),
     [

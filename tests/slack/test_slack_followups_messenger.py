@@ -7,7 +7,6 @@ dispatcher builds them.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -225,10 +224,12 @@ async def test_the_fakes_token_bucket_starts_empty_and_names_the_wait(
 ) -> None:
     """The benchmark's limit (`limit_bucket`): refilled at the rate, empty at first; 429s carry Retry-After."""
     fake_slack.limit_per_second, fake_slack.limit_bucket = 4, True
+    now = [1000.0]
+    fake_slack.limit_clock = lambda: now[0]
     with pytest.raises(RateLimited) as limited:
         await messenger.send_followup(delivery(core, fake_slack))
     assert limited.value.retry_after == 1
-    await asyncio.sleep(0.3)  # about one token
+    now[0] += 0.3  # about one token
     await messenger.send_followup(delivery(core, fake_slack))
     with pytest.raises(RateLimited):
         await messenger.send_followup(delivery(core, fake_slack))

@@ -20,6 +20,7 @@ from reports import crafted_report
 from adapters.teams.cards import followup, forms, script, summary, support
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.messaging import message
+from adapters.teams.text import neutralise
 from bot import wording
 from bot.care import Signal
 from bot.models import ActionPoint, Debrief, DebriefStatus
@@ -131,3 +132,10 @@ def test_support_summary_and_follow_up_cards() -> None:
             forms.setup_done_dialog(2), forms.skipped_dialog("No time")):
         fits(card)
     assert attachment(forms.start_card()).content_type == "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.mark.parametrize("typed", ["<at>Sam</at>", "<AT>Sam</AT>", "< At >Sam</ aT>", "<\tat>Sam"])
+def test_a_mention_tag_in_any_case_or_spacing_loses_its_bracket(typed: str) -> None:
+    """Teams matches `<at>` without regard to case; so does the neutraliser."""
+    shown = neutralise(typed)
+    assert "<" not in shown and "Sam" in shown
