@@ -47,6 +47,8 @@ class FakeMessenger:
         self.timezones = timezones or {}
         self.tz_asked: list[str] = []
         self.delay = 0.0
+        self.gate: asyncio.Event | None = None
+        """When set to an Event, every send waits for it: the test decides when sends finish."""
         self.in_flight = 0
         self.most_in_flight = 0
 
@@ -62,6 +64,8 @@ class FakeMessenger:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            if self.gate is not None:
+                await self.gate.wait()
             if self.delay:
                 await asyncio.sleep(self.delay)
             if self.failures:
@@ -450,11 +454,20 @@ async def test_sends_run_concurrently_up_to_the_bound(core, clock, messenger):
     people = [f"U{i:03}" for i in range(40)]
     await start(core, participants=people)
     clock.advance(DAY)
-    messenger.delay = 0.01
+    messenger.gate = asyncio.Event()  # no send finishes until the test says so
     send = dispatcher(core, messenger, concurrency=8, batch=50)
+    first = asyncio.create_task(send.run_once())
+    deadline = asyncio.get_running_loop().time() + 60  # a safety net on a loaded machine, not a bound on the bot
+    while messenger.in_flight < 8 and not first.done() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    for _ in range(20):  # give the dispatcher every chance to start a ninth send
+        await asyncio.sleep(0)
+    assert messenger.in_flight == 8 and messenger.most_in_flight == 8  # as many as allowed at once, and no more
+    messenger.gate.set()
+    await first
     while await send.run_once():
         pass
-    assert len(messenger.sent) == 41 and 4 <= messenger.most_in_flight <= 8
+    assert len(messenger.sent) == 41 and messenger.most_in_flight == 8
 
 
 async def test_run_forever_delivers_and_stops_cleanly(core, clock, messenger):
