@@ -38,6 +38,22 @@ from typing import Any
 SIGNIFICANT = 1e-4
 """A channel whose right guesses have a smaller probability than this under chance fails the suite."""
 
+_MARKER_LETTERS = "bcdfghjkmnpqrstvwxz"
+
+
+def marker() -> str:
+    """A unique word to find an answer by: lowercase consonants only.
+
+    Not hex: one hex marker in forty looks like a postcode (`kiwi-c241fa`) to
+    the identifier screen, which then refuses the answer, and a run of 16
+    answers failed one time in three, with a `KeyError` rather than a finding.
+    No digits, no capital, no vowel: nothing the screen reads as a number,
+    a postcode or a name (`tests/test_attack.py` checks it).
+    """
+    import secrets
+
+    return "kiwi" + "".join(secrets.choice(_MARKER_LETTERS) for _ in range(8))
+
 
 @dataclass
 class Truth:
