@@ -358,6 +358,64 @@ def platform_channel(records: Sequence[tuple[str | None, str]], truth: Truth) ->
     return _score("platform records of the bot's calls", guesses, truth)
 
 
+def talk_channel(shot: Snapshot, truth: Truth) -> Finding:
+    """A request to talk names its author; is the answer written nearest to it (either side) theirs?
+
+    A request made from the thank-you screen follows its author's answer by
+    moments. The attacker takes each request's write (its WAL commit on
+    SQLite, its `xmin` on PostgreSQL) and guesses that the answer written
+    nearest to it is its author's. Under chance a guess is right with
+    probability one in the size of the author's batch (`_chance_of`): a
+    batch is released in one write, and the request says nothing about
+    which answer of the batch came before it.
+    """
+    requests = shot.tables.get("support_requests", [])
+    authors = {str(row["user"]) for row in requests}
+    if shot.main:
+        frames = wal_cells(shot.wal)
+        first = {m: min(((c.step, -c.offset) for c in frames if m.encode() in c.data), default=None) for m in truth.markers}
+        where = {m: at for m, at in first.items() if at is not None}
+        asked = {}
+        for row in requests:
+            needle = uuid_text(row["id"])
+            step = min((c.step for c in frames if needle.encode() in c.data), default=None)
+            if step is not None:
+                asked[str(row["user"])] = (step, 0)
+    else:
+        where = {m: (int(row["xmin"]), ctid(row)) for m, row in _answer_rows(shot.tables, truth).items()}
+        asked = {str(row["user"]): (int(row["xmin"]), (0, 0)) for row in requests}
+    linked = 0
+    for author, (at, _) in asked.items():
+        nearest = min(where, key=lambda m: (abs(where[m][0] - at), where[m]), default=None)
+        linked += nearest is not None and truth.markers[nearest] == author
+    chances = [_chance_of(author, truth) for author in sorted(authors) if author in truth.order]
+    return Finding("a request to talk beside the nearest answer", linked, len(authors), _tail(linked, chances),
+                   f"{len(asked)} of {len(authors)} requests placed")
+
+
+def uuid_text(value: object) -> str:
+    """A UUID as SQLite stores it (32 hex digits), whatever type the row handed back."""
+    return str(value).replace("-", "")
+
+
+def _chance_of(author: str, truth: Truth) -> float:
+    """The probability that a guess of this person's answer within their batch is right by chance."""
+    position, start = truth.order.index(author), 0
+    for size in truth.batches():
+        if position < start + size:
+            return 1.0 / size
+        start += size
+    return 1.0
+
+
+def _tail(linked: int, chances: Sequence[float]) -> float:
+    """P(at least `linked` successes) for independent trials with these chances (Poisson binomial)."""
+    dist = [1.0]
+    for chance in chances:
+        dist = [a * (1 - chance) + (dist[i - 1] * chance if i else 0.0) for i, a in enumerate([*dist, 0.0])]
+    return sum(dist[linked:]) if linked < len(dist) else 0.0
+
+
 def report(findings: Sequence[Finding], title: str) -> str:
     return "\n".join([f"anonymity attack, {title}:", *(finding.line() for finding in findings)])
 
@@ -413,6 +471,7 @@ def attack(
             found = postgres_channels(shot.tables, truth, names)
             order = postgres_answer_order(shot.tables, truth)
         found += column_channels(shot.tables, order, truth, names)
+        found.append(talk_channel(shot, truth))
         for finding in found:
             if finding.channel not in best or finding.linked > best[finding.channel].linked:
                 best[finding.channel] = finding
