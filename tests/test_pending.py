@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from answering import record
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import func, select, text, update
+from statements import recorded, writes
 
 from bot import db as db_module
 from bot import pending
@@ -114,25 +115,16 @@ async def test_the_submission_sends_the_database_nothing_with_the_persons_id(cor
     debrief = await _start(core)
     person = PEOPLE[3]
     form = await core.debriefs.open_form(debrief.id, "debrief", person)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(f"{statement} {parameters!r}")
-
-    engines = [db.engine.sync_engine]
-    if db._sqlite_writer is not None:
-        engines += [db._sqlite_writer.engine, db._sqlite_writer._here]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with recorded(db) as statements:
         await core.debriefs.record_answer(
             debrief.id, "debrief", person, {"distress": 2, "team_note": "hard"}, token=form.token
         )
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", seen)
     assert statements and not [s for s in statements if person in s]
     assert not [s for s in statements if "participants" in s or "teams_references" in s or "audit" in s]
+    # The transaction holds the receipt and the sealed form and nothing else (fewer than 5 wait: no release).
+    written = writes(statements)
+    assert written and all("answer_receipts" in s or "pending_answers" in s for s in written), written
+    assert any("answer_receipts" in s for s in written) and any("INTO pending_answers" in s for s in written)
 
 
 async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file(core, db, monkeypatch):
