@@ -64,7 +64,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # the driv
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
-    """Create the async engine for a normalised URL (see `Settings.database_url`)."""
+    """Create the async engine for a normalised URL (see `Settings.database_url`).
+
+    `hide_parameters`: a statement's error names the statement, never its
+    values (a receipt's fingerprint, a person's id, what they typed), so a
+    traceback in the log at any LOG_LEVEL carries none of them.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -279,7 +285,7 @@ _LOCKED = object()
 
 def _writer_engine(url: str, *, wait: bool = True) -> Engine:
     """One synchronous connection for `SQLiteWriter`: explicit BEGIN IMMEDIATE, checkpoints left to `Database`."""
-    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     if not wait:
         event.listen(engine, "connect", _never_wait)

@@ -509,11 +509,15 @@ def fingerprints(shot: Snapshot, truth: Truth) -> dict[str, str]:
 
 
 class LogCapture:
-    """Every record of every logger, formatted as `serve` formats it, with logging configured as `serve` does at DEBUG."""
+    """Every record of every logger, formatted as `serve` formats it, with logging configured as `serve` does.
 
-    def __init__(self) -> None:
+    `level` is LOG_LEVEL (DEBUG unless told).
+    """
+
+    def __init__(self, level: str = "DEBUG") -> None:
         import logging
 
+        self.level = level
         self.lines: list[str] = []
         capture = self
 
@@ -531,7 +535,7 @@ class LogCapture:
 
         root = logging.getLogger()
         self._saved = root.level, {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
-        configure("DEBUG", handler=self.handler)
+        configure(self.level, handler=self.handler)
         return self
 
     def __exit__(self, *exc: object) -> None:

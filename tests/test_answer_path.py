@@ -13,15 +13,19 @@ beside the nearest answer").
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from answering import record
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FakeClock
 from bot.core import Core
-from bot.models import AuditEvent, SupportEscalation, SupportRequest
+from bot.failures import cause
+from bot.models import AnswerReceipt, AuditEvent, SupportEscalation, SupportRequest
 
 PEOPLE = [f"UNURSE{n:02d}" for n in range(4)]
 HOUR = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
@@ -53,3 +57,34 @@ async def test_requests_made_between_different_answers_store_the_same_times(core
     times = [await _stored_times(core, person) for person in PEOPLE[:3]]
     assert times[0] == times[1] == times[2], times
     assert times[0][0] == HOUR and times[0][2] == HOUR  # the start of the hour, never the second asked
+
+
+async def test_a_failed_statement_names_no_value_in_the_log(core: Core) -> None:
+    """A second receipt (the unique constraint) as the answer path writes it: what is logged of it quotes no fingerprint.
+
+    SQLAlchemy renders a failed statement without its values
+    (`hide_parameters`, `bot.db.make_engine`), and the one line the operator
+    gets (`bot.failures.cause`) leaves out the driver's message, which on
+    PostgreSQL quotes the duplicate key (`DETAIL: Key (..)=(.., digest)`).
+    """
+    debrief = await core.debriefs.start(
+        platform="slack", workspace="T1", team="C1", lead="ULEAD", script_id="stop5", participants=PEOPLE
+    )
+    digest = "f1ngerpr1nt" * 4
+    row = {"debrief_id": debrief.id, "stage": "debrief", "digest": digest}
+    table = AnswerReceipt.__table__  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+    await core.database.write(lambda connection: connection.execute(insert(table), {"id": uuid.uuid4(), **row}))
+    for write in (core.database.write, _through_the_engine(core)):
+        with pytest.raises(IntegrityError) as raised:
+            await write(lambda connection: connection.execute(insert(table), {"id": uuid.uuid4(), **row}))
+        for told in (str(raised.value), cause(raised.value)):
+            assert digest not in told and debrief.id.hex not in told and str(debrief.id) not in told, told
+        assert "hidden" in str(raised.value)
+
+
+def _through_the_engine(core: Core):  # type: ignore[no-untyped-def]
+    """The ordinary engine (sessions; every write on PostgreSQL), not SQLite's writer."""
+    async def write(work):  # type: ignore[no-untyped-def]
+        async with core.database.engine.begin() as connection:
+            return await connection.run_sync(work)
+    return write
