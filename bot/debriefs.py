@@ -532,15 +532,17 @@ class Debriefs:
         over = (col(Debrief.key_expires_at) <= now) | (
             (col(PendingAnswer.stage) == DEBRIEF_STAGE) & (col(Debrief.status) != DebriefStatus.OPEN)
         )
-        async with self.database.session() as session:
+        window_over = func.max(case((over, 1), else_=0))
+        async with self.database.session() as session:  # only stages with a release to make: a try is a write
             due = (await session.execute(
-                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), func.max(case((over, 1), else_=0)))
+                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), window_over)
                 .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
                 .group_by(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
+                .having((window_over == 1) | (func.count() >= self.settings.debrief_min_group))
             )).all()
         moved = 0
-        for debrief_id, stage, window_over in due:
-            moved += await self.release(debrief_id, stage, everything=bool(window_over))
+        for debrief_id, stage, ended in due:
+            moved += await self.release(debrief_id, stage, everything=bool(ended))
         return moved
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:

@@ -13,6 +13,7 @@ beside the nearest answer").
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from answering import record
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from adapters.logs import FORMAT, Formatter
 from bot.clock import FakeClock
 from bot.core import Core
 from bot.failures import cause
@@ -65,7 +67,8 @@ async def test_a_failed_statement_names_no_value_in_the_log(core: Core) -> None:
     SQLAlchemy renders a failed statement without its values
     (`hide_parameters`, `bot.db.make_engine`), and the one line the operator
     gets (`bot.failures.cause`) leaves out the driver's message, which on
-    PostgreSQL quotes the duplicate key (`DETAIL: Key (..)=(.., digest)`).
+    PostgreSQL quotes the duplicate key (`DETAIL: Key (..)=(.., digest)`);
+    so does a traceback as `serve` logs it (`adapters.logs.Formatter`).
     """
     debrief = await core.debriefs.start(
         platform="slack", workspace="T1", team="C1", lead="ULEAD", script_id="stop5", participants=PEOPLE
@@ -77,9 +80,12 @@ async def test_a_failed_statement_names_no_value_in_the_log(core: Core) -> None:
     for write in (core.database.write, _through_the_engine(core)):
         with pytest.raises(IntegrityError) as raised:
             await write(lambda connection: connection.execute(insert(table), {"id": uuid.uuid4(), **row}))
-        for told in (str(raised.value), cause(raised.value)):
+        record = logging.LogRecord("debrief.followups", logging.ERROR, __file__, 1, "unexpected error", (),
+                                   (type(raised.value), raised.value, raised.tb))
+        logged = Formatter(FORMAT).format(record)  # as `serve` writes a traceback, at ERROR or at DEBUG
+        for told in (str(raised.value), cause(raised.value), logged):
             assert digest not in told and debrief.id.hex not in told and str(debrief.id) not in told, told
-        assert "hidden" in str(raised.value)
+        assert "hidden" in str(raised.value) and "Traceback" in logged and "IntegrityError" in logged
 
 
 def _through_the_engine(core: Core):  # type: ignore[no-untyped-def]
