@@ -135,6 +135,7 @@ async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file
     from sqlalchemy.engine import make_url
 
     monkeypatch.setattr(db_module, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(db_module, "ERASE_SECONDS", 0.0)
     debrief = await _start(core)
     async with core.database.session() as session:
         assert (await session.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
@@ -143,7 +144,7 @@ async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file
     async with core.database.session() as session:
         sealed = list((await session.execute(select(PendingAnswer.sealed))).scalars())
     await record(core.debriefs, debrief.id, "debrief", PEOPLE[4], {"distress": 2})
-    while db._eraser is not None:  # the TRUNCATE checkpoint a release asks for, within CHECKPOINT_SECONDS
+    while db._eraser is not None:  # the TRUNCATE checkpoint a release asks for, within ERASE_SECONDS
         await db._eraser
     path = Path(make_url(db.url).database)
     files = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()
