@@ -157,23 +157,33 @@ def file_cells(data: bytes) -> list[Cell]:
 
 
 def wal_cells(wal: bytes) -> list[Cell]:
-    """Every frame's page image, in file order: the cells each commit adds to a page."""
+    """Every frame's page image, oldest first: the cells each commit adds to a page.
+
+    After a checkpoint SQLite starts the log again from its beginning with a
+    new salt (the first salt one higher), so a log file can hold frames of
+    several generations: the newest at the start, older ones after them.
+    Frames are put in order by their first salt, then by position, as an
+    attacker reading the file would.
+    """
     if len(wal) < 32:
         return []
     size = struct.unpack(">I", wal[8:12])[0]
+    frames = []
+    position = 32
+    while position + 24 + size <= len(wal):
+        number, committed, salt = struct.unpack(">III", wal[position : position + 12])
+        frames.append((salt, position, number, committed, wal[position + 24 : position + 24 + size]))
+        position += 24 + size
     cells: list[Cell] = []
     seen: dict[int, set[bytes]] = {}
-    position, commit = 32, 1
-    while position + 24 + size <= len(wal):
-        number, committed = struct.unpack(">II", wal[position : position + 8])
-        page = wal[position + 24 : position + 24 + size]
+    commit = 1
+    for _, _, number, committed, page in sorted(frames, key=lambda frame: frame[:2]):
         before = seen.setdefault(number, set())
         for offset, cell in _page_cells(page, number):
             if cell not in before:
                 cells.append(Cell("wal", number, offset, cell, commit))
                 before.add(cell)
         commit += 1 if committed else 0  # a commit's last frame holds the database size
-        position += 24 + size
     return cells
 
 
