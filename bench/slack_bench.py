@@ -529,15 +529,20 @@ def beside(args: argparse.Namespace, argv: list[str]) -> int:
     import statistics
     import subprocess
 
-    own: list[str] = []
-    skip = False
-    for arg in argv:  # the same options, without --beside*
-        if skip:
-            skip = False
-        elif arg.startswith("--beside"):
-            skip = "=" not in arg
-        else:
-            own.append(arg)
+    def without(args_: list[str], prefix: str) -> list[str]:
+        """`args_` without the options starting with `prefix`, and their values."""
+        kept: list[str] = []
+        skip = False
+        for arg in args_:
+            if skip:
+                skip = False
+            elif arg.startswith(prefix):
+                skip = "=" not in arg
+            else:
+                kept.append(arg)
+        return kept
+
+    own = without(argv, "--beside")
     trees = {"this": ROOT, str(args.beside): args.beside.resolve()}
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for run_number in range(args.beside_runs):
@@ -546,8 +551,7 @@ def beside(args: argparse.Namespace, argv: list[str]) -> int:
             python = tree / ".venv" / "bin" / "python"
             command = [str(python if python.exists() else sys.executable), str(tree / "bench" / "slack_bench.py"), *own]
             if name != "this" and args.beside_database_url:
-                command = [c for c in command if not c.startswith("--database-url")] + [
-                    "--database-url", args.beside_database_url]
+                command = [*without(command, "--database-url"), "--database-url", args.beside_database_url]
             env = dict(os.environ)
             if name != "this":
                 env.pop("TEST_DATABASE_URL", None)
