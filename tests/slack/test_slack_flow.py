@@ -174,10 +174,12 @@ async def test_ten_people_answering_at_once_move_the_counter_in_two_batches(slac
     script = fake.message(posted["channel"], posted["ts"])
     value = next(e["value"] for b in script["blocks"] for e in b.get("elements") or [] if e.get("action_id") == Action.ANSWER)
 
-    for person in people:  # everyone opens the form first, as they would in the room
+    forms = {}
+    for person in people:  # everyone opens the form first, as they would in the room; each form is its person's own
         await slack.block_action(Action.ANSWER, value, user_id=person, channel_id=script["channel"])
-    await fake.wait_for("views.open", len(people), where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
-    forms = {view["id"]: view for view in fake.views.values() if view.get("callback_id") == Callback.ANSWER}
+        await fake.wait_for("views.open", len(forms) + 1, where=lambda args: args["view"].get("callback_id") == Callback.ANSWER)
+        view = fake.last_view(Callback.ANSWER)  # the one just opened: the forms open one at a time here
+        forms[view["id"]] = view
     assert len(forms) == len(people)
     updates_before = len(fake.calls_to("chat.update"))
     replies = await asyncio.gather(
