@@ -14,6 +14,10 @@ reads every record at DEBUG.
 from __future__ import annotations
 
 import logging
+import traceback
+from typing import Any
+
+from bot.failures import cause
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -47,6 +51,32 @@ class CauseOnly(logging.Filter):
         return True
 
 
+class Formatter(logging.Formatter):
+    """`serve`'s format; a traceback keeps its frames, and each exception in it only its one-line cause.
+
+    An exception's message can quote what the failing code held: PostgreSQL's
+    `DETAIL: Key (debrief_id, stage, digest)=(...)` names a receipt's
+    fingerprint, a `KeyError` or `ValueError` what someone typed. Each is
+    written as `bot.failures.cause` puts it (the driver's error class, a
+    lock or a timeout, never the values), so an unexpected error logged for
+    the operator (the dispatcher's, the supervisor's at DEBUG) carries where
+    it happened and what kind it was, and nothing of a person.
+    """
+
+    def formatException(self, ei: Any) -> str:
+        error = ei[1]
+        chain: list[BaseException] = []
+        while error is not None and error not in chain:
+            chain.append(error)
+            error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+        parts = [
+            "Traceback (most recent call last):\n" + "".join(traceback.format_tb(error.__traceback__))
+            + f"{type(error).__module__}.{type(error).__qualname__}: {cause(error)}"
+            for error in reversed(chain)
+        ]
+        return "\n\nwhich led to:\n\n".join(parts)
+
+
 def configure(level: str, handler: logging.Handler | None = None) -> None:
     """Set up the root handler at `level` (LOG_LEVEL) and hold the dependencies' loggers back."""
     number = logging.getLevelName(level.upper())
@@ -54,7 +84,7 @@ def configure(level: str, handler: logging.Handler | None = None) -> None:
         number = logging.INFO
     if handler is None:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(Formatter(FORMAT))
     root = logging.getLogger()
     root.setLevel(number)
     root.addHandler(handler)

@@ -44,6 +44,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import time
@@ -492,11 +493,82 @@ def main(argv: list[str] | None = None) -> int:
         "--paths", nargs="+", choices=list(GOALS), default=list(GOALS), help="which paths to load (default both)"
     )
     parser.add_argument("--profile", metavar="FILE", help="profile our server with cProfile; write the stats to FILE")
+    parser.add_argument(
+        "--beside", metavar="DIR", type=Path,
+        help="also run DIR's bench/slack_bench.py (another checkout, e.g. an older commit, with its own .venv), "
+             "taking turns with this one, and print both figures side by side",
+    )
+    parser.add_argument("--beside-runs", type=int, default=3, help="runs of each checkout with --beside (default 3)")
+    parser.add_argument(
+        "--beside-database-url", metavar="URL",
+        help="with --beside: the database of DIR's runs (its schema is its own; default a temporary SQLite file)",
+    )
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or not 1 <= args.rounds <= args.requests:
         parser.error("--requests and --concurrency must be at least 1, --rounds from 1 to --requests")
+    if args.beside is not None:
+        if (args.database_url or os.environ.get("TEST_DATABASE_URL")) and not args.beside_database_url:
+            parser.error("--beside with PostgreSQL needs --beside-database-url: each checkout has its own schema")
+        return beside(args, sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.ERROR)
     return asyncio.run(run(args))
+
+
+RATIO = re.compile(r"^(\w+)\s+ours/bare throughput ([\d.]+)x.*bare/ours ([\d.]+)x")
+
+
+def beside(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run this checkout's bench and DIR's in turns (this one first, then DIR's, then the other way round...).
+
+    Each run measures its server against its own bare Bolt app side by side
+    (`measure`), so its ratio already discounts the machine's load at that
+    moment; taking turns spreads any drift of the load over both checkouts.
+    Each run's whole output is printed, then one table: every run's ratio
+    per checkout and their medians.
+    """
+    import statistics
+    import subprocess
+
+    def without(args_: list[str], prefix: str) -> list[str]:
+        """`args_` without the options starting with `prefix`, and their values."""
+        kept: list[str] = []
+        skip = False
+        for arg in args_:
+            if skip:
+                skip = False
+            elif arg.startswith(prefix):
+                skip = "=" not in arg
+            else:
+                kept.append(arg)
+        return kept
+
+    own = without(argv, "--beside")
+    trees = {"this": ROOT, str(args.beside): args.beside.resolve()}
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for run_number in range(args.beside_runs):
+        order = list(trees.items()) if run_number % 2 == 0 else list(trees.items())[::-1]
+        for name, tree in order:
+            python = tree / ".venv" / "bin" / "python"
+            command = [str(python if python.exists() else sys.executable), str(tree / "bench" / "slack_bench.py"), *own]
+            if name != "this" and args.beside_database_url:
+                command = [*without(command, "--database-url"), "--database-url", args.beside_database_url]
+            env = dict(os.environ)
+            if name != "this":
+                env.pop("TEST_DATABASE_URL", None)
+            print(f"\n== run {run_number + 1}, {name} ({tree})", flush=True)
+            done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+            print(done.stdout + done.stderr[-2000:], flush=True)
+            for line in done.stdout.splitlines():
+                if match := RATIO.match(line):
+                    figures.setdefault((match[1], name), []).append((float(match[2]), float(match[3])))
+    print(f"\nours/bare throughput (server CPU per request bare/ours), {args.beside_runs} runs each, in turns:")
+    for path in dict.fromkeys(path for path, _ in figures):
+        for name in trees:
+            runs = figures.get((path, name), [])
+            listed = ", ".join(f"{ratio:.2f}x ({cpu:.2f}x)" for ratio, cpu in runs)
+            median = statistics.median(ratio for ratio, _ in runs) if runs else float("nan")
+            print(f"{path:<8}{name:<24} median {median:.2f}x   runs: {listed}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,14 @@ log = logging.getLogger("debrief.db")
 
 CHECKPOINT_SECONDS = 1.0
 """How soon after an answer SQLite's write-ahead log is copied into the database file, at most once per this."""
+ERASE_SECONDS = 5.0
+"""How soon after a release of answers the write-ahead log is emptied (`Database.erase_wal_soon`), at most once per this.
+
+Not sooner: a TRUNCATE checkpoint waits for the disk and holds writers
+back, and at one a second it cost a burst of answers a sixth of its
+throughput (bench/slack_bench.py). The copies it erases are sealed, and
+have waited for their batch far longer than this already.
+"""
 ERASE_TRIES = 10
 """How many times in a row a TRUNCATE checkpoint is tried again (a second apart) while readers hold old snapshots."""
 ERASE_WAIT_MS = 250
@@ -68,7 +76,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:  # the driv
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
-    """Create the async engine for a normalised URL (see `Settings.database_url`)."""
+    """Create the async engine for a normalised URL (see `Settings.database_url`).
+
+    `hide_parameters`: a statement's error names the statement, never its
+    values (a receipt's fingerprint, a person's id, what they typed), so a
+    traceback in the log at any LOG_LEVEL carries none of them.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -153,15 +167,15 @@ class Database:
             self._checkpoint = None
 
     def erase_wal_soon(self) -> None:
-        """SQLite: make the next checkpoint (within `CHECKPOINT_SECONDS`) a TRUNCATE, so old page images leave the disk.
+        """SQLite: a TRUNCATE checkpoint within `ERASE_SECONDS`, so old page images leave the disk.
 
         After a batch of answers is released (`bot.pending`), earlier WAL
         frames still hold the pages as they were while the answers waited
         (sealed); `secure_delete` zeroes the rows in the database file
         itself. A TRUNCATE checkpoint copies the log into the file, syncs
-        it and empties the log; one a second at most, after the answer's
-        response, because it waits for the disk and holds writers back
-        meanwhile. If a reader holds an old snapshot it stops short, and
+        it and empties the log; one per `ERASE_SECONDS` at most, after the
+        answer's response, because it waits for the disk and holds writers
+        back meanwhile. If a reader holds an old snapshot it stops short, and
         the next checkpoint tries again. PostgreSQL: nothing to do here
         (README, "Privacy in plain words", says what VACUUM does and does not erase).
         """
@@ -175,7 +189,7 @@ class Database:
     async def _erase_later(self, tries: int = ERASE_TRIES) -> None:
         again = False
         try:
-            await asyncio.sleep(CHECKPOINT_SECONDS if tries == ERASE_TRIES else max(CHECKPOINT_SECONDS, 0.05))
+            await asyncio.sleep(ERASE_SECONDS if tries == ERASE_TRIES else max(CHECKPOINT_SECONDS, 0.05))
             if self._checkpoint is not None:  # two checkpoints at once: the second is refused (busy)
                 await asyncio.shield(self._checkpoint)
             self._erase_again = False
@@ -290,7 +304,7 @@ _LOCKED = object()
 
 def _writer_engine(url: str, *, wait: bool = True) -> Engine:
     """One synchronous connection for `SQLiteWriter`: explicit BEGIN IMMEDIATE, checkpoints left to `Database`."""
-    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     if not wait:
         event.listen(engine, "connect", _never_wait)

@@ -7,6 +7,7 @@ of its rows or none, so a failure never leaves half a debrief behind.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -172,6 +173,14 @@ class Recorded:
         return self.signal is Signal.SUPPORT
 
 
+@dataclass
+class _Releasing:
+    """A stage's release loop in this process: done when it ends; `again` when an answer asked meanwhile."""
+
+    done: asyncio.Future[None]
+    again: bool = False
+
+
 @dataclass(frozen=True)
 class AnswerForm:
     """An answer form that may open: its questions, and the token its submission must carry."""
@@ -207,8 +216,8 @@ class Debriefs:
         self._secret = deployment_secret or settings.receipt_secret()
         self._sealing = pending.sealing_key(self._secret)
         self.forms = FormTokens(self._secret)
-        self._releasing: dict[tuple[uuid.UUID, str], bool] = {}
-        """Stages being released by this process, and whether more answers came meanwhile."""
+        self._releasing: dict[tuple[uuid.UUID, str], _Releasing] = {}
+        """Stages being released by this process (`_release_batches`)."""
 
     # -- starting -----------------------------------------------------------
 
@@ -488,20 +497,28 @@ class Debriefs:
         """Release whole batches until fewer than DEBRIEF_MIN_GROUP wait; one such loop per stage in this process.
 
         An answer that completes a batch while another release of its stage
-        is running leaves the batch to that one, which goes round once more:
-        under a burst of answers the batches grow instead of queueing up one
-        release per DEBRIEF_MIN_GROUP answers.
+        is running leaves the batch to that one, which goes round once more,
+        and waits for it: under a burst of answers the batches grow instead
+        of queueing up one release per DEBRIEF_MIN_GROUP answers, and every
+        answer that completed a batch returns once its batch is out (so the
+        live counter its thank-you redraws counts it).
         """
         key = (debrief_id, stage)
-        if key in self._releasing:
-            self._releasing[key] = True
+        running = self._releasing.get(key)
+        if running is not None:
+            running.again = True
+            await asyncio.shield(running.done)
             return
-        self._releasing[key] = False
+        running = self._releasing[key] = _Releasing(asyncio.get_running_loop().create_future())
         try:
-            while await self.release(debrief_id, stage) and self._releasing[key]:
-                self._releasing[key] = False
+            while True:
+                await self.release(debrief_id, stage)
+                if not running.again:
+                    break
+                running.again = False  # asked meanwhile: what came since may make a batch
         finally:
             del self._releasing[key]
+            running.done.set_result(None)
 
     async def release(self, debrief_id: uuid.UUID, stage: str, *, everything: bool = False) -> int:
         """Release the stage's waiting forms as one shuffled batch: at least DEBRIEF_MIN_GROUP, or `everything`.
@@ -537,15 +554,17 @@ class Debriefs:
         over = (col(Debrief.key_expires_at) <= now) | (
             (col(PendingAnswer.stage) == DEBRIEF_STAGE) & (col(Debrief.status) != DebriefStatus.OPEN)
         )
-        async with self.database.session() as session:
+        window_over = func.max(case((over, 1), else_=0))
+        async with self.database.session() as session:  # only stages with a release to make: a try is a write
             due = (await session.execute(
-                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), func.max(case((over, 1), else_=0)))
+                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), window_over)
                 .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
                 .group_by(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
+                .having((window_over == 1) | (func.count() >= self.settings.debrief_min_group))
             )).all()
         moved = 0
-        for debrief_id, stage, window_over in due:
-            moved += await self.release(debrief_id, stage, everything=bool(window_over))
+        for debrief_id, stage, ended in due:
+            moved += await self.release(debrief_id, stage, everything=bool(ended))
         return moved
 
     def stage_form(self, script_id: str, schedule: str, stage: str) -> tuple[list[Question], str | None]:

@@ -15,7 +15,7 @@ random ids, deleting the sealed rows in the same transaction. A lesson its
 author agreed to share goes, in the same shuffled transaction, to
 `shared_lessons` instead (`bot.lessons`). On SQLite
 `secure_delete` zeroes the deleted rows in the file and the write-ahead log
-is then checkpointed and truncated within a second (`Database.erase_wal_soon`). Several
+is then checkpointed and truncated within seconds (`Database.erase_wal_soon`). Several
 processes may release at once: the rows are locked (`FOR UPDATE SKIP
 LOCKED` on PostgreSQL; SQLite's single writer) and deleted by the release
 that moved them, so an answer is released exactly once.
@@ -23,6 +23,7 @@ that moved them, so an answer is released exactly once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -34,9 +35,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Executable, bindparam, delete, insert, select
 from sqlalchemy.engine import Connection
-from sqlmodel import col
 
 from bot.lessons import is_lesson, release_lessons
 from bot.models import Answer, PendingAnswer
@@ -85,6 +85,28 @@ class TooFew(Exception):
     """Fewer forms than asked for were free to release: the transaction is rolled back, they wait."""
 
 
+_columns = PendingAnswer.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+_DEBRIEF = bindparam("debrief", type_=_columns.debrief_id.type)
+_STAGE = bindparam("stage", type_=_columns.stage.type)
+
+
+@functools.cache
+def _taking(postgresql: bool) -> Executable:
+    """The DELETE .. RETURNING that takes a stage's waiting forms; built once, compiled once per dialect.
+
+    PostgreSQL: only the rows no other release holds (`FOR UPDATE SKIP
+    LOCKED` in a subquery). SQLite has one writer at a time: the plain DELETE.
+    """
+    mine = (_columns.debrief_id == _DEBRIEF) & (_columns.stage == _STAGE)
+    if not postgresql:
+        return delete(PendingAnswer.__table__).where(mine).returning(_columns.sealed)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+    free = select(_columns.id).where(mine).with_for_update(skip_locked=True)
+    return delete(PendingAnswer.__table__).where(_columns.id.in_(free)).returning(_columns.sealed)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+
+
+_INSERT_ANSWERS = insert(Answer.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+
+
 def release(
     connection: Connection, key: bytes, debrief_id: uuid.UUID, stage: str, at_least: int, *, today: date
 ) -> int:
@@ -96,12 +118,8 @@ def release(
     release holds: `FOR UPDATE SKIP LOCKED`), and the answers go in with it
     or not at all.
     """
-    free = select(col(PendingAnswer.id)).where(col(PendingAnswer.debrief_id) == debrief_id, col(PendingAnswer.stage) == stage)
-    if connection.dialect.name == "postgresql":
-        free = free.with_for_update(skip_locked=True)
-    taken = connection.execute(
-        delete(PendingAnswer).where(col(PendingAnswer.id).in_(free)).returning(col(PendingAnswer.sealed))
-    ).scalars().all()
+    taking = _taking(connection.dialect.name == "postgresql")
+    taken = connection.execute(taking, {"debrief": debrief_id, "stage": stage}).scalars().all()
     if len(taken) < max(at_least, 1):
         raise TooFew()
     context = context_of(debrief_id, stage)
@@ -114,5 +132,5 @@ def release(
     for row in rows:
         row.update(id=uuid.uuid4(), debrief_id=debrief_id, stage=stage)
     if rows:
-        connection.execute(insert(Answer.__table__), rows)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
+        connection.execute(_INSERT_ANSWERS, rows)
     return len(taken)

@@ -30,8 +30,6 @@ its own transaction and every channel below linked every answer.
 from __future__ import annotations
 
 import math
-import secrets
-import string
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +37,22 @@ from typing import Any
 
 SIGNIFICANT = 1e-4
 """A channel whose right guesses have a smaller probability than this under chance fails the suite."""
+
+_MARKER_LETTERS = "bcdfghjkmnpqrstvwxz"
+
+
+def marker() -> str:
+    """A unique word to find an answer by: lowercase consonants only.
+
+    Not hex: one hex marker in forty looks like a postcode (`kiwi-c241fa`) to
+    the identifier screen, which then refuses the answer, and a run of 16
+    answers failed one time in three, with a `KeyError` rather than a finding.
+    No digits, no capital, no vowel: nothing the screen reads as a number,
+    a postcode or a name (`tests/test_attack.py` checks it).
+    """
+    import secrets
+
+    return "kiwi" + "".join(secrets.choice(_MARKER_LETTERS) for _ in range(8))
 
 
 @dataclass
@@ -143,23 +157,33 @@ def file_cells(data: bytes) -> list[Cell]:
 
 
 def wal_cells(wal: bytes) -> list[Cell]:
-    """Every frame's page image, in file order: the cells each commit adds to a page."""
+    """Every frame's page image, oldest first: the cells each commit adds to a page.
+
+    After a checkpoint SQLite starts the log again from its beginning with a
+    new salt (the first salt one higher), so a log file can hold frames of
+    several generations: the newest at the start, older ones after them.
+    Frames are put in order by their first salt, then by position, as an
+    attacker reading the file would.
+    """
     if len(wal) < 32:
         return []
     size = struct.unpack(">I", wal[8:12])[0]
+    frames = []
+    position = 32
+    while position + 24 + size <= len(wal):
+        number, committed, salt = struct.unpack(">III", wal[position : position + 12])
+        frames.append((salt, position, number, committed, wal[position + 24 : position + 24 + size]))
+        position += 24 + size
     cells: list[Cell] = []
     seen: dict[int, set[bytes]] = {}
-    position, commit = 32, 1
-    while position + 24 + size <= len(wal):
-        number, committed = struct.unpack(">II", wal[position : position + 8])
-        page = wal[position + 24 : position + 24 + size]
+    commit = 1
+    for _, _, number, committed, page in sorted(frames, key=lambda frame: frame[:2]):
         before = seen.setdefault(number, set())
         for offset, cell in _page_cells(page, number):
             if cell not in before:
                 cells.append(Cell("wal", number, offset, cell, commit))
                 before.add(cell)
         commit += 1 if committed else 0  # a commit's last frame holds the database size
-        position += 24 + size
     return cells
 
 
@@ -349,6 +373,64 @@ def platform_channel(records: Sequence[tuple[str | None, str]], truth: Truth) ->
     return _score("platform records of the bot's calls", guesses, truth)
 
 
+def talk_channel(shot: Snapshot, truth: Truth) -> Finding:
+    """A request to talk names its author; is the answer written nearest to it (either side) theirs?
+
+    A request made from the thank-you screen follows its author's answer by
+    moments. The attacker takes each request's write (its WAL commit on
+    SQLite, its `xmin` on PostgreSQL) and guesses that the answer written
+    nearest to it is its author's. Under chance a guess is right with
+    probability one in the size of the author's batch (`_chance_of`): a
+    batch is released in one write, and the request says nothing about
+    which answer of the batch came before it.
+    """
+    requests = shot.tables.get("support_requests", [])
+    authors = {str(row["user"]) for row in requests}
+    if shot.main:
+        frames = wal_cells(shot.wal)
+        first = {m: min(((c.step, -c.offset) for c in frames if m.encode() in c.data), default=None) for m in truth.markers}
+        where = {m: at for m, at in first.items() if at is not None}
+        asked = {}
+        for row in requests:
+            needle = uuid_text(row["id"])
+            step = min((c.step for c in frames if needle.encode() in c.data), default=None)
+            if step is not None:
+                asked[str(row["user"])] = (step, 0)
+    else:
+        where = {m: (int(row["xmin"]), ctid(row)) for m, row in _answer_rows(shot.tables, truth).items()}
+        asked = {str(row["user"]): (int(row["xmin"]), (0, 0)) for row in requests}
+    linked = 0
+    for author, (at, _) in asked.items():
+        nearest = min(where, key=lambda m: (abs(where[m][0] - at), where[m]), default=None)
+        linked += nearest is not None and truth.markers[nearest] == author
+    chances = [_chance_of(author, truth) for author in sorted(authors) if author in truth.order]
+    return Finding("a request to talk beside the nearest answer", linked, len(authors), _tail(linked, chances),
+                   f"{len(asked)} of {len(authors)} requests placed")
+
+
+def uuid_text(value: object) -> str:
+    """A UUID as SQLite stores it (32 hex digits), whatever type the row handed back."""
+    return str(value).replace("-", "")
+
+
+def _chance_of(author: str, truth: Truth) -> float:
+    """The probability that a guess of this person's answer within their batch is right by chance."""
+    position, start = truth.order.index(author), 0
+    for size in truth.batches():
+        if position < start + size:
+            return 1.0 / size
+        start += size
+    return 1.0
+
+
+def _tail(linked: int, chances: Sequence[float]) -> float:
+    """P(at least `linked` successes) for independent trials with these chances (Poisson binomial)."""
+    dist = [1.0]
+    for chance in chances:
+        dist = [a * (1 - chance) + (dist[i - 1] * chance if i else 0.0) for i, a in enumerate([*dist, 0.0])]
+    return sum(dist[linked:]) if linked < len(dist) else 0.0
+
+
 def report(findings: Sequence[Finding], title: str) -> str:
     return "\n".join([f"anonymity attack, {title}:", *(finding.line() for finding in findings)])
 
@@ -404,6 +486,7 @@ def attack(
             found = postgres_channels(shot.tables, truth, names)
             order = postgres_answer_order(shot.tables, truth)
         found += column_channels(shot.tables, order, truth, names)
+        found.append(talk_channel(shot, truth))
         for finding in found:
             if finding.channel not in best or finding.linked > best[finding.channel].linked:
                 best[finding.channel] = finding
@@ -441,11 +524,15 @@ def fingerprints(shot: Snapshot, truth: Truth) -> dict[str, str]:
 
 
 class LogCapture:
-    """Every record of every logger, formatted as `serve` formats it, with logging configured as `serve` does at DEBUG."""
+    """Every record of every logger, formatted as `serve` formats it, with logging configured as `serve` does.
 
-    def __init__(self) -> None:
+    `level` is LOG_LEVEL (DEBUG unless told).
+    """
+
+    def __init__(self, level: str = "DEBUG") -> None:
         import logging
 
+        self.level = level
         self.lines: list[str] = []
         capture = self
 
@@ -463,7 +550,7 @@ class LogCapture:
 
         root = logging.getLogger()
         self._saved = root.level, {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
-        configure("DEBUG", handler=self.handler)
+        configure(self.level, handler=self.handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -475,9 +562,3 @@ class LogCapture:
         for name, level in self._saved[1].items():
             logging.getLogger(name).setLevel(level)
 
-
-def marker() -> str:
-    """A word that finds one answer's text again: letters only, so the identifier guard never
-    refuses it (a hex marker such as `kiwi-b923db` holds a UK postcode, B92 3DB, in about one
-    answer in forty, and that answer was then refused)."""
-    return "kiwi-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))

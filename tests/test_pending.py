@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from answering import record
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import func, select, text, update
+from statements import recorded, writes
 
 from bot import db as db_module
 from bot import pending
@@ -115,25 +116,16 @@ async def test_the_submission_sends_the_database_nothing_with_the_persons_id(cor
     debrief = await _start(core)
     person = PEOPLE[3]
     form = await core.debriefs.open_form(debrief.id, "debrief", person)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(f"{statement} {parameters!r}")
-
-    engines = [db.engine.sync_engine]
-    if db._sqlite_writer is not None:
-        engines += [db._sqlite_writer.engine, db._sqlite_writer._here]
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with recorded(db) as statements:
         await core.debriefs.record_answer(
             debrief.id, "debrief", person, {"distress": 2, "team_note": "hard"}, token=form.token
         )
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", seen)
     assert statements and not [s for s in statements if person in s]
     assert not [s for s in statements if "participants" in s or "teams_references" in s or "audit" in s]
+    # The transaction holds the receipt and the sealed form and nothing else (fewer than 5 wait: no release).
+    written = writes(statements)
+    assert written and all("answer_receipts" in s or "pending_answers" in s for s in written), written
+    assert any("answer_receipts" in s for s in written) and any("INTO pending_answers" in s for s in written)
 
 
 async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file(core, db, monkeypatch):
@@ -144,6 +136,7 @@ async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file
     from sqlalchemy.engine import make_url
 
     monkeypatch.setattr(db_module, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(db_module, "ERASE_SECONDS", 0.0)
     debrief = await _start(core)
     async with core.database.session() as session:
         assert (await session.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
@@ -152,7 +145,7 @@ async def test_released_rows_leave_nothing_of_the_sealed_copy_in_the_sqlite_file
     async with core.database.session() as session:
         sealed = list((await session.execute(select(PendingAnswer.sealed))).scalars())
     await record(core.debriefs, debrief.id, "debrief", PEOPLE[4], {"distress": 2})
-    while db._eraser is not None:  # the TRUNCATE checkpoint a release asks for, within CHECKPOINT_SECONDS
+    while db._eraser is not None:  # the TRUNCATE checkpoint a release asks for, within ERASE_SECONDS
         await db._eraser
     path = Path(make_url(db.url).database)
     files = path.read_bytes() + (path.with_name(path.name + "-wal").read_bytes()

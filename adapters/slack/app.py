@@ -118,9 +118,19 @@ class _TokenInClient(logging.Filter):
 
 
 def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, with its filters from the first app on.
+
+    Bolt's middlewares take their loggers' filters from this one only when
+    their own logger (one per middleware class, for the whole process) has
+    none yet, so `CauseOnly` (a refused request's body kept out of the log)
+    is here before any app is built, not added later by `adapters.logs.configure`.
+    """
+    from adapters.logs import CauseOnly
+
     logger = logging.getLogger("debrief.slack.bolt")
-    if not any(isinstance(existing, _TokenInClient) for existing in logger.filters):
-        logger.addFilter(_TokenInClient())
+    for kind in (CauseOnly, _TokenInClient):
+        if not any(isinstance(existing, kind) for existing in logger.filters):
+            logger.addFilter(kind())
     return logger
 
 

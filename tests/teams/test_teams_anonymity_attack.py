@@ -12,7 +12,7 @@ import json
 import random
 
 from attack import LogCapture, Truth, attack, report, snapshot
-from attack import marker as attack_marker
+from attack import marker as new_marker
 from fake_connector import FakeConnector
 from teams_harness import Chat, action, card_text, running_app, signed_settings
 
@@ -61,7 +61,7 @@ async def _answer(app, script: dict, people: list) -> tuple[Truth, list[tuple[st
     assert action(script, "Answer anonymously")
     for person in people:
         form = (await app.teams.open_dialog(person, CHANNEL, script, "Answer anonymously")).card
-        marker = attack_marker()
+        marker = new_marker()
         reply = await app.teams.submit_dialog(
             person, CHANNEL, form, {"q.distress": str(random.randint(0, 10)), "q.team_note": f"I keep seeing it {marker}"}
         )
