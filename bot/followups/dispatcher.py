@@ -172,14 +172,20 @@ class _Gate:
 
 
 @dataclass
-class _Job:
-    """A claimed follow-up."""
+class _Claimed:
+    """What every claimed outbox row carries: its claim (lease and fence), and since when its platform has said 429."""
 
     claim: Claim
+    rate_limited_since: float | None = field(default=None, kw_only=True)
+
+
+@dataclass
+class _Job(_Claimed):
+    """A claimed follow-up."""
+
     followup: Followup
     participant: Participant
     debrief: Debrief
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
@@ -192,12 +198,10 @@ class _Job:
 
 
 @dataclass
-class _DigestJob:
+class _DigestJob(_Claimed):
     """A claimed weekly digest."""
 
-    claim: Claim
     digest: Digest
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
@@ -209,12 +213,10 @@ class _DigestJob:
 
 
 @dataclass
-class _EscalationJob:
+class _EscalationJob(_Claimed):
     """A claimed request to talk whose response time has passed."""
 
-    claim: Claim
     escalation: SupportEscalation
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
@@ -226,14 +228,12 @@ class _EscalationJob:
 
 
 @dataclass
-class _ActionJob:
+class _ActionJob(_Claimed):
     """A claimed action-point message: an owner's reminder, or a "you said, we did" note."""
 
-    claim: Claim
     message: ActionMessage
     point: ActionPoint
     debrief: Debrief
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
@@ -245,14 +245,12 @@ class _ActionJob:
 
 
 @dataclass
-class _ColdJob:
+class _ColdJob(_Claimed):
     """A claimed cold-debrief reminder (`participant` set) or script post (`bot.cold`)."""
 
-    claim: Claim
     message: Any
     participant: Participant | None
     debrief: Debrief
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
@@ -264,12 +262,10 @@ class _ColdJob:
 
 
 @dataclass
-class _LearningJob:
+class _LearningJob(_Claimed):
     """A claimed monthly learning digest (`bot.lessons`)."""
 
-    claim: Claim
     digest: LearningDigest
-    rate_limited_since: float | None = field(default=None)
 
     @property
     def platform(self) -> str:
