@@ -24,9 +24,11 @@ from typing import Any
 import pytest
 from fake_slack import FakeSlack
 from harness import SlackApp
+from outbox_idle import nothing_more_to_send
 from sqlalchemy import select
 from test_slack_flow import LEAD, STAFF, start_debrief, texts
 
+from adapters.server import STATE
 from adapters.slack.ids import ACTION_EVENT, Action, ActionPointBlock, Callback, PointBlock
 from adapters.slack.metadata import PointRef
 from bot.models import ActionMessage, ActionPoint, ActionStatus, FollowupStatus
@@ -173,8 +175,10 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(slack_a
     assert "second adrenaline box" not in texts(fake.home_tabs[LEAD]["blocks"])
     assert "No open action points for you" in texts(fake.home_tabs[LEAD]["blocks"])
 
-    # Once each, at about the right time; nothing more comes.
-    await asyncio.sleep(1.2)
+    # Once each, at about the right time; nothing more comes: the work the requests started is done, every
+    # action message is dealt with for good (never claimed again), and a dispatcher polling now finds nothing.
+    await slack_app.idle()
+    await nothing_more_to_send(core, slack_app.app[STATE].messengers)
     sent = [(owner, at - started.timestamp()) for owner, _, at in reminders(fake)]
     assert sorted(owner for owner, _ in sent) == sorted([NURSE, DOCTOR, DOCTOR])
     for (_, delay), due in zip(sorted(sent, key=lambda item: item[1]), (2.0, 2.0, 4.0), strict=True):

@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from fake_slack import FakeSlack
 from harness import SlackApp
+from outbox_idle import nothing_more_to_send
 from sqlalchemy import select
 from test_slack_flow import texts
 
+from adapters.server import STATE
 from adapters.slack.cold import COLD_EVENT, ColdAction, ColdBlock, ColdCallback
 from adapters.slack.ids import Action, Callback, SetupBlock, Where, question_block
 from bot.models import ColdMessage, Debrief, DebriefStatus, SkippedDebrief
@@ -126,7 +128,8 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     await fake.wait_for("chat.postMessage", timeout=AHEAD + 10,
                         where=lambda args: (args.get("metadata") or {}).get("event_type") == COLD_EVENT
                         and args["channel"] == hot.space)
-    await asyncio.sleep(1.2)  # a whole dispatcher poll more: nothing is sent twice
+    # Nothing is sent twice: every cold message is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, slack_app.app[STATE].messengers)
     for user in PEOPLE:
         dms = cold_dms(fake, user)
         assert len(dms) == 2, f"{user}: {len(dms)} reminders"
@@ -185,7 +188,10 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
         left = (await session.execute(select(ColdMessage).where(ColdMessage.status == "pending"))).scalars().all()
     assert (skipped.reason, skipped.detail, skipped.cold_of) == ("team_dispersed", "Half the team rotated", hot.id)
     assert left == []
-    while time.time() < starts + 1.5:  # past its second reminder and its time: nothing more is sent
-        await asyncio.sleep(0.2)
+    # Past its second reminder and its time, nothing more is sent: once the booked time (the last due time) has
+    # come, every cold message is dealt with for good and a dispatcher polling then finds nothing to send.
+    while time.time() <= starts:
+        await asyncio.sleep(0.05)
+    await nothing_more_to_send(core, slack_app.app[STATE].messengers)
     assert sum(len(cold_dms(fake, user)) for user in PEOPLE) == 9
     assert len([m for m in fake.messages_in(hot.space) if (m.get("metadata") or {}).get("event_type") == COLD_EVENT]) == 1

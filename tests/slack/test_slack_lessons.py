@@ -26,10 +26,12 @@ import pytest
 from answering import record
 from fake_slack import FakeSlack
 from harness import OFFICER, SlackApp, make_settings
+from outbox_idle import nothing_more_to_send
 from sqlalchemy import select
 from test_slack_flow import texts
 from test_slack_followups import check_ins, opened, settled
 
+from adapters.server import STATE
 from adapters.slack.ids import SHARED, Action, Callback, SetupBlock, Where, question_block, share_block
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.render.lessons import REVIEW_CALLBACK, LessonAction, LessonBlock, queue_modal, review_modal
@@ -165,7 +167,8 @@ async def test_a_lesson_goes_from_the_check_in_through_review_into_the_digest_wi
     # The 1st of next month, 09:00: the server's dispatcher posts the digest in the learning channel, once.
     slack_clock.set(datetime(2026, 2, 1, 9, 0, 5, tzinfo=UTC))
     await fake.wait_for("chat.postMessage", where=lambda args: args["channel"] == LEARNING, timeout=10)
-    await asyncio.sleep(1.5)  # a whole dispatcher poll more: nothing else comes
+    # Nothing else comes: every outbox row is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, slack_app.app[STATE].messengers)
     [digest] = [args for args in fake.calls_to("chat.postMessage") if args["channel"] == LEARNING]
     text = texts(digest["blocks"])
     assert digest["text"] == "Lessons from our teams: January 2026"

@@ -18,11 +18,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from outbox_idle import nothing_more_to_send
+from sqlalchemy import select
 from teams_harness import Chat, TeamsApp, action, card_text, inputs_of
 
+from adapters.server import STATE
 from adapters.teams.app import SERVICES
 from adapters.teams.references import load
 from bot.clock import FakeClock
+from bot.followups import Dispatcher
 from bot.models import ActionMessage, ActionPoint, ActionStatus, FollowupStatus
 
 TEAM = "19:ward7general@thread.tacv2"
@@ -111,9 +115,12 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(teams_a
     refused = await teams.open_dialog(porter, CHANNEL, pads, "Done")
     assert "Only the person who owns this action point" in card_text(refused.card)
 
+    # Not due yet: a dispatcher polling now finds nothing to send, and every reminder still waits, unsent.
+    assert await Dispatcher(core, app.app[STATE].messengers).run_once() == 0
+    assert set((await states(app)).values()) == {FollowupStatus.PENDING}
+    assert reminders(app, personal("nurse").id) == []
+
     # 2 seconds: each owner, once, in their personal chat.
-    await asyncio.sleep(1.2)
-    assert reminders(app, personal("nurse").id) == []  # not due yet
     teams_clock.advance(timedelta(seconds=2))
     await settled(app, 2)
     [reminder] = reminders(app, personal("nurse").id)
@@ -160,7 +167,8 @@ async def test_reminders_once_each_until_closed_and_you_said_we_did_once(teams_a
     dropped = await teams.submit_dialog(porter, personal("porter"), dropping, {"point.outcome": "Pharmacy stocks it now"})
     assert "told the team why" in card_text(dropped.card)
     await connector.wait_for(lambda: len(notes(app)) == 2)
-    await asyncio.sleep(1.2)  # a whole dispatcher poll more: nothing else comes
+    # Nothing else comes: every action message is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, app.app[STATE].messengers)
     assert len(notes(app)) == 2 and "Pharmacy stocks it now" in card_text(notes(app)[1])
     points = {p.text: p for p in await core.debriefs.action_points(debrief.id)}
     assert points["Check the defib pads every shift"].status == ActionStatus.DONE
@@ -195,7 +203,7 @@ async def test_the_note_goes_where_the_debrief_was_started_when_its_channel_refu
 
 async def test_in_local_mode_the_forms_come_as_cards_and_close_the_point_once(local_app: TeamsApp) -> None:
     """The Agents Playground has no dialogs: Done opens its form as a card, and its button closes the point."""
-    app, teams, connector = local_app, local_app.teams, local_app.connector
+    app, teams, connector, core = local_app, local_app.teams, local_app.connector, local_app.core
     lead = app.person("lead", "Alex Lead", [CHANNEL])
     nurse = app.person("nurse", "Bo Nurse", [CHANNEL])
     await teams.say(lead, "<at>Debrief</at> debrief", CHANNEL)
@@ -214,7 +222,11 @@ async def test_in_local_mode_the_forms_come_as_cards_and_close_the_point_once(lo
     for _ in range(2):  # a double tap on the form's button
         await teams.submit_card(nurse, CHANNEL, done_form, {"point.outcome": "Labelled and on the checklist"})
     await connector.wait_for(lambda: notes(app))
-    await asyncio.sleep(1.2)
+    # One note: the work after the answers is done, the note's row is dealt with for good, and a dispatcher
+    # polling now finds nothing to send (the reminders are not due: the clock has not moved).
+    await app.drain()
+    await nothing_more_to_send(core, app.app[STATE].messengers,
+                               select(ActionMessage.status).where(ActionMessage.kind == "closed"))
     assert len(notes(app)) == 1 and "Labelled and on the checklist" in card_text(notes(app)[0])
     replies = [card_text(p.card) for p in connector.sent_to(CHANNEL.id) if "Marked done" in card_text(p.card)
                or "already closed" in card_text(p.card)]

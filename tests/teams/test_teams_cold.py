@@ -18,10 +18,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from outbox_idle import nothing_more_to_send
 from sqlalchemy import select
 from teams_harness import Chat, TeamsApp, action, card_text, inputs_of
 
+from adapters.server import STATE
 from bot.clock import FakeClock
+from bot.followups import Dispatcher
 from bot.models import ColdMessage, Debrief, DebriefStatus, FollowupStatus, SkippedDebrief
 
 TEAM = "19:ward9general@thread.tacv2"
@@ -107,9 +110,14 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     again = await teams.open_dialog(lead, CHANNEL, closing, "Book a cold debrief")  # one booking at a time
     assert "already booked" in card_text(again.card)
 
-    # The clock moves: each reminder once to each person; the script at the booked time, once.
-    await asyncio.sleep(1.2)  # a dispatcher poll: nothing is due yet
+    # Nothing is due yet: a dispatcher polling now finds nothing to send, and every cold message still waits.
+    assert await Dispatcher(core, app.app[STATE].messengers).run_once() == 0
+    async with core.database.session() as session:
+        waiting = (await session.execute(select(ColdMessage.status))).scalars().all()
+    assert len(waiting) == 7 and set(waiting) == {FollowupStatus.PENDING}  # 2 reminders each for 3, and the post
     assert all(cold_reminders(app, key) == [] for key in keys)
+
+    # The clock moves: each reminder once to each person; the script at the booked time, once.
     teams_clock.advance(timedelta(seconds=30))
     await settled(app, cold.id, {"30s"})
     assert all(len(cold_reminders(app, key)) == 1 for key in keys)
@@ -121,7 +129,8 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     teams_clock.advance(timedelta(seconds=10))
     state = await settled(app, cold.id, {"post"})
     assert set(state.values()) == {FollowupStatus.SENT}
-    await asyncio.sleep(1.2)  # a whole dispatcher poll more: nothing twice
+    # Nothing twice: every cold message is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, app.app[STATE].messengers)
     posted = [p.card for p in connector.sent_to(CHANNEL.id) if p.card and "Impact on the team" in card_text(p.card)]
     assert len(posted) == 1 and all(len(cold_reminders(app, key)) == 2 for key in keys)
     opened = await core.debriefs.get(cold.id)
@@ -162,6 +171,7 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
         assert (await session.execute(select(ColdMessage).where(ColdMessage.debrief_id == again.id))).all() == []
     assert (skipped.reason, skipped.detail, skipped.cold_of) == ("no_time", "Winter rota", hot.id)
     teams_clock.advance(timedelta(minutes=2))  # past its second reminder and its time
-    await asyncio.sleep(1.2)  # a whole dispatcher poll
+    # ...and nothing more: every cold message is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, app.app[STATE].messengers)
     assert all(len(cold_reminders(app, key)) == 3 for key in keys)
     assert len([p for p in connector.sent_to(CHANNEL.id) if p.card and "Impact on the team" in card_text(p.card)]) == 1

@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 import yaml
+from outbox_idle import nothing_more_to_send
 from sqlalchemy import select
 from teams_harness import Chat, TeamsApp, card_text, inputs_of
 from test_teams_followups import CHANNEL, personal, settled, start
 
 import debrief_scripts
+from adapters.server import STATE
 from adapters.teams.ids import LessonInput
 from bot import lessons
 from bot.clock import FakeClock
@@ -145,7 +147,8 @@ async def test_a_lesson_goes_from_the_check_in_through_review_into_the_digest_wi
     # The 1st of next month, 09:00: the digest in the learning channel, once.
     teams_clock.set(datetime(2026, 2, 1, 9, 0, 5, tzinfo=UTC))
     await connector.wait_for(lambda: connector.sent_to(LEARNING), timeout=10)
-    await asyncio.sleep(1.5)  # a whole dispatcher poll more: nothing else comes
+    # Nothing else comes: every outbox row is dealt with for good, and a dispatcher polling now finds nothing.
+    await nothing_more_to_send(core, app.app[STATE].messengers)
     [digest] = connector.sent_to(LEARNING)
     text = card_text(digest.card)
     assert "Lessons from our teams: January 2026" in text and "Equipment and environment" in text and edited in text
