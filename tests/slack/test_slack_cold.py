@@ -125,7 +125,7 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     assert "already booked" in texts(fake.last_view()["blocks"])
 
     # Each reminder once to each person, then the script in the channel at the booked time, once.
-    await fake.wait_for("chat.postMessage", timeout=AHEAD + 10,
+    await fake.wait_for("chat.postMessage", timeout=AHEAD + 60,
                         where=lambda args: (args.get("metadata") or {}).get("event_type") == COLD_EVENT
                         and args["channel"] == hot.space)
     # Nothing is sent twice: every cold message is dealt with for good, and a dispatcher polling now finds nothing.

@@ -166,7 +166,7 @@ async def test_a_lesson_goes_from_the_check_in_through_review_into_the_digest_wi
 
     # The 1st of next month, 09:00: the server's dispatcher posts the digest in the learning channel, once.
     slack_clock.set(datetime(2026, 2, 1, 9, 0, 5, tzinfo=UTC))
-    await fake.wait_for("chat.postMessage", where=lambda args: args["channel"] == LEARNING, timeout=10)
+    await fake.wait_for("chat.postMessage", where=lambda args: args["channel"] == LEARNING, timeout=60)
     # Nothing else comes: every outbox row is dealt with for good, and a dispatcher polling now finds nothing.
     await nothing_more_to_send(core, slack_app.app[STATE].messengers)
     [digest] = [args for args in fake.calls_to("chat.postMessage") if args["channel"] == LEARNING]

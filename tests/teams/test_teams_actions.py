@@ -79,7 +79,7 @@ async def states(app: TeamsApp) -> dict[tuple[str, str], str]:
 
 
 async def settled(app: TeamsApp, wanted: int) -> dict[tuple[str, str], str]:
-    deadline = asyncio.get_running_loop().time() + 15
+    deadline = asyncio.get_running_loop().time() + 60  # a safety net on a loaded machine
     while True:
         state = await states(app)
         if sum(status in FINAL for status in state.values()) >= wanted:

@@ -49,7 +49,7 @@ def teams_clock() -> FakeClock:
 
 async def settled(app: TeamsApp, cold_id: Any, stages: set[str]) -> dict[tuple[Any, str], str]:
     """Wait until the server's dispatcher has dealt with every cold message of `stages`."""
-    deadline = asyncio.get_running_loop().time() + 15
+    deadline = asyncio.get_running_loop().time() + 60  # a safety net on a loaded machine
     while True:
         async with app.core.database.session() as session:
             rows = (await session.execute(select(ColdMessage).where(ColdMessage.debrief_id == cold_id))).scalars().all()

@@ -146,7 +146,7 @@ async def test_a_lesson_goes_from_the_check_in_through_review_into_the_digest_wi
 
     # The 1st of next month, 09:00: the digest in the learning channel, once.
     teams_clock.set(datetime(2026, 2, 1, 9, 0, 5, tzinfo=UTC))
-    await connector.wait_for(lambda: connector.sent_to(LEARNING), timeout=10)
+    await connector.wait_for(lambda: connector.sent_to(LEARNING), timeout=60)
     # Nothing else comes: every outbox row is dealt with for good, and a dispatcher polling now finds nothing.
     await nothing_more_to_send(core, app.app[STATE].messengers)
     [digest] = connector.sent_to(LEARNING)
