@@ -679,7 +679,7 @@ class Dispatcher:
         ):
             return
         if self._quiet_on:
-            tz = await self._owner_timezone(messenger, debrief, point.owner)
+            tz = await self._user_timezone(messenger, debrief.workspace, point.owner)
             until = schedule.quiet_until(now, schedule.zone(tz, self.settings.debrief_timezone), self._quiet)
             if until is not None and until > now:
                 await self._release(job, until)
@@ -690,18 +690,6 @@ class Dispatcher:
     def _action_stages(self) -> list[str]:
         return [part.strip() for part in self.settings.debrief_action_reminders.split(",")
                 if part.strip() and part.strip() != "off"]
-
-    async def _owner_timezone(self, messenger: Messenger, debrief: Debrief, owner: str) -> str | None:
-        """An owner's zone, asked once per process (an owner need not be a participant)."""
-        key = (messenger.platform, debrief.workspace, owner)
-        if key not in self._timezones:
-            try:
-                tz = await asyncio.wait_for(messenger.user_timezone(debrief.workspace, owner), self.send_timeout)
-            except Exception as exc:  # noqa: BLE001 - no time zone is never a reason to fail: DEBRIEF_TIMEZONE is used
-                log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
-                return None
-            self._timezones[key] = (tz or "")[:64] or None
-        return self._timezones[key]
 
     async def _deliver_cold(self, job: _ColdJob) -> None:
         """A cold debrief's reminder (quiet hours as `cold.decide_reminder` says) or its script, posted on time."""
@@ -933,23 +921,28 @@ class Dispatcher:
         """The person's zone: stored on the participant, else asked once per process and stored."""
         if participant.timezone is not None:
             return participant.timezone or None
-        key = (messenger.platform, workspace, participant.user)
-        if key in self._timezones:
-            return self._timezones[key]
-        try:
-            tz = await asyncio.wait_for(messenger.user_timezone(workspace, participant.user), self.send_timeout)
-        except Exception as exc:  # noqa: BLE001 - no time zone is never a reason to fail: DEBRIEF_TIMEZONE is used
-            log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
-            return None
-        tz = (tz or "")[:64]
-        self._timezones[key] = tz or None
-        with contextlib.suppress(Exception):
-            async with self.database.session() as session:
-                await session.execute(
-                    update(Participant).where(col(Participant.id) == participant.id).values(timezone=tz),
-                    execution_options={"synchronize_session": False},
-                )
-        return tz or None
+        asked_before = (messenger.platform, workspace, participant.user) in self._timezones
+        tz = await self._user_timezone(messenger, workspace, participant.user)
+        if not asked_before and (messenger.platform, workspace, participant.user) in self._timezones:
+            with contextlib.suppress(Exception):
+                async with self.database.session() as session:
+                    await session.execute(
+                        update(Participant).where(col(Participant.id) == participant.id).values(timezone=tz or ""),
+                        execution_options={"synchronize_session": False},
+                    )
+        return tz
+
+    async def _user_timezone(self, messenger: Messenger, workspace: str, user: str) -> str | None:
+        """Anyone's zone (an action point's owner need not be a participant), asked once per process."""
+        key = (messenger.platform, workspace, user)
+        if key not in self._timezones:
+            try:
+                tz = await asyncio.wait_for(messenger.user_timezone(workspace, user), self.send_timeout)
+            except Exception as exc:  # noqa: BLE001 - no time zone is never a reason to fail: DEBRIEF_TIMEZONE is used
+                log.info("time zone lookup failed (%s); using DEBRIEF_TIMEZONE this time", _cause(exc))
+                return None
+            self._timezones[key] = (tz or "")[:64] or None
+        return self._timezones[key]
 
 
 def _delay(stage: str) -> timedelta:
