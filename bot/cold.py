@@ -55,7 +55,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import Database, rowcount
 from bot.debriefs import ACTION_LENGTH, LAST_STAGE_WINDOW, SKIP_REASON_LABELS, SkipReason
 from bot.errors import DebriefError, InvalidAnswer, NoLongerOpen, NotAllowed, NotFound
-from bot.followups.outbox import Claim, Outbox
+from bot.followups.outbox import PLATFORMS, Claim, Outbox
 from bot.followups.schedule import Action, Decision, quiet_until
 from bot.identifiers import screen
 from bot.models import (
@@ -447,9 +447,9 @@ class ColdOutbox(Outbox):
 
     model = ColdMessage
 
-    def on_platforms(self, query: Select[Any], platforms: list[str]) -> Select[Any]:
+    def on_platforms(self, query: Select[Any]) -> Select[Any]:
         return query.join(Debrief, col(Debrief.id) == col(ColdMessage.debrief_id)).where(
-            col(Debrief.platform).in_(platforms)
+            col(Debrief.platform).in_(PLATFORMS)
         )
 
     async def load(self, claims: Sequence[Claim]) -> list[tuple[Claim, ColdMessage, Participant | None, Debrief]]:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Insert, Integer, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,6 +72,21 @@ _ANSWERING = (
     .where(col(Debrief.id) == _answering_debrief)
 )
 """What an answer needs to know, in one read by the debrief's id (never by the person's); built once."""
+def _due_releases() -> Any:
+    """Each stage with sealed answers due for release, and whether its window is over (`Debriefs.release_due`); built once."""
+    over = (col(Debrief.key_expires_at) <= bindparam("now")) | (
+        (col(PendingAnswer.stage) == DEBRIEF_STAGE) & (col(Debrief.status) != DebriefStatus.OPEN)
+    )
+    window_over = func.max(case((over, 1), else_=0))
+    return (
+        select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), window_over)
+        .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
+        .group_by(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
+        .having((window_over == 1) | (func.count() >= bindparam("min_group", type_=Integer)))
+    )
+
+
+_DUE = _due_releases()
 _NEW_RECEIPT = insert(AnswerReceipt.__table__)  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
 _pending = PendingAnswer.__table__.c  # type: ignore[attr-defined]  # SQLModel does not declare the __table__ SQLAlchemy maps
 _PENDING_COLUMNS = ("id", "debrief_id", "stage", "sealed")
@@ -550,18 +565,10 @@ class Debriefs:
         closed. The dispatcher runs this in every process; `release` makes
         each form move once however many run it.
         """
-        now = self.clock.now()
-        over = (col(Debrief.key_expires_at) <= now) | (
-            (col(PendingAnswer.stage) == DEBRIEF_STAGE) & (col(Debrief.status) != DebriefStatus.OPEN)
-        )
-        window_over = func.max(case((over, 1), else_=0))
-        async with self.database.session() as session:  # only stages with a release to make: a try is a write
-            due = (await session.execute(
-                select(col(PendingAnswer.debrief_id), col(PendingAnswer.stage), window_over)
-                .join(Debrief, col(Debrief.id) == col(PendingAnswer.debrief_id))
-                .group_by(col(PendingAnswer.debrief_id), col(PendingAnswer.stage))
-                .having((window_over == 1) | (func.count() >= self.settings.debrief_min_group))
-            )).all()
+        # Once a second in every process, nearly always finding nothing: one synchronous read
+        # (`Database.write`), not an async session (on SQLite a dozen hops to aiosqlite's thread).
+        values = {"now": self.clock.now(), "min_group": self.settings.debrief_min_group}
+        due = await self.database.write(lambda connection: connection.execute(_DUE, values).all())
         moved = 0
         for debrief_id, stage, ended in due:
             moved += await self.release(debrief_id, stage, everything=bool(ended))

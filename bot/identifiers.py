@@ -526,7 +526,7 @@ class _Hint:
     after: int
 
 
-def _windowed(pattern: re.Pattern[str], hint: _Hint, body: str, lowered: str | None) -> Iterator[re.Match[str]]:
+def _windowed(pattern: re.Pattern[str], hint: _Hint, body: str) -> Iterator[re.Match[str]]:
     """Matches of `pattern`, looked for only in windows around each hit of its hint.
 
     Why: Python's regex engine tries a pattern that starts with an
@@ -537,10 +537,8 @@ def _windowed(pattern: re.Pattern[str], hint: _Hint, body: str, lowered: str | N
     window's end can cut a match short, so each one found is matched again
     on the whole text from the same start.
     """
-    twin = _LOWER.get(hint.pattern)
-    hits = twin.finditer(lowered) if twin is not None and lowered is not None else hint.pattern.finditer(body)
     windows: list[list[int]] = []
-    for hit in hits:
+    for hit in hint.pattern.finditer(body):
         low, high = max(0, hit.start() - hint.before), min(len(body), hit.end() + hint.after)
         if windows and low <= windows[-1][1]:
             windows[-1][1] = high  # overlapping windows are searched as one
@@ -619,11 +617,41 @@ def _lower_case_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
-_LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
-    pattern: twin
-    for pattern in [p for _, p, _ in _PATTERNS] + [hint.pattern for hint in _HINTS.values()]
-    if (twin := _lower_case_twin(pattern)) is not None
-}
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One pattern of `_PATTERNS` as `find_identifiers` runs it: on the text as typed, or its lower-case twin on the lower-cased text.
+
+    Built once here, because looking a compiled pattern up in a dict hashes
+    its whole source each time (the street names' pattern is thousands of
+    characters): that alone cost more than all the searches on a short answer.
+    """
+
+    kind: str
+    exact: re.Pattern[str]
+    lower: re.Pattern[str] | None  # `_lower_case_twin(exact)`
+    exact_hint: _Hint | None
+    lower_hint: _Hint | None  # the hint for `lower`: with its own twin when it has one
+    valid: Callable[[re.Match[str]], bool]
+
+    @classmethod
+    def of(cls, kind: str, pattern: re.Pattern[str], valid: Callable[[re.Match[str]], bool]) -> _Search:
+        hint = _HINTS.get(pattern)
+        twin = _lower_case_twin(hint.pattern) if hint is not None else None
+        lower_hint = _Hint(twin, hint.before, hint.after) if hint is not None and twin is not None else hint
+        return cls(kind, pattern, _lower_case_twin(pattern), hint, lower_hint, valid)
+
+    def matches(self, body: str, lowered: str) -> Iterator[re.Match[str]]:
+        """Its matches in `body` (`lowered` is `body.lower()` when of the same length, else empty)."""
+        if lowered and self.lower is not None:
+            pattern, hint, text = self.lower, self.lower_hint, lowered
+        else:
+            pattern, hint, text = self.exact, self.exact_hint, body
+        return pattern.finditer(text) if hint is None else _windowed(pattern, hint, text)
+
+
+_SEARCHES = [_Search.of(kind, pattern, valid) for kind, pattern, valid in _PATTERNS]
 
 # --- the guard -----------------------------------------------------------------------------------
 
@@ -652,12 +680,10 @@ def find_identifiers(text: str, field: str = "", allow: Collection[str] = ()) ->
     if len(lowered) != len(body):  # a few characters change length in lower case: keep the slow, exact path
         lowered = ""
     candidates: list[Finding] = []
-    for kind, pattern, valid in _PATTERNS:
-        searched, fast = (lowered, _LOWER[pattern]) if lowered and pattern in _LOWER else (body, pattern)
-        hint = _HINTS.get(pattern)
-        for match in fast.finditer(searched) if hint is None else _windowed(fast, hint, searched, lowered or None):
-            if valid(match):
-                candidates.append(Finding(kind, *canonical.span(match.start("id"), match.end("id")), field))
+    for search in _SEARCHES:
+        for match in search.matches(body, lowered):
+            if search.valid(match):
+                candidates.append(Finding(search.kind, *canonical.span(match.start("id"), match.end("id")), field))
     for kind, finder in (("name", find_names), ("name", find_surname_first), ("address", _find_zips)):
         for start, end in finder(body):
             candidates.append(Finding(kind, *canonical.span(start, end), field))

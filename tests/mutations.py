@@ -207,14 +207,14 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "outbox claim: a live lease taken over",
         "bot/followups/outbox.py",
-        "and_(model.status == FollowupStatus.SENDING, model.lease_until < now),",
+        "and_(model.status == FollowupStatus.SENDING, model.lease_until < bindparam(\"now\")),",
         "and_(model.status == FollowupStatus.SENDING),",
         ("tests/test_dispatcher.py::test_an_expired_lease_is_reclaimed_by_another_process",),
     ),
     Mutation(
         "outbox claim: rows not yet due claimed",
         "bot/followups/outbox.py",
-        "and_(model.status == FollowupStatus.PENDING, model.due_at <= now),",
+        "and_(model.status == FollowupStatus.PENDING, model.due_at <= bindparam(\"now\")),",
         "and_(model.status == FollowupStatus.PENDING),",
         ("tests/test_dispatcher.py::test_due_follow_ups_go_out_once_each_with_the_stage_and_resources",),
     ),
