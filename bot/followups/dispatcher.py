@@ -128,6 +128,7 @@ from bot.followups.outbox import (
     FollowupOutbox,
     LearningDigestOutbox,
     Outbox,
+    claim_in_turn,
     default_worker_id,
 )
 from bot.lessons import LearningPoster, latest_month_slot
@@ -422,31 +423,24 @@ class Dispatcher:
     # -- claiming and leases (the database side is bot.followups.outbox) ----------
 
     async def _claim_jobs(self, limit: int) -> list[_AnyJob]:
-        """Requests to talk waiting too long first, then follow-ups, then digests, within `limit`."""
-        jobs: list[_AnyJob] = [
-            _EscalationJob(*row) for row in await self._claim(self.escalation_outbox, limit, self.escalation_outbox.load)
+        """Requests to talk waiting too long first, then follow-ups, then the rest, within `limit`; one transaction."""
+        kinds: list[tuple[Outbox, Callable[..., _AnyJob]]] = [
+            (self.escalation_outbox, _EscalationJob),
+            (self.outbox, _Job),
+            (self.action_outbox, _ActionJob),
+            (self.cold_outbox, _ColdJob),
+            (self.digest_outbox, _DigestJob),
+            (self.learning_outbox, _LearningJob),
         ]
-        if len(jobs) < limit:
-            jobs += [_Job(*row) for row in await self._claim(self.outbox, limit - len(jobs), self.outbox.load)]
-        if len(jobs) < limit:
-            jobs += [_ActionJob(*row) for row in await self._claim(self.action_outbox, limit - len(jobs),
-                                                                   self.action_outbox.load)]
-        if len(jobs) < limit:
-            jobs += [_ColdJob(*row) for row in await self._claim(self.cold_outbox, limit - len(jobs),
-                                                                 self.cold_outbox.load)]
-        if len(jobs) < limit:
-            jobs += [_DigestJob(*row) for row in await self._claim(self.digest_outbox, limit - len(jobs),
-                                                                   self.digest_outbox.load)]
-        if len(jobs) < limit:
-            jobs += [_LearningJob(*row) for row in await self._claim(self.learning_outbox, limit - len(jobs),
-                                                                     self.learning_outbox.load)]
+        claimed = await claim_in_turn(self.database, [outbox for outbox, _ in kinds], limit, list(self.messengers))
+        jobs: list[_AnyJob] = []
+        for (outbox, job), claims in zip(kinds, claimed, strict=True):
+            if claims:
+                jobs += [job(*row) for row in await self._hold(claims, outbox.load)]
         return jobs
 
-    async def _claim(self, outbox: Outbox, limit: int, load: Callable[[list[Claim]], Awaitable[list[Any]]]) -> list[Any]:
-        """Claim rows of one outbox and load them; the claims are held (renewed) until their job ends."""
-        claims = await outbox.claim(limit, list(self.messengers))
-        if not claims:
-            return []
+    async def _hold(self, claims: list[Claim], load: Callable[[list[Claim]], Awaitable[list[Any]]]) -> list[Any]:
+        """Load claimed rows; their claims are held (renewed) until their job ends."""
         for held in claims:
             self._held[held.id] = held
         try:
