@@ -14,14 +14,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -134,6 +137,24 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
+class _AttachCore(AsyncMiddleware):
+    """Puts the core in every request's context, for listeners to ask for by name.
+
+    A middleware class, not a function: Bolt calls it as it is, where a
+    function middleware has its arguments looked up and built on every
+    request (the answer form is the busiest one).
+    """
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        req.context["core"] = self.core
+        return await next()
+
+
 def build_app(core: Core) -> AsyncApp:
     """A Bolt AsyncApp wired to `core`, for HTTP, Socket Mode or both."""
     settings = core.settings
@@ -147,10 +168,6 @@ def build_app(core: Core) -> AsyncApp:
         oauth_settings=build_oauth_settings(core) if oauth else None,
     )
 
-    @app.middleware
-    async def attach_core(context, next) -> None:
-        context["core"] = core
-        await next()
-
+    app.use(_AttachCore(core))
     listeners.register(app)
     return app

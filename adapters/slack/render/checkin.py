@@ -13,6 +13,9 @@ same core calls (refusal of a second answer, escalation) as the debrief.
 
 from __future__ import annotations
 
+import functools
+import uuid
+
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, InputBlock, PlainTextInputElement
 
 from adapters.slack.ids import VALUE, Action, Callback, CheckinBlock, TalkBlock
@@ -140,8 +143,13 @@ def thanks_view(screen: Screen, ref: DebriefRef) -> dict:
     shown = _thanks_views[key]
     if not screen.talk:
         return shown
-    talk = ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=ref.debrief))])
-    return {**shown, "blocks": [*shown["blocks"], talk.to_dict()]}
+    return {**shown, "blocks": [*shown["blocks"], _talk_block(ref.debrief)]}
+
+
+@functools.lru_cache(maxsize=256)
+def _talk_block(debrief_id: uuid.UUID) -> dict:
+    """The thank-you's "talk to someone" button for one debrief, drawn once per debrief (read, never changed)."""
+    return ActionsBlock(block_id=CheckinBlock.BUTTONS, elements=[talk_button(DebriefRef(debrief=debrief_id))]).to_dict()
 
 
 def talk_sent(screen: Screen) -> dict:
