@@ -113,7 +113,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # same pool (`write`)
         self._sqlite_writer = SQLiteWriter(url) if url.startswith("sqlite") else None
         self._checkpoint: asyncio.Task[None] | None = None
         self._eraser: asyncio.Task[None] | None = None
@@ -139,7 +138,8 @@ class Database:
                 self._checkpoint = asyncio.create_task(self._checkpoint_later())
             return result
         if reads_then_one_write:
-            async with self._autocommit.connect() as connection:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 return await connection.run_sync(work)
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
