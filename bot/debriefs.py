@@ -72,6 +72,8 @@ _ANSWERING = (
     .where(col(Debrief.id) == _answering_debrief)
 )
 """What an answer needs to know, in one read by the debrief's id (never by the person's); built once."""
+
+
 def _due_releases() -> Any:
     """Each stage with sealed answers due for release, and whether its window is over (`Debriefs.release_due`); built once."""
     over = (col(Debrief.key_expires_at) <= bindparam("now")) | (

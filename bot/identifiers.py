@@ -617,8 +617,6 @@ def _lower_case_twin(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
-
-
 @dataclass(frozen=True)
 class _Search:
     """One pattern of `_PATTERNS` as `find_identifiers` runs it: on the text as typed, or its lower-case twin on the lower-cased text.

@@ -114,7 +114,7 @@ class Outbox(ABC):
     def _claiming(self) -> _ClaimStatements:
         """The claim's statements, built once per outbox (`claim_in_turn` says why): building them afresh cost three times running them.
 
-        Every value is bound at execution (`claim`), so SQLAlchemy compiles
+        Every value is bound at execution (`claim_in`), so SQLAlchemy compiles
         each statement once per process too.
         """
         model = self.model
@@ -152,7 +152,7 @@ class Outbox(ABC):
         return [Claim(id=row.id, attempts=row.attempts, lease_until=until, outbox=self) for row in rows]
 
     async def claim(self, limit: int, platforms: Sequence[str]) -> list[Claim]:
-        """`claim_in` as a transaction of its own."""
+        """`claim_in` as a transaction of its own (one outbox alone; the dispatcher claims them all with `claim_in_turn`)."""
         return await self.database.write(lambda connection: self.claim_in(connection, limit, platforms))
 
     async def renew(self, claims: Sequence[Claim]) -> list[Claim]:
