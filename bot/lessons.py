@@ -173,7 +173,7 @@ class Reviewed:
 class Lesson:
     text: str
     team: str | None
-    """The team's name, or None when fewer than DEBRIEF_MIN_GROUP of its debriefs started in the month."""
+    """The team (`Debrief.team`, which each adapter names its own way), or None when fewer than DEBRIEF_MIN_GROUP of its debriefs started in the month."""
 
 
 @dataclass(frozen=True)

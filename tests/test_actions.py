@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from adapters.slack.render.summary import summary_blocks
 from adapters.teams.cards.summary import summary_card
+from adapters.teams.text import UNTITLED
 from bot.actions import CLOSED, REMINDER
 from bot.clock import FakeClock
 from bot.core import Core
@@ -272,8 +273,9 @@ async def test_the_report_counts_closure_per_team_and_the_export_and_both_render
     # Both renderers show closure per team, in the same words.
     slack = str([block.to_dict() for block in summary_blocks(report, 30)])
     assert "Action points by team" in slack and f"<#CWARD7>: {words}" in slack
-    teams = str(summary_card(report, 30))
-    assert "Action points by team" in teams and f"CWARD7: {words}" in teams
+    teams = str(summary_card(report, 30, titles={"CWARD7": "Ward 7 \u203a Nights"}))
+    assert "Action points by team" in teams and f"Ward 7 \u203a Nights: {words}" in teams
+    assert "CWARD7" not in teams and "CTHEATRE" not in teams and UNTITLED in teams  # a title, never an id
 
 
 async def test_a_small_closure_count_is_hidden_in_the_report_and_marked_in_the_export(db, clock) -> None:

@@ -208,7 +208,8 @@ class TeamsMessenger(TeamsColdMessages):
                 raise PermanentSendError("no Teams conversation is known yet to reach the learning digest's channel from")
             reference = with_conversation(load(known.reference), digest.destination, "channel")
         try:
-            return await self.services.messaging.post(reference, lessons_digest_card(digest), digest.heading)
+            titles = await references.titles(lesson.team for theme in digest.themes for lesson in theme.lessons if lesson.team)
+            return await self.services.messaging.post(reference, lessons_digest_card(digest, titles), digest.heading)
         except Exception as error:  # noqa: BLE001 - any failure to reach the platform becomes a send error the dispatcher retries or gives up on
             raise classify(error) from None
 

@@ -7,7 +7,9 @@ it, else the conversation they were seen in, which is enough to open the
 personal chat later (`Messaging.personal_chat`). The conversation a debrief
 runs in is stored too, so that the counter, the closing summary and the
 neutral resources card can be posted there from any turn or from the
-follow-up dispatcher.
+follow-up dispatcher, with its title ("Ward 7 › Nights", a group chat's
+topic), so that officers read a team's name where Slack would show `#ward-7`,
+not a conversation id.
 
 References are botbuilder's `ConversationReference`, serialized as JSON,
 without the id of the activity they came from: proactive messages are new
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import TurnContext
+from botbuilder.core.teams.teams_activity_extensions import teams_get_channel_data
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +62,21 @@ def tenant_of(activity: Activity) -> str | None:
         return str(conversation.tenant_id)
     tenant = ((activity.channel_data or {}).get("tenant") or {}) if isinstance(activity.channel_data, dict) else {}
     return str(tenant["id"]) if tenant.get("id") else None
+
+
+def conversation_title(activity: Activity) -> str | None:
+    """What Teams calls the conversation: the team and its channel, or a group chat's topic (None without one)."""
+    data = teams_get_channel_data(activity) if isinstance(activity.channel_data, dict) else None
+    team = data.team.name if data is not None and data.team is not None else None
+    channel = data.channel.name if data is not None and data.channel is not None else None
+    topic = activity.conversation.name if activity.conversation is not None else None
+    if not team:
+        title = topic or channel
+    elif channel and channel != team:
+        title = f"{team} \u203a {channel}"
+    else:
+        title = team
+    return str(title)[:255] if title else None
 
 
 def is_personal(activity: Activity) -> bool:
@@ -175,7 +193,7 @@ class References:
             await self.remember_person(person, reference, personal=False)
 
     async def remember_conversation(self, conversation_id: str, reference: ConversationReference,
-                                    tenant: str | None) -> None:
+                                    tenant: str | None, title: str | None = None) -> None:
         now = self.clock.now()
         async with self.database.session() as session:
             row = await self._get(session, CONVERSATION, conversation_id)
@@ -183,6 +201,7 @@ class References:
                 row = TeamsReference(kind=CONVERSATION, key=conversation_id, updated_at=now)
             row.reference = dump(reference)
             row.tenant = tenant
+            row.name = title or row.name
             row.updated_at = now
             session.add(row)
 
@@ -236,6 +255,24 @@ class References:
                 ).order_by(col(TeamsReference.updated_at))
             )
             return rows.scalars().first()
+
+    async def titles(self, teams: Iterable[str]) -> dict[str, str]:
+        """The titles of the conversations debriefs were started in (`Debrief.team`), where Teams gave one."""
+        wanted = set(teams)
+        if not wanted:
+            return {}
+        async with self.database.session() as session:
+            rows = await session.execute(
+                select(col(TeamsReference.key), col(TeamsReference.name))
+                .where(col(TeamsReference.kind) == CONVERSATION, col(TeamsReference.name).is_not(None))
+                .order_by(col(TeamsReference.updated_at))
+            )
+            titles: dict[str, str] = {}
+            for key, name in rows.all():
+                team = key.split(";")[0]
+                if team in wanted and name:
+                    titles[team] = name  # the latest title wins
+            return titles
 
     async def any_conversation(self) -> TeamsReference | None:
         """The latest stored conversation reference: its service URL and tenant reach another channel of the org."""

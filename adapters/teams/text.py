@@ -12,6 +12,7 @@ well, so that no later change can make it one by accident.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from bot.wording import clip
 
@@ -27,3 +28,11 @@ def neutralise(text: str) -> str:
 def safe(text: str, limit: int) -> str:
     """User text ready for a TextRun: neutralised and clipped."""
     return clip(neutralise(text), limit)
+
+
+UNTITLED = "A chat without a title"
+
+
+def team_title(team: str, titles: Mapping[str, str]) -> str:
+    """A team as officers read it: its conversation's title (`References.titles`), never its id; user text (`safe`)."""
+    return titles.get(team) or UNTITLED

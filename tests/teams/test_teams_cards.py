@@ -14,15 +14,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 from adaptive_cards import validate
+from botbuilder.schema import Activity
 from fake_connector import MAX_ACTIVITY_BYTES
 from reports import crafted_report
 
-from adapters.teams.cards import followup, forms, script, summary, support
+from adapters.teams.cards import followup, forms, lessons, script, summary, support
 from adapters.teams.cards.common import attachment, without_dialogs
 from adapters.teams.messaging import message
-from adapters.teams.text import neutralise
+from adapters.teams.references import conversation_title
+from adapters.teams.text import UNTITLED, neutralise
 from bot import wording
 from bot.care import Signal
+from bot.lessons import LearningDigestContent, Lesson, Theme
 from bot.models import ActionPoint, Debrief, DebriefStatus
 from bot.port import FollowupDelivery
 from bot.results import QuestionResult, StageAggregate
@@ -106,11 +109,11 @@ def test_support_summary_and_follow_up_cards() -> None:
             fits(support.screen_dialog(wording.talk_sent(reached, SETTINGS, resource_set)))
     fits(support.talk_dialog({"d": uuid.uuid4()}, LONG[:200], "Looks like a phone number."))
     fits(support.support_notice_card(LONG[:80], LONG[:200], LONG[:150], "peer supporter", str(uuid.uuid4())))
-    fits(summary.summary_card(crafted_report(default=0, shares={s: (0, 0) for s in ("debrief", "24h", "7d")}), 30))
+    fits(summary.summary_card(crafted_report(default=0, shares={s: (0, 0) for s in ("debrief", "24h", "7d")}), 30, titles={}))
     full = crafted_report(default=None)
     card = summary.summary_card(full, 30, {"distress": "https://h.example/charts/t.png",
                                            "participation": "https://h.example/charts/u.png"},
-                                "https://h.example/exports/v.csv")
+                                "https://h.example/exports/v.csv", titles={})
     fits(card)
     images = [element for element in card["body"] if element["type"] == "Image"]
     assert [bool(image["altText"]) for image in images] == [True, True]
@@ -139,3 +142,26 @@ def test_a_mention_tag_in_any_case_or_spacing_loses_its_bracket(typed: str) -> N
     """Teams matches `<at>` without regard to case; so does the neutraliser."""
     shown = neutralise(typed)
     assert "<" not in shown and "Sam" in shown
+
+
+def test_a_team_is_named_by_its_conversations_title_never_its_id() -> None:
+    def activity(conversation: dict, channel_data: dict | None = None) -> Activity:
+        return Activity().deserialize({"type": "message", "conversation": conversation, "channelData": channel_data})
+
+    ward = {"team": {"id": "19:ward@thread.tacv2", "name": "Ward 7"}, "channel": {"id": "19:nights@thread.tacv2", "name": "Nights"}}
+    assert conversation_title(activity({"id": "19:nights@thread.tacv2"}, ward)) == "Ward 7 \u203a Nights"
+    general = {"team": {"id": "19:ward@thread.tacv2", "name": "Ward 7"}, "channel": {"id": "19:ward@thread.tacv2"}}
+    assert conversation_title(activity({"id": "19:ward@thread.tacv2"}, general)) == "Ward 7"  # Teams names no General
+    assert conversation_title(activity({"id": "19:chat@thread.v2", "name": "Theatre 3 huddle"})) == "Theatre 3 huddle"
+    assert conversation_title(activity({"id": "19:chat@thread.v2"}, {"tenant": {"id": "t"}})) is None
+    assert len(conversation_title(activity({"id": "19:c", "name": "x" * 400})) or "") == 255
+
+    team, unknown = "19:ward@thread.tacv2", "19:other@thread.tacv2"
+    digest = LearningDigestContent(uuid.uuid4(), "teams", "19:learning@thread.tacv2", date(2026, 1, 1), (
+        Theme("Teamwork", (Lesson("Say the plan out loud.", team), Lesson("Ask early.", unknown), Lesson("Pause.", None))),
+    ))
+    card = lessons.digest_card(digest, {team: "Ward 7 <at>Nights</at>"})
+    fits(card)
+    shown = json.dumps(card)
+    assert "Ward 7 \\u2039at>Nights\\u2039/at>" in shown and UNTITLED in shown
+    assert team not in shown and unknown not in shown

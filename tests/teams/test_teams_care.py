@@ -86,6 +86,7 @@ async def test_a_note_reaches_the_officers_notes_and_only_there(teams_app: Teams
     assert WORRY in notes and CRISIS in notes and SHARED not in notes
     assert notes.index("Crisis language") < notes.index(CRISIS) < notes.index(WORRY)
     assert not any(name in notes for name in ("Alex Lead", "Bo Nurse", "Cy Doctor", "Di Porter"))
+    assert "Ward 7 \u203a General" in notes and CHANNEL.team not in str(connector.sent_to(personal("officer").id)[-1].card)
 
     # Someone else asking gets a kind no, and the note appears nowhere but in the officer's own chat.
     await teams.say(staff[0], "notes", personal("s0"))

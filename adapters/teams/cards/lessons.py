@@ -24,6 +24,7 @@ from adapters.teams.cards.common import (
     warning,
 )
 from adapters.teams.ids import LessonInput, Verb
+from adapters.teams.text import team_title
 from bot import lessons
 from bot.lessons import LearningDigestContent, Queue, Waiting
 from bot.wording import plural
@@ -78,13 +79,13 @@ def review_card(lesson: Waiting, values: Mapping[str, str] | None = None,
     return card(body, [submit("Save", Verb.LESSON_REVIEW, style="positive", l=lesson.id)])
 
 
-def digest_card(digest: LearningDigestContent) -> dict[str, Any]:
+def digest_card(digest: LearningDigestContent, titles: Mapping[str, str]) -> dict[str, Any]:
     body: list[Element] = [text(f"**{digest.heading}**", size="Medium"), text(lessons.DIGEST_NOTE, subtle=True)]
     for theme in digest.themes:
         items: list[Element] = [text(f"**{theme.label}**")]
         for lesson in theme.lessons:
             items.append(user_text(lesson.text, limit=lessons.LESSON_LENGTH))
             if lesson.team:
-                items.append(user_text(lesson.team, limit=200, subtle=True, italic=True))
+                items.append(user_text(team_title(lesson.team, titles), limit=200, subtle=True, italic=True))
         body.append(container(items, separator=True))
     return card(body, fallback=digest.heading)

@@ -6,9 +6,11 @@ name, no time, no order is shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.teams.cards.common import Element, card, subheading, text, user_text, warning
+from adapters.teams.text import team_title
 from bot.notes import NotesView
 from bot.wording import plural
 
@@ -17,7 +19,7 @@ MAX_SHOWN = 100
 NOTE_LENGTH = 2000
 
 
-def notes_card(notes: NotesView) -> dict[str, Any]:
+def notes_card(notes: NotesView, titles: Mapping[str, str]) -> dict[str, Any]:
     body: list[Element] = [
         text(f"**Notes written for the wellbeing team, last {notes.days} days**", size="Medium"),
         text("No names, in a random order; notes with crisis language first.", subtle=True),
@@ -35,7 +37,7 @@ def notes_card(notes: NotesView) -> dict[str, Any]:
         if shown >= MAX_SHOWN:
             break
         body.append(subheading(plural(len(team.notes), "note"), separator=True))
-        body.append(user_text(team.team, limit=200, prefix="Team: ", subtle=True))
+        body.append(user_text(team_title(team.team, titles), limit=200, prefix="Team: ", subtle=True))
         for note in team.notes[: MAX_SHOWN - shown]:
             body.append(user_text(note.text, limit=NOTE_LENGTH, prefix="\u26a0\ufe0f Crisis language: " if note.crisis else None))
             shown += 1

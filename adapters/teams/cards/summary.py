@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from adapters.teams.cards.common import Element, bullets, card, open_url, subheading, text
-from adapters.teams.text import safe
+from adapters.teams.text import safe, team_title
 from bot.charts import alt_text
 from bot.overview import action_points_by_team, overview
 from bot.wellbeing import Report
@@ -24,7 +24,7 @@ EXPORT_LABEL = "Download the figures (CSV)"
 
 def summary_card(
     report: Report, days: int, chart_urls: Mapping[str, str] | None = None, export_url: str | None = None,
-    waiting: int | None = None,
+    waiting: int | None = None, *, titles: Mapping[str, str],
 ) -> dict[str, Any]:
     words = overview(report, days, waiting)
     body: list[Element] = [text(f"**{words.period}**"), bullets(words.facts)]
@@ -40,7 +40,7 @@ def summary_card(
         body.append(text(NO_PUBLIC_URL, subtle=True, size="Small"))
     if closure := action_points_by_team(report, days):
         body += [subheading("Action points by team (you said, we did)"),
-                 bullets(f"{safe(team, 80)}: {line}" for team, line in closure)]
+                 bullets(f"{safe(team_title(team, titles), 80)}: {line}" for team, line in closure)]
     if report.teams:
         body.append(text(f"Per team ({len(report.teams)}): in the export.", subtle=True, size="Small"))
     actions = [open_url(EXPORT_LABEL, export_url)] if export_url else []

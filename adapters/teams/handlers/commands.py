@@ -123,7 +123,8 @@ async def notes(services: Services, turn_context: TurnContext, words: str) -> No
         turn_context.activity.from_property.id, *await services.identities(turn_context), platform=PLATFORM,
         workspace=workspace_of(turn_context), days=period_of(parts[1] if len(parts) > 1 else None),
     )
-    await services.messaging.reply_privately(turn_context, notes_card(shown), "Notes for the wellbeing team",
+    titles = await services.references.titles(team.team for team in shown.teams)
+    await services.messaging.reply_privately(turn_context, notes_card(shown, titles), "Notes for the wellbeing team",
                                              sent=NOTES_SENT_PRIVATELY, open_a_chat=NOTES_OPEN_A_CHAT)
 
 
@@ -132,7 +133,8 @@ async def summary(services: Services, turn_context: TurnContext, words: str) -> 
     # Without DEBRIEF_PUBLIC_URL, Teams local mode still works: its client runs on this machine.
     base = None if core.settings.teams_authenticated else f"http://127.0.0.1:{core.settings.port}"
     shown = await officer_summary(core, workspace_of(turn_context), base, platform=PLATFORM)
-    overview = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting)
+    titles = await services.references.titles(shown.report.teams)
+    overview = summary_card(shown.report, shown.days, shown.chart_urls, shown.export_url, shown.waiting, titles=titles)
     await services.messaging.reply_privately(turn_context, overview, "Wellbeing summary",
                                              sent=SENT_PRIVATELY, open_a_chat=OPEN_A_CHAT)
 

@@ -30,7 +30,7 @@ from adapters.teams.graph import NOT_A_TEAM, GraphRefused
 from adapters.teams.handlers import respond
 from adapters.teams.ids import SetupInput
 from adapters.teams.metadata import ButtonData
-from adapters.teams.references import reference_of, tenant_of, with_conversation
+from adapters.teams.references import conversation_title, reference_of, tenant_of, with_conversation
 from adapters.teams.services import PLATFORM, Services, workspace_of
 from bot.errors import IdentifierFound, InvalidAnswer
 from bot.support import audience_choices
@@ -141,7 +141,7 @@ async def _start(services: Services, turn_context: TurnContext, choice: SetupCho
             request_key=key,
             audience=choice.audience,
         )
-        await services.references.remember_conversation(space, reference, tenant)
+        await services.references.remember_conversation(space, reference, tenant, conversation_title(activity))
         await services.references.remember_roster(reference, tenant, [here[user] for user in picked])
         if lead in here:
             await services.references.remember_roster(reference, tenant, [here[lead]])
