@@ -77,6 +77,14 @@ async def book(slack_app: SlackApp, summary: dict[str, Any], starts: int, user: 
     return done["view"]
 
 
+async def home_of(slack_app: SlackApp, user: str) -> dict[str, Any]:
+    """The person's App Home as the bot publishes it when they open it."""
+    published = len(slack_app.fake.calls_to("views.publish"))
+    await slack_app.slack.event({"type": "app_home_opened", "user": user, "tab": "home"})
+    await slack_app.fake.wait_for("views.publish", published + 1)
+    return slack_app.fake.home_tabs[user]
+
+
 async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_stops(slack_app: SlackApp) -> None:
     fake, slack, core = slack_app.fake, slack_app.slack, slack_app.core
 
@@ -123,6 +131,10 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     await slack.click(summary, ColdAction.BOOK, user_id=LEAD)  # one booking at a time
     await fake.wait_for("views.open", before + 1)
     assert "already booked" in texts(fake.last_view()["blocks"])
+    # An invitee's App Home lists it, with its time in their own zone, until it starts.
+    home = texts((await home_of(slack_app, NURSE))["blocks"])
+    assert "Cold debriefs you are invited to" in home and f"<!date^{starts}^" in home
+    assert "Cold debrief (facilitated case review)" in home
 
     # Each reminder once to each person, then the script in the channel at the booked time, once.
     await fake.wait_for("chat.postMessage", timeout=AHEAD + 60,
@@ -150,6 +162,8 @@ async def test_booked_reminded_once_each_posted_on_time_then_a_cancelled_one_sto
     assert "Cold debrief (facilitated case review)" in texts(posts[0]["blocks"])
     opened = await core.debriefs.get(cold.id)
     assert opened.status == DebriefStatus.OPEN and opened.script_message == posts[0]["ts"]
+    home = texts((await home_of(slack_app, NURSE))["blocks"])  # started: an open debrief now, to answer
+    assert "Cold debriefs you are invited to" not in home and "Cold debrief (facilitated case review)" in home
 
     # Its answers: the same anonymous form as the hot debrief's, counted for the cold debrief.
     before = len(fake.calls_to("views.open"))

@@ -32,6 +32,7 @@ async def publish_home(core: Core, client: Any, workspace: str, user: str) -> No
     try:
         debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
         points = await core.actions.mine("slack", workspace, user)
+        booked = await core.cold.booked_with("slack", workspace, user)
     except Exception as error:  # noqa: BLE001 - the database is down: support is still worth showing, and it needs none
         explain(error, "event app_home_opened")  # the operator's one line
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))
@@ -42,7 +43,7 @@ async def publish_home(core: Core, client: Any, workspace: str, user: str) -> No
             summary = await officer_summary_blocks(core, workspace)
         except Exception as error:  # noqa: BLE001 - the rest of Home is still worth showing
             log.warning("App Home: the officers' summary failed: %s", cause(error))
-    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary, points))
+    await client.views_publish(user_id=user, view=home_view(debriefs, core.library, core.resources, summary, points, booked))
 
 
 def register(app: AsyncApp) -> None:

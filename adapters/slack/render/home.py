@@ -1,4 +1,4 @@
-"""App Home: your open debriefs, support, and (for wellbeing officers) the anonymised overview."""
+"""App Home: your open debriefs, the cold debriefs you are invited to, support, and (for wellbeing officers) the anonymised overview."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 from slack_sdk.models.views import View
 
+from adapters.slack.cold import when
 from adapters.slack.ids import Action
 from adapters.slack.metadata import DebriefRef
 from adapters.slack.render.actions import home_section
@@ -21,15 +22,16 @@ from bot.scripts import Library, ResourceSet
 from bot.wording import day
 
 MAX_LISTED = 15
+MAX_BOOKED = 5
 
 
-def _debrief_line(debrief: Debrief, library: Library) -> str:
+def _debrief_line(debrief: Debrief, library: Library, moment: str) -> str:
     script = library.scripts.get(debrief.script_id)
     title = escape(script.title) if script else "Debrief"
     parts = [f"*{title}*"]
     if debrief.label:
         parts.append(clip_escaped(debrief.label, 150))
-    parts.append(f"started {day(debrief.started_at.date())}")
+    parts.append(moment)
     if debrief.space:
         parts.append(f"in {channel_link(debrief.space)}")
     return " · ".join(parts)
@@ -41,18 +43,26 @@ def home_view(
     resources: ResourceSet,
     summary: Blocks | None = None,
     points: Sequence[Point] = (),
+    booked: Sequence[Debrief] = (),
 ) -> dict:
     """`summary`: the officers' overview (`adapters.slack.officer_summary`), for wellbeing officers only;
-    `points`: the person's open action points and their debriefs' (`Actions.mine`)."""
+    `points`: the person's open action points and their debriefs' (`Actions.mine`); `booked`: the cold
+    debriefs they are invited to that have not started (`ColdDebriefs.booked_with`)."""
     blocks: Blocks = [header("Your debriefs")]
     if debriefs:
         for debrief in debriefs[:MAX_LISTED]:
-            blocks.append(section(_debrief_line(debrief, library), accessory=answer_button(DebriefRef(debrief=debrief.id))))
+            blocks.append(section(_debrief_line(debrief, library, f"started {day(debrief.started_at.date())}"), accessory=answer_button(DebriefRef(debrief=debrief.id))))
         if len(debriefs) > MAX_LISTED:
             blocks.append(context(and_more(len(debriefs) - MAX_LISTED, "more open debriefs")))
         blocks.append(context("Your answers are anonymous: nobody can see whose they are, not the lead, not IT."))
     else:
         blocks.append(section("No open debriefs for you right now. Type `/debrief` in any channel to start one."))
+    if booked:
+        blocks.append(header("Cold debriefs you are invited to"))
+        blocks += [section(_debrief_line(debrief, library, when(debrief.started_at))) for debrief in booked[:MAX_BOOKED]]
+        if len(booked) > MAX_BOOKED:
+            blocks.append(context(and_more(len(booked) - MAX_BOOKED, "more cold debriefs")))
+        blocks.append(context("A longer, facilitated look back with the team. Its script is posted in the channel when it starts."))
     blocks += home_section(points, max_blocks=31)
     blocks.append(header("Support"))
     blocks += resource_blocks(resources, max_blocks=20)
