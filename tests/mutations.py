@@ -89,6 +89,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/teams/test_teams_auth.py::test_a_missing_or_forged_token_gets_401",),
     ),
     Mutation(
+        "teams: the app id from the settings not given to botbuilder (tokens checked against none)",
+        "adapters/teams/app.py",
+        '            APP_ID=settings.microsoft_app_id or "",',
+        '            APP_ID="",',
+        ("tests/teams/test_teams_auth.py::test_a_valid_bot_framework_token_is_let_through",),
+    ),
+    Mutation(
         "local mode: replies let go to a serviceUrl off this machine",
         "adapters/teams/app.py",
         "    if not authenticated and not _is_loopback(activity.service_url):",

@@ -410,7 +410,8 @@ async def running_app(settings: Settings, connector: FakeConnector, *, clock: Cl
     undo = publish_signing_key() if signed else None
     if signed:
         authentication = app[ADAPTER].bot_framework_authentication._inner  # botbuilder's, built from our settings
-        authentication._credentials_factory = NoOutboundToken(settings.microsoft_app_id, "unused")
+        built = authentication._credentials_factory._inner  # keep the app id and tenant botbuilder read from our settings
+        authentication._credentials_factory = NoOutboundToken(built.app_id, "unused", built.tenant_id)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     url = str(server.make_url("")).rstrip("/")
