@@ -34,6 +34,7 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.identifiers import find_identifiers
 from bot.models import TeamsReference
 
 log = logging.getLogger("debrief.teams")
@@ -65,7 +66,12 @@ def tenant_of(activity: Activity) -> str | None:
 
 
 def conversation_title(activity: Activity) -> str | None:
-    """What Teams calls the conversation: the team and its channel, or a group chat's topic (None without one)."""
+    """What Teams calls the conversation: the team and its channel, or a group chat's topic (None without one).
+
+    Officers see it, and the learning digest may show it to the whole
+    organisation; a chat's topic is whatever its members typed, so one that
+    looks like it holds patient details (`bot.identifiers`) is not kept.
+    """
     data = teams_get_channel_data(activity) if isinstance(activity.channel_data, dict) else None
     team = data.team.name if data is not None and data.team is not None else None
     channel = data.channel.name if data is not None and data.channel is not None else None
@@ -76,7 +82,9 @@ def conversation_title(activity: Activity) -> str | None:
         title = f"{team} \u203a {channel}"
     else:
         title = team
-    return str(title)[:255] if title else None
+    if not title or find_identifiers(str(title)):
+        return None
+    return str(title)[:255]
 
 
 def is_personal(activity: Activity) -> bool:
