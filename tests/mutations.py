@@ -256,6 +256,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/slack/test_slack_flow.py::test_mentions_and_markup_in_anything_people_type_ping_nobody",),
     ),
     Mutation(
+        "teams: a conversation title with patient details kept (officers and the learning digest see it)",
+        "adapters/teams/references.py",
+        "    if not title or find_identifiers(str(title)):",
+        "    if not title:",
+        ("tests/teams/test_teams_cards.py::test_a_team_is_named_by_its_conversations_title_never_its_id",),
+    ),
+    Mutation(
         "teams text: `<at>` not neutralised",
         "adapters/teams/text.py",
         "    return clip(neutralise(text), limit)",
