@@ -75,9 +75,8 @@ def conversation_title(activity: Activity) -> str | None:
     data = teams_get_channel_data(activity) if isinstance(activity.channel_data, dict) else None
     team = data.team.name if data is not None and data.team is not None else None
     channel = data.channel.name if data is not None and data.channel is not None else None
-    topic = activity.conversation.name if activity.conversation is not None else None
-    if not team:
-        title = topic or channel
+    if not team:  # a group chat's topic is whatever its members typed, often people's names: never kept
+        title = None
     elif channel and channel != team:
         title = f"{team} \u203a {channel}"
     else:

@@ -152,10 +152,12 @@ def test_a_team_is_named_by_its_conversations_title_never_its_id() -> None:
     assert conversation_title(activity({"id": "19:nights@thread.tacv2"}, ward)) == "Ward 7 \u203a Nights"
     general = {"team": {"id": "19:ward@thread.tacv2", "name": "Ward 7"}, "channel": {"id": "19:ward@thread.tacv2"}}
     assert conversation_title(activity({"id": "19:ward@thread.tacv2"}, general)) == "Ward 7"  # Teams names no General
-    assert conversation_title(activity({"id": "19:chat@thread.v2", "name": "Theatre 3 huddle"})) == "Theatre 3 huddle"
+    assert conversation_title(activity({"id": "19:chat@thread.v2", "name": "Debrief with Jo"})) is None  # topics: never
     assert conversation_title(activity({"id": "19:chat@thread.v2"}, {"tenant": {"id": "t"}})) is None
-    assert len(conversation_title(activity({"id": "19:c", "name": "x" * 400})) or "") == 255
-    assert conversation_title(activity({"id": "19:c", "name": "Bed 4, NHS 943 476 5919"})) is None  # never stored
+    long = {"team": {"id": "19:c", "name": "x" * 400}}
+    assert len(conversation_title(activity({"id": "19:c"}, long)) or "") == 255
+    bed = {"team": {"id": "19:c", "name": "Bed 4, NHS 943 476 5919"}}
+    assert conversation_title(activity({"id": "19:c"}, bed)) is None  # never stored
 
     team, unknown = "19:ward@thread.tacv2", "19:other@thread.tacv2"
     digest = LearningDigestContent(uuid.uuid4(), "teams", "19:learning@thread.tacv2", date(2026, 1, 1), (
