@@ -274,22 +274,6 @@ class ColdDebriefs:
             )
             return rows.scalars().first()
 
-    async def booked_with(self, platform: str, workspace: str, user: str) -> list[Debrief]:
-        """The cold debriefs a person is invited to and that have not started yet, soonest first (App Home)."""
-        async with self.database.session() as session:
-            rows = await session.execute(
-                select(Debrief)
-                .join(Participant, col(Participant.debrief_id) == col(Debrief.id))
-                .where(
-                    col(Debrief.platform) == platform,
-                    col(Debrief.workspace) == workspace,
-                    col(Debrief.status) == DebriefStatus.BOOKED,
-                    col(Participant.user) == user,
-                )
-                .order_by(col(Debrief.started_at))
-            )
-            return list(rows.scalars())
-
     async def book(
         self, hot_id: uuid.UUID, *, lead: str, starts_at: datetime, script_id: str, request_key: str | None = None,
     ) -> Booked:

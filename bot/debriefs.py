@@ -357,8 +357,12 @@ class Debriefs:
             rows = await session.execute(select(Participant).where(col(Participant.debrief_id) == debrief_id))
             return list(rows.scalars())
 
-    async def open_debriefs_for(self, platform: str, workspace: str, user: str) -> list[Debrief]:
-        """The open debriefs a person takes part in (for App Home and the personal chat)."""
+    async def open_debriefs_for(
+        self, platform: str, workspace: str, user: str, status: DebriefStatus = DebriefStatus.OPEN
+    ) -> list[Debrief]:
+        """The debriefs a person takes part in (for App Home): open ones latest first, or with
+        `status=BOOKED` the cold debriefs they are invited to that have not started, soonest first."""
+        started = col(Debrief.started_at)
         async with self.database.session() as session:
             rows = await session.execute(
                 select(Debrief)
@@ -366,10 +370,10 @@ class Debriefs:
                 .where(
                     col(Debrief.platform) == platform,
                     col(Debrief.workspace) == workspace,
-                    col(Debrief.status) == DebriefStatus.OPEN,
+                    col(Debrief.status) == status,
                     col(Participant.user) == user,
                 )
-                .order_by(col(Debrief.started_at).desc())
+                .order_by(started if status == DebriefStatus.BOOKED else started.desc())
             )
             return list(rows.scalars())
 

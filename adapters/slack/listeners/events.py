@@ -16,6 +16,7 @@ from adapters.slack.officer_summary import officer_summary_blocks
 from adapters.slack.people import identities
 from adapters.slack.render.home import home_view, unavailable_home
 from bot.core import Core
+from bot.models import DebriefStatus
 from bot.officers import Role
 
 
@@ -32,7 +33,7 @@ async def publish_home(core: Core, client: Any, workspace: str, user: str) -> No
     try:
         debriefs = await core.debriefs.open_debriefs_for("slack", workspace, user)
         points = await core.actions.mine("slack", workspace, user)
-        booked = await core.cold.booked_with("slack", workspace, user)
+        booked = await core.debriefs.open_debriefs_for("slack", workspace, user, DebriefStatus.BOOKED)
     except Exception as error:  # noqa: BLE001 - the database is down: support is still worth showing, and it needs none
         explain(error, "event app_home_opened")  # the operator's one line
         await client.views_publish(user_id=user, view=unavailable_home(core.resources))

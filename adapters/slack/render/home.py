@@ -47,7 +47,7 @@ def home_view(
 ) -> dict:
     """`summary`: the officers' overview (`adapters.slack.officer_summary`), for wellbeing officers only;
     `points`: the person's open action points and their debriefs' (`Actions.mine`); `booked`: the cold
-    debriefs they are invited to that have not started (`ColdDebriefs.booked_with`)."""
+    debriefs they are invited to that have not started (`Debriefs.open_debriefs_for`)."""
     blocks: Blocks = [header("Your debriefs")]
     if debriefs:
         for debrief in debriefs[:MAX_LISTED]:
