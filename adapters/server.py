@@ -45,8 +45,6 @@ log = logging.getLogger("debrief.server")
 HOUSEKEEPING_SECONDS = 30.0
 MAX_REQUEST_BYTES = 1024 * 1024
 """Slack and Bot Framework payloads are far smaller; anything bigger is refused with 413."""
-SETTLE_SECONDS = 5.0
-"""At shutdown, how long batches of answers being released may take to finish; the rest stay sealed for the next start."""
 
 
 @dataclass
@@ -152,7 +150,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await core.debriefs.settle(timeout=SETTLE_SECONDS)
         await core.database.dispose()
 
 

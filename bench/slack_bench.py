@@ -9,8 +9,8 @@ the end of the HTTP answer:
 - ack: `/debrief` (slash command). Ours acks and opens the set-up modal.
 - answer: the submission of the anonymous-answer modal. Ours stores the
   receipt and the sealed answer (one transaction; `bot.pending`) before it
-  acks, and every DEBRIEF_MIN_GROUP-th answer of a debrief also starts the
-  release of a shuffled batch, beside its response; each request is a different participant carrying the
+  acks, and every DEBRIEF_MIN_GROUP-th answer of a debrief also releases a
+  shuffled batch; each request is a different participant carrying the
   token their form opened with, so every one of them is a real first answer.
 
 The bare app is a Bolt AsyncApp on aiohttp whose command and view listeners

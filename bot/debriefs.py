@@ -190,6 +190,14 @@ class Recorded:
         return self.signal is Signal.SUPPORT
 
 
+@dataclass
+class _Releasing:
+    """A stage's release loop in this process: done when it ends; `again` when an answer asked meanwhile."""
+
+    done: asyncio.Future[None]
+    again: bool = False
+
+
 @dataclass(frozen=True)
 class AnswerForm:
     """An answer form that may open: its questions, and the token its submission must carry."""
@@ -225,10 +233,8 @@ class Debriefs:
         self._secret = deployment_secret or settings.receipt_secret()
         self._sealing = pending.sealing_key(self._secret)
         self.forms = FormTokens(self._secret)
-        self._releasing: dict[tuple[uuid.UUID, str], asyncio.Task[None]] = {}
-        """Stages being released by this process (`_release_soon`), and their loops."""
-        self._release_again: set[tuple[uuid.UUID, str]] = set()
-        """Stages whose loop an answer asked to go round once more."""
+        self._releasing: dict[tuple[uuid.UUID, str], _Releasing] = {}
+        """Stages being released by this process (`_release_batches`)."""
 
     # -- starting -----------------------------------------------------------
 
@@ -468,9 +474,8 @@ class Debriefs:
         questions whose author chose "share with the team"; `token` is the
         one `open_form` gave the form (it stands for the membership check).
         One transaction stores the receipt and the sealed form
-        (`bot.pending`), nothing else; if that makes enough waiting forms,
-        they are released in a transaction of their own, beside the
-        response (`_release_soon`).
+        (`bot.pending`), nothing else; then, in a transaction of its own,
+        the stage's waiting forms are released if there are enough of them.
         """
         # The hot path of the product (every answer, often many at once): one read by
         # the debrief's id, then the receipt and the sealed form stored together
@@ -506,52 +511,35 @@ class Debriefs:
 
         recorded, waiting = await self.database.write(answering, reads_then_one_write=True)
         if waiting >= self.settings.debrief_min_group:
-            self._release_soon(debrief_id, stage)
+            await self._release_batches(debrief_id, stage)
         return recorded
 
-    def _release_soon(self, debrief_id: uuid.UUID, stage: str) -> None:
-        """Release the stage's whole batches beside the answer's response, not before it; one loop per stage here.
+    async def _release_batches(self, debrief_id: uuid.UUID, stage: str) -> None:
+        """Release whole batches until fewer than DEBRIEF_MIN_GROUP wait; one such loop per stage in this process.
 
-        The person whose answer completed a batch does not wait for it to be
-        moved (on PostgreSQL, under a burst of answers, that wait was a third
-        of every answer's time, bench/slack_bench.py); nothing they see
-        depends on it (the live counter counts receipts). An answer that
-        completes a batch while the stage's loop is running asks it to go
-        round once more: under a burst the batches grow instead of queueing
-        up one release per DEBRIEF_MIN_GROUP answers. A release that never
-        runs (the process stops or dies first) leaves its forms sealed, for
-        the dispatcher's `release_due`.
+        An answer that completes a batch while another release of its stage
+        is running leaves the batch to that one, which goes round once more,
+        and waits for it: under a burst of answers the batches grow instead
+        of queueing up one release per DEBRIEF_MIN_GROUP answers, and every
+        answer that completed a batch returns once its batch is out (so the
+        live counter its thank-you redraws counts it).
         """
         key = (debrief_id, stage)
-        if key in self._releasing:
-            self._release_again.add(key)
-        else:
-            self._releasing[key] = asyncio.create_task(self._release_batches(key))
-
-    async def _release_batches(self, key: tuple[uuid.UUID, str]) -> None:
+        running = self._releasing.get(key)
+        if running is not None:
+            running.again = True
+            await asyncio.shield(running.done)
+            return
+        running = self._releasing[key] = _Releasing(asyncio.get_running_loop().create_future())
         try:
             while True:
-                self._release_again.discard(key)
-                await self.release(*key)
-                if key not in self._release_again:  # asked meanwhile: what came since may make a batch
+                await self.release(debrief_id, stage)
+                if not running.again:
                     break
+                running.again = False  # asked meanwhile: what came since may make a batch
         finally:
             del self._releasing[key]
-            self._release_again.discard(key)
-
-    async def settle(self, timeout: float | None = None) -> None:
-        """Wait for this process's releases in progress (at shutdown, and where a test reads answers at once).
-
-        After `timeout` seconds the rest are cancelled: their transactions
-        roll back and their forms stay sealed until `release_due`.
-        """
-        while self._releasing:
-            _, late = await asyncio.wait(list(self._releasing.values()), timeout=timeout)
-            if late:
-                for task in late:
-                    task.cancel()
-                await asyncio.wait(late)
-                return
+            running.done.set_result(None)
 
     async def release(self, debrief_id: uuid.UUID, stage: str, *, everything: bool = False) -> int:
         """Release the stage's waiting forms as one shuffled batch: at least DEBRIEF_MIN_GROUP, or `everything`.

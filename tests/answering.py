@@ -1,9 +1,4 @@
-"""Answering from a test as an adapter does: open the form (the membership check and its token), then send it.
-
-It then waits for the batch the answer may have completed to be released
-(`Debriefs.settle`): an adapter answers the person without waiting, and a
-test reads what is released at once.
-"""
+"""Answering from a test as an adapter does: open the form (the membership check and its token), then send it."""
 
 from __future__ import annotations
 
@@ -18,6 +13,4 @@ async def record(
     shared: Iterable[str] = (),
 ) -> Recorded:
     form = await debriefs.open_form(debrief_id, stage, user)
-    recorded = await debriefs.record_answer(debrief_id, stage, user, values, shared, token=form.token)
-    await debriefs.settle()
-    return recorded
+    return await debriefs.record_answer(debrief_id, stage, user, values, shared, token=form.token)

@@ -8,7 +8,6 @@ never carry the person's id.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 
@@ -68,34 +67,6 @@ async def test_answers_wait_sealed_and_move_only_as_a_whole_batch(core):
     assert await _count(core, PendingAnswer) == 0
     assert await _count(core, Answer, Answer.question == "team_note") == 5
     assert await core.debriefs.answer_count(debrief.id) == 5
-
-
-async def test_the_answer_completing_a_batch_does_not_wait_for_its_release_and_a_cut_release_loses_nothing(core):
-    # The release is held back (a database slow to take it); the fifth answer still comes back at once.
-    debrief = await _start(core)
-    for person in PEOPLE[1:5]:
-        await record(core.debriefs, debrief.id, "debrief", person, {"distress": 2})
-    gate, write = asyncio.Event(), core.database.write
-
-    async def slow_release(work, **kwargs):  # type: ignore[no-untyped-def]
-        if not kwargs:  # the answer's own write says reads_then_one_write; a release does not
-            await gate.wait()
-        return await write(work, **kwargs)
-
-    core.database.write = slow_release  # type: ignore[method-assign]
-    form = await core.debriefs.open_form(debrief.id, "debrief", PEOPLE[5])
-    await asyncio.wait_for(
-        core.debriefs.record_answer(debrief.id, "debrief", PEOPLE[5], {"distress": 2}, token=form.token), timeout=5
-    )
-    assert await _count(core, PendingAnswer) == 5 and await _count(core, Answer) == 0
-    # Shutdown cuts the release short: nothing half-written, every form still sealed...
-    await core.debriefs.settle(timeout=0.05)
-    assert await _count(core, PendingAnswer) == 5 and await _count(core, Answer) == 0
-    # ...and the next pass releases each of them once.
-    gate.set()
-    assert await core.debriefs.release_due() == 5
-    await core.debriefs.settle()
-    assert await _count(core, PendingAnswer) == 0 and await _count(core, Answer) == 5
 
 
 async def test_what_waits_when_the_window_ends_is_released_then_tallied(core, clock):
